@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs what building, running and testing isotest needs, from Debian's
+# packages. Cheap when everything is present: it asks dpkg first and only
+# calls apt-get for what is missing.
+set -eu
+
+PKGS="build-essential pkg-config libpq-dev libxml2-dev libxml2-utils
+libssl-dev libcriterion-dev postgresql-15 postgresql-client-15
+postgresql-15-pgtap python3-pytest python3-psycopg2 valgrind diffutils"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+        exit 2
+    fi
+else
+    SUDO=
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# The postgresql-common package would create and start a 'main' cluster;
+# isotest starts its own throwaway server, so skip that.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo 'create_main_cluster = false' | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

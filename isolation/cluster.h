@@ -1,0 +1,67 @@
+/*
+ * cluster: the embedded throwaway PostgreSQL server.
+ *
+ * Call sequence: cluster_start() (reuses a cached initdb'd data folder when
+ * there is one, else runs initdb), connect with cluster_conninfo(), then
+ * cluster_stop() -- which, when asked to, first saves the data folder
+ * (templates included) to the cache so the next run starts warm -- and the
+ * run folder is removed.  cluster_kill() is for an emergency exit: it stops
+ * the server at once and removes nothing.
+ *
+ * Layout: a private run folder (on tmpfs when /dev/shm exists) holding
+ * data/, sock/ (the only way in: no TCP, listen_addresses is empty), log,
+ * and lock (held for the owner's lifetime, so cluster_reclaim() can tell a
+ * dead run's leftovers from a live one's).
+ *
+ * PostgreSQL refuses to run as root: started by root, the server runs as
+ * the 'postgres' account.  Not thread-safe; call from the main thread.
+ */
+#ifndef ISOTEST_CLUSTER_H
+#define ISOTEST_CLUSTER_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct cluster;
+
+struct cluster_options {
+    const char *bindir;    /* NULL: ISOTEST_PG_BINDIR or a search */
+    const char *cache_dir; /* NULL: ISOTEST_CACHE_DIR, XDG or ~/.cache */
+    const char *base_dir;  /* NULL: /dev/shm when present, else TMPDIR */
+    bool no_cache;         /* neither read nor write the cache */
+};
+
+/*
+ * Find the server binaries: opts->bindir, $ISOTEST_PG_BINDIR,
+ * /usr/lib/postgresql/<newest>/bin, then PATH.  The caller frees the
+ * result.  NULL with e set (naming where it looked) when not found.
+ */
+char *cluster_find_bindir(const char *hint, struct err *e);
+
+/* Returns NULL with e set; the error includes the server log's tail. */
+struct cluster *cluster_start(const struct cluster_options *opts,
+                              struct err *e);
+
+/* "host=<sockdir> port=5432 user=postgres"; owned by the cluster. */
+const char *cluster_conninfo(const struct cluster *c);
+const char *cluster_bindir(const struct cluster *c);
+const char *cluster_sockdir(const struct cluster *c);
+bool cluster_from_cache(const struct cluster *c);
+
+/*
+ * Stop the server and remove the run folder; with `save`, shut down cleanly
+ * and store the data folder in the cache first.  Frees c in every case.
+ */
+int cluster_stop(struct cluster *c, bool save, struct err *e);
+
+/* Immediate shutdown signal, no waiting, nothing freed (emergency exit). */
+void cluster_kill(const struct cluster *c);
+
+/*
+ * Stop the servers and remove the run folders of dead isotest processes
+ * under the base folder.  Returns how many it removed, or -1.
+ */
+int cluster_reclaim(const struct cluster_options *opts, struct err *e);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * fsutil: the few file-tree operations the embedded cluster needs.
+ *
+ * All functions are thread-safe (they use *at() calls and no cwd) and
+ * report failures through struct err, naming the path at fault.
+ */
+#ifndef ISOTEST_FSUTIL_H
+#define ISOTEST_FSUTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/*
+ * Copy the tree at src to dst (which must not exist), keeping modes.
+ * With chown_to set, every copy is owned by uid:gid.
+ */
+int fs_copy_tree(const char *src, const char *dst, bool chown_to, uid_t uid,
+                 gid_t gid, struct err *e);
+
+/* Remove the tree at path; a missing path is not an error. */
+int fs_remove_tree(const char *path, struct err *e);
+
+/* Change the owner of everything below and at path. */
+int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e);
+
+/* mkdir -p with the given mode for the directories it creates. */
+int fs_mkdirs(const char *path, mode_t mode, struct err *e);
+
+/* Read a whole file; the caller frees *out.  -1 with e naming the path. */
+int fs_read_file(const char *path, char **out, size_t *len, struct err *e);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * ident.c: naming rules for everything isotest creates.
+ */
+#include "ident.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+bool ident_valid(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > IDENT_MAX)
+        return false;
+    if (name[0] >= '0' && name[0] <= '9')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool ident_runid_valid(const char *runid)
+{
+    for (int i = 0; i < IDENT_RUNID_LEN; i++)
+        if (!is_hex(runid[i]))
+            return false;
+    return runid[IDENT_RUNID_LEN] == '\0';
+}
+
+int ident_runid_new(char *buf, struct err *e)
+{
+    unsigned char raw[IDENT_RUNID_LEN / 2];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_errno(e, errno, "cannot open '/dev/urandom'");
+    ssize_t n = read(fd, raw, sizeof(raw));
+    int saved = errno;
+    close(fd);
+    if (n != (ssize_t)sizeof(raw))
+        return err_errno(e, n < 0 ? saved : EIO, "cannot read '/dev/urandom'");
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+int32_t ident_runid_key(const char *runid)
+{
+    uint32_t v = 0;
+
+    for (int i = 0; i < IDENT_RUNID_LEN && runid[i]; i++) {
+        char c = runid[i];
+        v = v * 16 + (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return (int32_t)v;
+}
+
+int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
+                     const char *suffix, struct err *e)
+{
+    if (!ident_runid_valid(runid))
+        return err_set(e, "invalid run id '%s'", runid);
+    int n = snprintf(out, IDENT_BUFSZ, "isotest_%s_%s", runid, suffix);
+    if (n < 0 || n >= IDENT_BUFSZ || !ident_valid(out))
+        return err_set(e, "invalid object name 'isotest_%s_%s'", runid,
+                       suffix);
+    return 0;
+}
+
+int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
+                  struct err *e)
+{
+    char suffix[16];
+
+    snprintf(suffix, sizeof(suffix), "%u", n);
+    return ident_run_object(out, runid, suffix, e);
+}
+
+bool ident_parse_run_object(const char *name, char runid[IDENT_RUNID_LEN + 1])
+{
+    static const char prefix[] = "isotest_";
+    size_t plen = sizeof(prefix) - 1;
+
+    if (!ident_valid(name) || strncmp(name, prefix, plen) != 0)
+        return false;
+    const char *p = name + plen;
+    for (int i = 0; i < IDENT_RUNID_LEN; i++)
+        if (!is_hex(p[i]))
+            return false;
+    if (p[IDENT_RUNID_LEN] != '_' || p[IDENT_RUNID_LEN + 1] == '\0')
+        return false;
+    memcpy(runid, p, IDENT_RUNID_LEN);
+    runid[IDENT_RUNID_LEN] = '\0';
+    return true;
+}
+
+char *ident_quote(PGconn *conn, const char *name, struct err *e)
+{
+    if (!ident_valid(name)) {
+        err_set(e, "refusing invalid identifier '%s'", name);
+        return NULL;
+    }
+    char *q = PQescapeIdentifier(conn, name, strlen(name));
+    if (!q)
+        err_set(e, "cannot quote identifier '%s': %s", name,
+                PQerrorMessage(conn));
+    return q;
+}

@@ -1,0 +1,61 @@
+/*
+ * ident: the names isotest gives to what it creates, and the one rule every
+ * such name passes before it reaches SQL.
+ *
+ *   isotest_<runid>_<n>          a sandbox (database, or schema in schema mode)
+ *   isotest_<runid>_schemas      the database that holds a run's schemas
+ *   isotest_<runid>_shared       the shared database of --isolation none
+ *   isotest_<runid>_tplbuild     a template while it is being built
+ *   isotest_tpl_<hash>           a finished template, shared across runs
+ *
+ * A run id is 8 lower-case hex digits; the runner holds the advisory lock
+ * (IDENT_LOCK_CLASS, runid) for as long as it lives, which is how a later
+ * run tells a live run's objects from a dead one's.
+ *
+ * All functions are pure and thread-safe.
+ */
+#ifndef ISOTEST_IDENT_H
+#define ISOTEST_IDENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+#define IDENT_MAX 63       /* NAMEDATALEN - 1 */
+#define IDENT_BUFSZ 64
+#define IDENT_RUNID_LEN 8
+#define IDENT_LOCK_CLASS 0x49534f54 /* "ISOT": first key of our locks */
+#define IDENT_TPL_LOCK_CLASS 0x49534f55
+
+/* Lower-case letters, digits and '_', not starting with a digit, 1..63. */
+bool ident_valid(const char *name);
+
+/* A new random run id into buf (IDENT_RUNID_LEN + 1 bytes). */
+int ident_runid_new(char *buf, struct err *e);
+bool ident_runid_valid(const char *runid);
+/* The second advisory-lock key for a run id. */
+int32_t ident_runid_key(const char *runid);
+
+/* Writes "isotest_<runid>_<suffix>" into out; -1 if it would be invalid. */
+int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
+                     const char *suffix, struct err *e);
+/* "isotest_<runid>_<n>". */
+int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
+                  struct err *e);
+
+/*
+ * When `name` is an object of some run ("isotest_<8 hex>_..."), copy the run
+ * id into runid and return true.  Templates ("isotest_tpl_...") are not.
+ */
+bool ident_parse_run_object(const char *name, char runid[IDENT_RUNID_LEN + 1]);
+
+/*
+ * Validate `name` and quote it with PQescapeIdentifier.  The caller frees
+ * the result with PQfreemem().  NULL with e set when invalid.
+ */
+char *ident_quote(PGconn *conn, const char *name, struct err *e);
+
+#endif

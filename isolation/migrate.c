@@ -1,0 +1,364 @@
+/*
+ * migrate.c: loading, ordering and applying migrations, and mapping a
+ * server error back to a file and line.
+ */
+#include "migrate.h"
+#include "fsutil.h"
+#include "strbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int migrate_version_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (is_digit(*a) && is_digit(*b)) {
+            /* Compare digit runs as numbers: skip zeros, then length. */
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = 0, lb = 0;
+            while (is_digit(a[la]))
+                la++;
+            while (is_digit(b[lb]))
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp(a, b, la);
+            if (c)
+                return c;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    if (*a == *b)
+        return 0;
+    return *a ? 1 : -1;
+}
+
+static int cmp_migration(const void *x, const void *y)
+{
+    const struct migration *a = x, *b = y;
+    int c = migrate_version_cmp(a->name, b->name);
+
+    return c ? c : strcmp(a->name, b->name);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+int migrate_load(struct migrate_set *ms, const char *dir, struct err *e)
+{
+    DIR *d;
+    struct dirent *de;
+    size_t cap = 0;
+
+    memset(ms, 0, sizeof(*ms));
+    d = opendir(dir);
+    if (!d)
+        return err_errno(e, errno, "cannot read migrations folder '%s'", dir);
+    ms->dir = xstrdup(dir);
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        if (n[0] == '.' || !ends_with(n, ".sql") || ends_with(n, ".down.sql"))
+            continue;
+        char *path = xasprintf("%s/%s", dir, n);
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        if (ms->n == cap) {
+            cap = cap ? 2 * cap : 16;
+            ms->v = xrealloc(ms->v, cap * sizeof(*ms->v));
+        }
+        struct migration *m = &ms->v[ms->n];
+        if (fs_read_file(path, &m->sql, &m->len, e) < 0) {
+            free(path);
+            closedir(d);
+            migrate_release(ms);
+            return -1;
+        }
+        if (strlen(m->sql) != m->len) {
+            err_set(e, "migration '%s' contains a NUL byte", path);
+            free(m->sql);
+            free(path);
+            closedir(d);
+            migrate_release(ms);
+            return -1;
+        }
+        m->path = path;
+        m->name = xstrdup(n);
+        ms->n++;
+    }
+    closedir(d);
+    if (!ms->n) {
+        err_set(e, "migrations folder '%s' has no .sql file", dir);
+        migrate_release(ms);
+        return -1;
+    }
+    qsort(ms->v, ms->n, sizeof(*ms->v), cmp_migration);
+    return 0;
+}
+
+void migrate_release(struct migrate_set *ms)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        free(ms->v[i].path);
+        free(ms->v[i].name);
+        free(ms->v[i].sql);
+    }
+    free(ms->v);
+    free(ms->dir);
+    memset(ms, 0, sizeof(*ms));
+}
+
+int migrate_line_of(const char *text, size_t len, long pos)
+{
+    int line = 1;
+    long chars = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        /* Count characters: skip UTF-8 continuation bytes. */
+        if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            chars++;
+            if (chars >= pos)
+                break;
+        }
+        if (text[i] == '\n')
+            line++;
+    }
+    return line;
+}
+
+/* Skip white space and comments from i; returns the new offset. */
+static size_t skip_blank(const char *t, size_t len, size_t i)
+{
+    for (;;) {
+        while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
+                           t[i] == '\r'))
+            i++;
+        if (i + 1 < len && t[i] == '-' && t[i + 1] == '-') {
+            while (i < len && t[i] != '\n')
+                i++;
+        } else if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
+            int depth = 1;
+            i += 2;
+            while (i < len && depth) {
+                if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
+                    depth++;
+                    i += 2;
+                } else if (i + 1 < len && t[i] == '*' && t[i + 1] == '/') {
+                    depth--;
+                    i += 2;
+                } else {
+                    i++;
+                }
+            }
+        } else {
+            return i;
+        }
+    }
+}
+
+/* If a dollar-quote tag starts at i, its length ($tag$), else 0. */
+static size_t dollar_tag(const char *t, size_t len, size_t i)
+{
+    size_t j = i + 1;
+
+    if (i > 0) {
+        char p = t[i - 1];
+        /* $1 parameters and identifiers containing $ are not quotes. */
+        if ((p >= 'a' && p <= 'z') || (p >= 'A' && p <= 'Z') ||
+            (p >= '0' && p <= '9') || p == '_')
+            return 0;
+    }
+    while (j < len && t[j] != '$') {
+        char c = t[j];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (j > i + 1 && c >= '0' && c <= '9') || (unsigned char)c >= 0x80))
+            return 0;
+        j++;
+    }
+    return j < len ? j - i + 1 : 0;
+}
+
+size_t migrate_split(const char *t, size_t len, size_t **starts)
+{
+    size_t n = 0, cap = 16;
+    size_t i = skip_blank(t, len, 0);
+    int parens = 0;
+
+    *starts = xmalloc(cap * sizeof(**starts));
+    if (i < len)
+        (*starts)[n++] = i;
+    while (i < len) {
+        char c = t[i];
+        if (c == '\'' || c == '"') {
+            /* E'' strings allow \' escapes. */
+            bool esc = c == '\'' && i > 0 && (t[i - 1] == 'E' ||
+                                              t[i - 1] == 'e');
+            i++;
+            while (i < len) {
+                if (esc && t[i] == '\\') {
+                    i += 2;
+                    continue;
+                }
+                if (t[i] == c) {
+                    if (i + 1 < len && t[i + 1] == c) {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i++;
+            }
+            i++;
+        } else if (c == '$' && dollar_tag(t, len, i)) {
+            size_t tl = dollar_tag(t, len, i);
+            const char *tag = t + i;
+            i += tl;
+            while (i + tl <= len && strncmp(t + i, tag, tl) != 0)
+                i++;
+            i += tl;
+        } else if ((c == '-' && i + 1 < len && t[i + 1] == '-') ||
+                   (c == '/' && i + 1 < len && t[i + 1] == '*')) {
+            i = skip_blank(t, len, i);
+        } else if (c == '(') {
+            parens++;
+            i++;
+        } else if (c == ')') {
+            parens--;
+            i++;
+        } else if (c == ';' && parens <= 0) {
+            i = skip_blank(t, len, i + 1);
+            if (i < len) {
+                if (n == cap) {
+                    cap *= 2;
+                    *starts = xrealloc(*starts, cap * sizeof(**starts));
+                }
+                (*starts)[n++] = i;
+            }
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+/* "ERROR:  message (SQLSTATE 42P01)" plus detail, hint and context. */
+static void describe(struct strbuf *sb, const PGresult *res)
+{
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+
+    if (!msg) {
+        strbuf_addstr(sb, PQresultErrorMessage(res));
+        strbuf_rtrim(sb);
+        return;
+    }
+    strbuf_addf(sb, "%s:  %s", sev ? sev : "ERROR", msg);
+    if (state)
+        strbuf_addf(sb, " (SQLSTATE %s)", state);
+    if (detail)
+        strbuf_addf(sb, "\nDETAIL:  %s", detail);
+    if (hint)
+        strbuf_addf(sb, "\nHINT:  %s", hint);
+    if (ctx)
+        strbuf_addf(sb, "\nCONTEXT:  %s", ctx);
+}
+
+/*
+ * The server gave no position (a run-time error such as a unique
+ * violation): replay the file statement by statement in a transaction that
+ * is rolled back, to find which statement fails.  Returns its line, or 0.
+ */
+static int locate_failure(PGconn *conn, const struct migration *m)
+{
+    size_t *starts;
+    size_t n = migrate_split(m->sql, m->len, &starts);
+    int line = 0;
+    PGresult *r = PQexec(conn, "BEGIN");
+
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        PQclear(r);
+        free(starts);
+        return 0;
+    }
+    PQclear(r);
+    for (size_t i = 0; i < n; i++) {
+        size_t end = i + 1 < n ? starts[i + 1] : m->len;
+        char *stmt = xstrndup(m->sql + starts[i], end - starts[i]);
+        r = PQexec(conn, stmt);
+        free(stmt);
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_FATAL_ERROR) {
+            line = 1;
+            for (size_t k = 0; k < starts[i]; k++)
+                if (m->sql[k] == '\n')
+                    line++;
+            break;
+        }
+    }
+    r = PQexec(conn, "ROLLBACK");
+    PQclear(r);
+    free(starts);
+    return line;
+}
+
+int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct err *e)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct migration *m = &ms->v[i];
+        PGresult *res = PQexec(conn, m->sql);
+        ExecStatusType st = PQresultStatus(res);
+
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+            st == PGRES_EMPTY_QUERY) {
+            PQclear(res);
+            continue;
+        }
+        struct strbuf sb = STRBUF_INIT;
+        const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+        int line = 0;
+        describe(&sb, res);
+        PQclear(res);
+        if (pos) {
+            line = migrate_line_of(m->sql, m->len, strtol(pos, NULL, 10));
+        } else if (PQstatus(conn) == CONNECTION_OK &&
+                   PQtransactionStatus(conn) == PQTRANS_IDLE) {
+            line = locate_failure(conn, m);
+        }
+        if (line)
+            err_set(e, "migration '%s' line %d: %s", m->path, line, sb.buf);
+        else
+            err_set(e, "migration '%s': %s", m->path, sb.buf);
+        strbuf_release(&sb);
+        return -1;
+    }
+    return 0;
+}

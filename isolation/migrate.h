@@ -1,0 +1,64 @@
+/*
+ * migrate: a folder of migrations, in version order, and applying them.
+ *
+ * Call sequence: migrate_load() reads every *.sql of the folder (not
+ * *.down.sql) into memory, ordered by version as golang-migrate and `ls -v`
+ * order them (a number compares as a number: 2_x before 10_y); then
+ * migrate_apply() on a connection, as often as needed; migrate_release().
+ *
+ * Each file is sent as one simple-query message, so it runs as one implicit
+ * transaction unless it manages its own.  A failure names the file, the
+ * line, and PostgreSQL's message and SQLSTATE.
+ *
+ * A loaded set is read-only and may be shared by threads.
+ */
+#ifndef ISOTEST_MIGRATE_H
+#define ISOTEST_MIGRATE_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+struct migration {
+    char *path; /* as found: <dir>/<name> */
+    char *name; /* the file name */
+    char *sql;  /* its content */
+    size_t len;
+};
+
+struct migrate_set {
+    struct migration *v;
+    size_t n;
+    char *dir;
+};
+
+/* Compare two file names by version ("ls -v" order). */
+int migrate_version_cmp(const char *a, const char *b);
+
+/* -1 with e set: folder missing or unreadable, no .sql file in it. */
+int migrate_load(struct migrate_set *ms, const char *dir, struct err *e);
+void migrate_release(struct migrate_set *ms);
+
+/*
+ * Apply every migration in order on conn.  With `prefix` (may be NULL),
+ * that SQL is sent first in the same message (schema mode sets the
+ * search_path with it).  On failure, e says "migration 'FILE' line N: ..."
+ */
+int migrate_apply(const struct migrate_set *ms, PGconn *conn,
+                  struct err *e);
+
+/*
+ * 1-based line of the 1-based character position `pos` in the UTF-8 text
+ * (PostgreSQL reports positions in characters, not bytes).
+ */
+int migrate_line_of(const char *text, size_t len, long pos);
+
+/*
+ * The start offsets of the SQL statements in text (quotes, dollar quotes,
+ * comments understood).  Returns the count; the caller frees *starts.
+ */
+size_t migrate_split(const char *text, size_t len, size_t **starts);
+
+#endif

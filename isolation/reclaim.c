@@ -1,0 +1,133 @@
+/*
+ * reclaim.c: the run lock and dropping dead runs' databases.
+ */
+#include "reclaim.h"
+#include "ident.h"
+#include "target.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEPT_PREFIX "isotest kept at "
+
+int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e)
+{
+    char k1[16], k2[16];
+    const char *vals[] = {k1, k2};
+
+    if (!ident_runid_valid(runid))
+        return err_set(e, "invalid run id '%s'", runid);
+    snprintf(k1, sizeof(k1), "%d", IDENT_LOCK_CLASS);
+    snprintf(k2, sizeof(k2), "%d", (int)ident_runid_key(runid));
+    PGresult *res = PQexecParams(conn,
+                                 "SELECT pg_advisory_lock($1::int4, $2::int4)",
+                                 2, NULL, vals, NULL, NULL, 0);
+    int r = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        r = err_set(e, "cannot take the run lock: %s",
+                    PQresultErrorMessage(res));
+    PQclear(res);
+    return r;
+}
+
+int reclaim_mark_kept(PGconn *conn, const char *dbname, struct err *e)
+{
+    char *q = ident_quote(conn, dbname, e);
+
+    if (!q)
+        return -1;
+    /* The comment carries the time; COMMENT takes no parameters. */
+    PGresult *res = PQexec(conn, "SELECT extract(epoch FROM now())::bigint");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        err_set(e, "%s", PQresultErrorMessage(res));
+        PQclear(res);
+        PQfreemem(q);
+        return -1;
+    }
+    char *sql = xasprintf("COMMENT ON DATABASE %s IS '" KEPT_PREFIX "%s'", q,
+                          PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfreemem(q);
+    int r = target_exec(conn, sql, e);
+    free(sql);
+    return r;
+}
+
+int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
+                 struct strbuf *log, struct reclaim_stats *st,
+                 struct err *e)
+{
+    char k1[16], age[32];
+    const char *vals[] = {k1, age};
+
+    memset(st, 0, sizeof(*st));
+    snprintf(k1, sizeof(k1), "%u", (unsigned)IDENT_LOCK_CLASS);
+    snprintf(age, sizeof(age), "%.0f", keep_age_s);
+    /*
+     * A run is alive while some session holds its lock.  The run id's hex
+     * digits are the lock's second key, which pg_locks shows as objid.
+     */
+    PGresult *res = PQexecParams(
+        conn,
+        "SELECT d.datname, "
+        "       coalesce(shobj_description(d.oid, 'pg_database'), '') "
+        "         LIKE '" KEPT_PREFIX "%' AS kept, "
+        "       coalesce(extract(epoch FROM now())::bigint - nullif("
+        "         substring(shobj_description(d.oid, 'pg_database') "
+        "                   FROM '^" KEPT_PREFIX "([0-9]+)$'), '')::bigint, "
+        "         0) AS kept_age "
+        "FROM pg_database d "
+        "WHERE d.datname ~ '^isotest_[0-9a-f]{8}_[a-z0-9_]+$' "
+        "  AND NOT EXISTS ("
+        "    SELECT 1 FROM pg_locks l "
+        "    WHERE l.locktype = 'advisory' AND l.classid = $1::oid "
+        "      AND l.objsubid = 2 AND l.granted "
+        "      AND l.objid = ('x' || substr(d.datname, 9, 8))::bit(32)"
+        "                    ::bigint::oid) "
+        "  AND $2::bigint >= 0 "
+        "ORDER BY d.datname",
+        2, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        err_set(e, "cannot list isotest databases: %s",
+                PQresultErrorMessage(res));
+        PQclear(res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0);
+        bool kept = !strcmp(PQgetvalue(res, i, 1), "t");
+        double kept_for = strtod(PQgetvalue(res, i, 2), NULL);
+
+        if (kept && kept_for < keep_age_s) {
+            st->kept_young++;
+            continue;
+        }
+        if (dry_run) {
+            strbuf_addf(log, "would drop database %s\n", name);
+            st->dropped++;
+            continue;
+        }
+        struct err e2 = ERR_INIT;
+        char *q = ident_quote(conn, name, &e2);
+        int r = -1;
+        if (q) {
+            char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)",
+                                  q);
+            r = target_exec(conn, sql, &e2);
+            free(sql);
+            PQfreemem(q);
+        }
+        if (r == 0) {
+            strbuf_addf(log, "dropped database %s\n", name);
+            st->dropped++;
+        } else {
+            strbuf_addf(log, "cannot drop database %s: %s\n", name,
+                        e2.msg ? e2.msg : "unknown error");
+            st->failed++;
+        }
+        err_release(&e2);
+    }
+    PQclear(res);
+    return 0;
+}

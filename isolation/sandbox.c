@@ -1,0 +1,339 @@
+/*
+ * sandbox.c: acquiring and releasing sandboxes in the three modes.
+ */
+#include "sandbox.h"
+#include "reclaim.h"
+#include "strbuf.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sandbox_factory {
+    /* Read-only after sandbox_factory_new. */
+    struct sandbox_config cfg;
+    char rundb[IDENT_BUFSZ]; /* schema/none mode: the run's database */
+    char *create_fmt_post;   /* " TEMPLATE <tpl> STRATEGY ..." */
+    /* Shared by the workers without a lock. */
+    atomic_uint counter;
+};
+
+struct sandbox_worker {
+    struct sandbox_factory *f;
+    PGconn *conn; /* maintenance db, or the run db in schema mode */
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+int sandbox_mode_parse(const char *s, enum sandbox_mode *out)
+{
+    if (!strcmp(s, "database"))
+        *out = SANDBOX_DATABASE;
+    else if (!strcmp(s, "schema"))
+        *out = SANDBOX_SCHEMA;
+    else if (!strcmp(s, "none"))
+        *out = SANDBOX_NONE;
+    else
+        return -1;
+    return 0;
+}
+
+const char *sandbox_mode_name(enum sandbox_mode m)
+{
+    switch (m) {
+    case SANDBOX_DATABASE: return "database";
+    case SANDBOX_SCHEMA: return "schema";
+    case SANDBOX_NONE: return "none";
+    }
+    return "?";
+}
+
+static int clone_db(PGconn *conn, const struct sandbox_factory *f,
+                    const char *name, struct err *e)
+{
+    char *q = ident_quote(conn, name, e);
+
+    if (!q)
+        return -1;
+    char *sql = xasprintf("CREATE DATABASE %s%s", q, f->create_fmt_post);
+    PQfreemem(q);
+    int r = target_exec(conn, sql, e);
+    free(sql);
+    if (r < 0)
+        return err_prefix(e, "cannot create sandbox database '%s'", name);
+    if (template_carry(f->cfg.tpl, conn, name, e) < 0) {
+        struct err ignore = ERR_INIT;
+        char *q2 = ident_quote(conn, name, &ignore);
+        if (q2) {
+            char *drop = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)",
+                                   q2);
+            target_exec(conn, drop, &ignore);
+            free(drop);
+            PQfreemem(q2);
+        }
+        err_release(&ignore);
+        return -1;
+    }
+    return 0;
+}
+
+static int drop_db(PGconn *conn, const char *name, struct err *e)
+{
+    char *q = ident_quote(conn, name, e);
+
+    if (!q)
+        return -1;
+    /* FORCE ends sessions a killed case left behind (PostgreSQL 13+). */
+    char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+    PQfreemem(q);
+    int r = target_exec(conn, sql, e);
+    free(sql);
+    if (r < 0)
+        return err_prefix(e, "cannot drop sandbox database '%s'", name);
+    return 0;
+}
+
+struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
+                                            PGconn *maint, struct err *e)
+{
+    struct sandbox_factory *f = xcalloc(1, sizeof(*f));
+    char *qt;
+
+    f->cfg = *cfg;
+    atomic_init(&f->counter, 0);
+    qt = ident_quote(maint, cfg->tpl->name, e);
+    if (!qt) {
+        free(f);
+        return NULL;
+    }
+    const char *strategy = cfg->strategy;
+    if (!strategy && PQserverVersion(maint) >= 150000)
+        strategy = "FILE_COPY";
+    if (strategy && strcmp(strategy, "FILE_COPY") &&
+        strcmp(strategy, "WAL_LOG")) {
+        err_set(e, "unknown clone strategy '%s' (FILE_COPY or WAL_LOG)",
+                strategy);
+        PQfreemem(qt);
+        free(f);
+        return NULL;
+    }
+    f->create_fmt_post = xasprintf(" TEMPLATE %s%s%s", qt,
+                                   strategy ? " STRATEGY " : "",
+                                   strategy ? strategy : "");
+    PQfreemem(qt);
+
+    if (cfg->mode != SANDBOX_DATABASE) {
+        const char *suffix = cfg->mode == SANDBOX_SCHEMA ? "schemas" : "shared";
+        if (ident_run_object(f->rundb, cfg->runid, suffix, e) < 0 ||
+            clone_db(maint, f, f->rundb, e) < 0) {
+            free(f->create_fmt_post);
+            free(f);
+            return NULL;
+        }
+    }
+    return f;
+}
+
+int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e)
+{
+    char pattern[64];
+    const char *vals[] = {pattern};
+    int n = 0, r = 0;
+
+    if (!ident_runid_valid(runid))
+        return err_set(e, "invalid run id '%s'", runid);
+    snprintf(pattern, sizeof(pattern), "^isotest_%s_[a-z0-9_]+$", runid);
+    PGresult *res = PQexecParams(maint,
+                                 "SELECT datname FROM pg_database d "
+                                 "WHERE datname ~ $1 AND coalesce("
+                                 "  shobj_description(d.oid, 'pg_database'),"
+                                 "  '') NOT LIKE 'isotest kept at %' "
+                                 "ORDER BY 1",
+                                 1, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        err_set(e, "cannot list databases: %s", PQresultErrorMessage(res));
+        PQclear(res);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (drop_db(maint, PQgetvalue(res, i, 0), e) < 0)
+            r = -1;
+        else
+            n++;
+    }
+    PQclear(res);
+    return r < 0 ? -1 : n;
+}
+
+int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
+                         struct err *e)
+{
+    int r = 0;
+
+    if (!f)
+        return 0;
+    if (maint && sandbox_sweep_run(maint, f->cfg.runid, e) < 0)
+        r = -1;
+    free(f->create_fmt_post);
+    free(f);
+    return r;
+}
+
+struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
+                                          struct err *e)
+{
+    struct sandbox_worker *w = xcalloc(1, sizeof(*w));
+
+    w->f = f;
+    if (f->cfg.mode == SANDBOX_SCHEMA)
+        w->conn = target_connect(f->cfg.target, f->rundb, e);
+    else if (f->cfg.mode == SANDBOX_DATABASE)
+        w->conn = target_connect(f->cfg.target, f->cfg.target->maint_db, e);
+    else
+        return w; /* none: nothing to create or drop per case */
+    if (!w->conn) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sandbox_worker_free(struct sandbox_worker *w)
+{
+    if (!w)
+        return;
+    if (w->conn)
+        PQfinish(w->conn);
+    free(w);
+}
+
+static int create_schema(struct sandbox_worker *w, const char *name,
+                         struct err *e)
+{
+    char *q = ident_quote(w->conn, name, e);
+
+    if (!q)
+        return -1;
+    char *sql = xasprintf("CREATE SCHEMA %s; SET search_path TO %s", q, q);
+    PQfreemem(q);
+    int r = target_exec(w->conn, sql, e);
+    free(sql);
+    if (r < 0)
+        return err_prefix(e, "cannot create sandbox schema '%s'", name);
+    if (w->f->cfg.ms && migrate_apply(w->f->cfg.ms, w->conn, e) < 0) {
+        struct err ignore = ERR_INIT;
+        target_exec(w->conn, "RESET search_path", &ignore);
+        err_release(&ignore);
+        return err_prefix(e, "cannot migrate sandbox schema '%s'", name);
+    }
+    return target_exec(w->conn, "RESET search_path", e);
+}
+
+int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
+                    struct err *e)
+{
+    const struct sandbox_factory *f = w->f;
+    double start = now_ms();
+
+    memset(sb, 0, sizeof(*sb));
+    if (f->cfg.mode == SANDBOX_NONE) {
+        snprintf(sb->name, sizeof(sb->name), "%s", f->rundb);
+        snprintf(sb->dbname, sizeof(sb->dbname), "%s", f->rundb);
+        sb->acquire_ms = now_ms() - start;
+        return 0;
+    }
+    unsigned n = atomic_fetch_add(&w->f->counter, 1) + 1;
+    if (ident_sandbox(sb->name, f->cfg.runid, n, e) < 0)
+        return -1;
+    if (f->cfg.mode == SANDBOX_DATABASE) {
+        if (clone_db(w->conn, f, sb->name, e) < 0)
+            return -1;
+        snprintf(sb->dbname, sizeof(sb->dbname), "%s", sb->name);
+    } else {
+        if (create_schema(w, sb->name, e) < 0) {
+            struct err ignore = ERR_INIT;
+            sandbox_release(w, sb, false, &ignore);
+            err_release(&ignore);
+            return -1;
+        }
+        snprintf(sb->dbname, sizeof(sb->dbname), "%s", f->rundb);
+        snprintf(sb->schema, sizeof(sb->schema), "%s", sb->name);
+    }
+    sb->acquire_ms = now_ms() - start;
+    return 0;
+}
+
+/* End the sessions a case left (their application_name is the sandbox). */
+static void disconnect_case(PGconn *conn, const struct sandbox *sb)
+{
+    const char *vals[] = {sb->dbname, sb->name};
+    PGresult *res = PQexecParams(conn,
+                                 "SELECT pg_terminate_backend(pid) "
+                                 "FROM pg_stat_activity "
+                                 "WHERE datname = $1 AND application_name = $2 "
+                                 "AND pid <> pg_backend_pid()",
+                                 2, NULL, vals, NULL, NULL, 0);
+    PQclear(res);
+}
+
+int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
+                    bool disconnect, struct err *e)
+{
+    double start = now_ms();
+    int r = 0;
+
+    switch (w->f->cfg.mode) {
+    case SANDBOX_NONE:
+        break;
+    case SANDBOX_DATABASE:
+        r = drop_db(w->conn, sb->name, e);
+        break;
+    case SANDBOX_SCHEMA: {
+        if (disconnect)
+            disconnect_case(w->conn, sb);
+        char *q = ident_quote(w->conn, sb->name, e);
+        if (!q) {
+            r = -1;
+            break;
+        }
+        char *sql = xasprintf("DROP SCHEMA IF EXISTS %s CASCADE", q);
+        PQfreemem(q);
+        r = target_exec(w->conn, sql, e);
+        free(sql);
+        if (r < 0)
+            err_prefix(e, "cannot drop sandbox schema '%s'", sb->name);
+        break;
+    }
+    }
+    sb->release_ms = now_ms() - start;
+    return r;
+}
+
+int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb, struct err *e)
+{
+    PGconn *conn = w->conn;
+    struct err ignore = ERR_INIT;
+    PGconn *own = NULL;
+
+    if (!conn) {
+        /* none mode has no worker connection: open one for this. */
+        own = target_connect(w->f->cfg.target, w->f->cfg.target->maint_db,
+                             e);
+        if (!own)
+            return -1;
+        conn = own;
+    }
+    int r = reclaim_mark_kept(conn, sb->dbname, e);
+    if (own)
+        PQfinish(own);
+    err_release(&ignore);
+    return r;
+}

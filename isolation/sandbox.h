@@ -1,0 +1,93 @@
+/*
+ * sandbox: what a worker gets for one test case, and gives back.
+ *
+ * Call sequence:
+ *   sandbox_factory_new()   once per run, after the template exists; in
+ *                           schema mode it creates the run's database, in
+ *                           none mode the one shared database
+ *   sandbox_worker_new()    once per worker thread (own connection)
+ *   sandbox_acquire() / sandbox_release()   per case, from that thread
+ *   sandbox_worker_free()
+ *   sandbox_factory_free()  drops the run's databases and anything else
+ *                           carrying this run's id (a sweep, so a sandbox
+ *                           whose release failed does not outlive the run)
+ *
+ * Modes: database (CREATE DATABASE ... TEMPLATE, STRATEGY FILE_COPY: the
+ * faster on PostgreSQL 15, measured by `make bench`), schema (a new schema
+ * with the migrations applied, in a database cloned from the template;
+ * search_path points at it), none (every case shares one database).
+ *
+ * The factory is thread-safe; a worker belongs to one thread.
+ */
+#ifndef ISOTEST_SANDBOX_H
+#define ISOTEST_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "ident.h"
+#include "migrate.h"
+#include "target.h"
+#include "template.h"
+
+enum sandbox_mode { SANDBOX_DATABASE, SANDBOX_SCHEMA, SANDBOX_NONE };
+
+/* "database", "schema", "none"; -1 for anything else. */
+int sandbox_mode_parse(const char *s, enum sandbox_mode *out);
+const char *sandbox_mode_name(enum sandbox_mode m);
+
+struct sandbox {
+    char name[IDENT_BUFSZ];   /* the database, or the schema in schema mode */
+    char dbname[IDENT_BUFSZ]; /* the database to connect to */
+    char schema[IDENT_BUFSZ]; /* "" unless schema mode */
+    double acquire_ms;
+    double release_ms;
+};
+
+struct sandbox_factory;
+struct sandbox_worker;
+
+struct sandbox_config {
+    enum sandbox_mode mode;
+    const struct target *target;
+    const struct template *tpl;
+    const struct migrate_set *ms; /* schema mode applies it per case */
+    const char *runid;
+    const char *strategy; /* NULL: FILE_COPY where the server has it */
+};
+
+struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
+                                            PGconn *maint, struct err *e);
+int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
+                         struct err *e);
+
+struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
+                                          struct err *e);
+void sandbox_worker_free(struct sandbox_worker *w);
+
+int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
+                    struct err *e);
+/*
+ * Drop the sandbox.  With `disconnect`, first end every session still
+ * connected to it (a case that was killed may leave one behind).
+ */
+int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
+                    bool disconnect, struct err *e);
+
+/*
+ * Keep the sandbox for debugging instead of releasing it: it is marked
+ * (reclaim_mark_kept) so that the sweep leaves it and a later cleanup drops
+ * it once old enough.  In schema mode the run's database is kept, holding
+ * the schema.
+ */
+int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb,
+                 struct err *e);
+
+/*
+ * Drop every database of the run `runid` (its sandboxes, its schema or
+ * shared database, a template it was building), except the ones kept
+ * on purpose.  Returns the count.
+ */
+int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * target.c: connection settings, the maintenance connection, and the
+ * messages for the ways connecting fails.
+ */
+#include "target.h"
+#include "strbuf.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APP_NAME "isotest"
+
+int target_init(struct target *t, const char *conninfo, struct err *e)
+{
+    memset(t, 0, sizeof(*t));
+    if (conninfo) {
+        char *msg = NULL;
+        PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+
+        if (!opts) {
+            /*
+             * libpq's message may quote the offending part of the value,
+             * which can hold a password: say only what kind of problem.
+             */
+            struct strbuf sb = STRBUF_INIT;
+            if (msg) {
+                strbuf_addstr(&sb, msg);
+                strbuf_rtrim(&sb);
+                PQfreemem(msg);
+            }
+            char *clean = NULL;
+            const char *m = sb.buf;
+            const char *q = strchr(m, '"');
+            if (q) /* drop the quoted fragment */
+                clean = xstrndup(m, (size_t)(q - m));
+            err_set(e, "invalid --db value: %s",
+                    clean ? clean : m);
+            free(clean);
+            strbuf_release(&sb);
+            return -1;
+        }
+        PQconninfoFree(opts);
+        t->conninfo = xstrdup(conninfo);
+    }
+    return 0;
+}
+
+void target_release(struct target *t)
+{
+    free(t->conninfo);
+    free(t->maint_db);
+    free(t->host);
+    free(t->port);
+    free(t->user);
+    if (t->password) {
+        memset(t->password, 0, strlen(t->password));
+        free(t->password);
+    }
+    free(t->server_version_str);
+    memset(t, 0, sizeof(*t));
+}
+
+static PGconn *raw_connect(const char *conninfo, const char *password,
+                           const char *dbname)
+{
+    const char *keys[6], *vals[6];
+    int i = 0;
+
+    if (conninfo) {
+        keys[i] = "dbname";
+        vals[i++] = conninfo;
+    }
+    /* A later dbname is taken as a plain name and overrides the URL's. */
+    keys[i] = "dbname";
+    vals[i++] = dbname;
+    if (password) {
+        keys[i] = "password";
+        vals[i++] = password;
+    }
+    keys[i] = "fallback_application_name";
+    vals[i++] = APP_NAME;
+    keys[i] = NULL;
+    vals[i] = NULL;
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+char *target_redact(const struct target *t, const char *msg)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *pw = t ? t->password : NULL;
+    size_t pwlen = pw ? strlen(pw) : 0;
+
+    if (!pwlen) {
+        strbuf_addstr(&sb, msg);
+        return strbuf_detach(&sb, NULL);
+    }
+    for (const char *p = msg; *p;) {
+        if (!strncmp(p, pw, pwlen)) {
+            strbuf_addstr(&sb, "***");
+            p += pwlen;
+        } else {
+            strbuf_addch(&sb, *p++);
+        }
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* libpq messages end in a newline and may span lines: keep the first. */
+static char *first_line(const char *msg)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    strbuf_addstr(&sb, msg);
+    char *nl = strchr(sb.buf, '\n');
+    if (nl && nl[1] != '\0') {
+        /* libpq prefixes "connection to server ... failed: " then the
+           reason; keep everything but collapse the newlines. */
+        for (char *p = sb.buf; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+    }
+    strbuf_rtrim(&sb);
+    return strbuf_detach(&sb, NULL);
+}
+
+static int connect_error(const struct target *t, PGconn *conn,
+                         const char *dbname, struct err *e)
+{
+    const char *host = PQhost(conn), *port = PQport(conn);
+    const char *user = PQuser(conn);
+    char *line = first_line(PQerrorMessage(conn));
+    char *clean = target_redact(t, line);
+    char where[512];
+
+    free(line);
+    snprintf(where, sizeof(where), "%s%s%s", host && *host ? host : "(default)",
+             port && *port ? ":" : "", port && *port ? port : "");
+    if (PQconnectionNeedsPassword(conn)) {
+        err_set(e, "server at '%s' asks for a password for user '%s' and none "
+                   "was given", where, user ? user : "");
+        err_hint(e, "put it in the --db URL, in PGPASSWORD or in ~/.pgpass");
+    } else if (strstr(clean, "password authentication failed") ||
+               strstr(clean, "authentication failed")) {
+        err_set(e, "authentication failed for user '%s' at '%s'",
+                user ? user : "", where);
+        err_hint(e, "check the password given in the --db URL, PGPASSWORD or "
+                    "~/.pgpass");
+    } else if (strstr(clean, "does not exist") && strstr(clean, "database")) {
+        err_set(e, "database '%s' does not exist on server '%s'", dbname,
+                where);
+    } else {
+        err_set(e, "cannot connect to server at '%s': %s", where, clean);
+    }
+    free(clean);
+    return -1;
+}
+
+PGconn *target_connect_maint(struct target *t, struct err *e)
+{
+    static const char *const candidates[] = {"postgres", "template1"};
+    PGconn *conn = NULL;
+
+    if (t->maint_db)
+        return target_connect(t, t->maint_db, e);
+    for (size_t i = 0; i < 2; i++) {
+        conn = raw_connect(t->conninfo, NULL, candidates[i]);
+        if (PQstatus(conn) == CONNECTION_OK) {
+            t->maint_db = xstrdup(candidates[i]);
+            break;
+        }
+        /* Only a missing database is worth trying the next one for. */
+        const char *m = PQerrorMessage(conn);
+        bool missing = strstr(m, "does not exist") && strstr(m, "database");
+        if (!missing || i == 1) {
+            if (missing) {
+                err_set(e, "neither maintenance database 'postgres' nor "
+                           "'template1' exists on the server");
+                PQfinish(conn);
+            } else {
+                connect_error(t, conn, candidates[i], e);
+                PQfinish(conn);
+            }
+            return NULL;
+        }
+        PQfinish(conn);
+    }
+    t->host = xstrdup(PQhost(conn) ? PQhost(conn) : "");
+    t->port = xstrdup(PQport(conn) ? PQport(conn) : "");
+    t->user = xstrdup(PQuser(conn) ? PQuser(conn) : "");
+    if (PQconnectionUsedPassword(conn) && PQpass(conn))
+        t->password = xstrdup(PQpass(conn));
+    t->server_version = PQserverVersion(conn);
+    const char *v = PQparameterStatus(conn, "server_version");
+    t->server_version_str = xstrdup(v ? v : "unknown");
+    return conn;
+}
+
+PGconn *target_connect(const struct target *t, const char *dbname,
+                       struct err *e)
+{
+    PGconn *conn = raw_connect(t->conninfo, t->password, dbname);
+
+    if (PQstatus(conn) != CONNECTION_OK) {
+        connect_error(t, conn, dbname, e);
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+int target_exec(PGconn *conn, const char *sql, struct err *e)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addstr(&sb, PQresultErrorMessage(res));
+        strbuf_rtrim(&sb);
+        err_set(e, "%s", sb.buf);
+        strbuf_release(&sb);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int target_check_createdb(const struct target *t, PGconn *conn,
+                          struct err *e)
+{
+    PGresult *res = PQexec(conn, "SELECT rolcreatedb OR rolsuper, "
+                                 "quote_ident(current_user) "
+                                 "FROM pg_roles WHERE rolname = current_user");
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    int r = 0;
+
+    if (!ok) {
+        err_set(e, "cannot read the role's privileges: %s",
+                PQresultErrorMessage(res));
+        r = -1;
+    } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        err_set(e, "role '%s' may not create databases, and isotest creates "
+                   "one per test case", t->user);
+        err_hint(e, "as a superuser run: ALTER ROLE %s CREATEDB;",
+                 PQgetvalue(res, 0, 1));
+        r = -1;
+    }
+    PQclear(res);
+    return r;
+}

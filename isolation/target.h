@@ -1,0 +1,66 @@
+/*
+ * target: which PostgreSQL server isotest talks to, and how to connect.
+ *
+ * Call sequence: target_init() with the user's --db value (or NULL for the
+ * PG* environment), target_connect_maint() once from one thread (it picks a
+ * maintenance database and learns host, port, user and server version), then
+ * target_connect() from any thread, then target_release().
+ *
+ * isotest uses the user's URL only to reach the server: the database named
+ * in it is never used.  Connections go to the maintenance database
+ * ("postgres", else "template1") or to databases isotest created.
+ *
+ * A password, wherever it came from (URL, PGPASSWORD, .pgpass), is kept
+ * here only to hand to children that need it; messages pass through
+ * target_redact() so it never shows.
+ */
+#ifndef ISOTEST_TARGET_H
+#define ISOTEST_TARGET_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+struct target {
+    /* Set by target_init, read-only afterwards. */
+    char *conninfo; /* the user's --db value, or NULL */
+    /* Set by target_connect_maint, read-only afterwards. */
+    char *maint_db;
+    char *host; /* a socket directory or a host name */
+    char *port;
+    char *user;
+    char *password; /* NULL unless the server asked for one */
+    int server_version;       /* e.g. 150018 */
+    char *server_version_str; /* e.g. "15.18" */
+};
+
+/* Checks that the value parses; the message never includes a password. */
+int target_init(struct target *t, const char *conninfo, struct err *e);
+void target_release(struct target *t);
+
+/*
+ * Connect to the maintenance database; the first successful call fills in
+ * host, port, user, password and version.  Returns NULL with e set: the
+ * message names host and port, says when authentication failed (never
+ * printing the password) and when no maintenance database exists.
+ */
+PGconn *target_connect_maint(struct target *t, struct err *e);
+
+/* Connect to `dbname` on the same server.  Thread-safe after the above. */
+PGconn *target_connect(const struct target *t, const char *dbname,
+                       struct err *e);
+
+/* -1 with a hint naming ALTER ROLE ... CREATEDB when the role lacks it. */
+int target_check_createdb(const struct target *t, PGconn *conn,
+                          struct err *e);
+
+/*
+ * A copy of msg with any occurrence of the password replaced by "***".
+ * The caller frees it.
+ */
+char *target_redact(const struct target *t, const char *msg);
+
+/* Run a statement with no result rows; -1 with the server's message. */
+int target_exec(PGconn *conn, const char *sql, struct err *e);
+
+#endif

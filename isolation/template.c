@@ -1,0 +1,432 @@
+/*
+ * template.c: building, finding and pruning templates, and carrying their
+ * database-level settings and privileges over to clones.
+ */
+#include "template.h"
+#include "strbuf.h"
+#include "target.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define TEMPLATE_FORMAT "isotest-template-1"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void hash_add(EVP_MD_CTX *ctx, const void *p, size_t n)
+{
+    /* Length-prefixed, so ("ab","c") and ("a","bc") differ. */
+    unsigned long long len = n;
+
+    EVP_DigestUpdate(ctx, &len, sizeof(len));
+    EVP_DigestUpdate(ctx, p, n);
+}
+
+void template_hash(const struct template_spec *spec, int server_version,
+                   char out[65])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char ver[32];
+
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    hash_add(ctx, TEMPLATE_FORMAT, strlen(TEMPLATE_FORMAT));
+    snprintf(ver, sizeof(ver), "%d", server_version);
+    hash_add(ctx, ver, strlen(ver));
+    for (size_t i = 0; i < spec->n_ext; i++)
+        hash_add(ctx, spec->extensions[i], strlen(spec->extensions[i]));
+    hash_add(ctx, "--", 2);
+    if (spec->ms) {
+        for (size_t i = 0; i < spec->ms->n; i++) {
+            const struct migration *m = &spec->ms->v[i];
+            hash_add(ctx, m->name, strlen(m->name));
+            hash_add(ctx, m->sql, m->len);
+        }
+    }
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    for (unsigned i = 0; i < mdlen && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = '\0';
+}
+
+static int exec_params(PGconn *conn, const char *sql, int n,
+                       const char *const *vals, PGresult **out, struct err *e)
+{
+    PGresult *res = PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addstr(&sb, PQresultErrorMessage(res));
+        strbuf_rtrim(&sb);
+        err_set(e, "%s", sb.buf);
+        strbuf_release(&sb);
+        PQclear(res);
+        return -1;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return 0;
+}
+
+static int advisory(PGconn *conn, const char *fn, int32_t key, struct err *e)
+{
+    char k1[16], k2[16];
+    const char *vals[] = {k1, k2};
+    char *sql = xasprintf("SELECT %s($1::int4, $2::int4)", fn);
+
+    snprintf(k1, sizeof(k1), "%d", IDENT_TPL_LOCK_CLASS);
+    snprintf(k2, sizeof(k2), "%d", (int)key);
+    int r = exec_params(conn, sql, 2, vals, NULL, e);
+    free(sql);
+    return r;
+}
+
+/* 1: exists and ready, 0: missing, 2: exists but not marked ready. */
+static int template_state(PGconn *conn, const char *name, struct err *e)
+{
+    const char *vals[] = {name};
+    PGresult *res;
+
+    if (exec_params(conn,
+                    "SELECT datistemplate FROM pg_database WHERE datname = $1",
+                    1, vals, &res, e) < 0)
+        return -1;
+    int r = PQntuples(res) == 0 ? 0
+            : strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1
+                                                      : 2;
+    PQclear(res);
+    return r;
+}
+
+static int drop_db(PGconn *conn, const char *name, struct err *e)
+{
+    char *q = ident_quote(conn, name, e);
+
+    if (!q)
+        return -1;
+    char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+    PQfreemem(q);
+    int r = target_exec(conn, sql, e);
+    free(sql);
+    return r;
+}
+
+static bool is_list_guc(const char *name)
+{
+    static const char *const lists[] = {
+        "search_path", "temp_tablespaces", "session_preload_libraries",
+        "local_preload_libraries", "shared_preload_libraries"};
+
+    for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++)
+        if (strcasecmp(name, lists[i]) == 0)
+            return true;
+    return false;
+}
+
+static void add_carry(struct template *tpl, const char *pre,
+                      const char *post)
+{
+    tpl->carry_pre = xrealloc(tpl->carry_pre,
+                              (tpl->ncarry + 1) * sizeof(char *));
+    tpl->carry_post = xrealloc(tpl->carry_post,
+                               (tpl->ncarry + 1) * sizeof(char *));
+    tpl->carry_pre[tpl->ncarry] = xstrdup(pre);
+    tpl->carry_post[tpl->ncarry] = xstrdup(post);
+    tpl->ncarry++;
+}
+
+/*
+ * Read what CREATE DATABASE ... TEMPLATE will not copy: per-database (and
+ * per-role-in-database) settings, and the database's ACL.
+ */
+static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
+{
+    const char *vals[] = {tpl->name};
+    PGresult *res;
+
+    if (exec_params(conn,
+                    "SELECT coalesce(quote_ident(r.rolname), ''), "
+                    "       unnest(s.setconfig) "
+                    "FROM pg_db_role_setting s "
+                    "JOIN pg_database d ON d.oid = s.setdatabase "
+                    "LEFT JOIN pg_roles r ON r.oid = s.setrole "
+                    "WHERE d.datname = $1 ORDER BY 1, 2",
+                    1, vals, &res, e) < 0)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *role = PQgetvalue(res, i, 0);
+        const char *cfg = PQgetvalue(res, i, 1);
+        const char *eq = strchr(cfg, '=');
+        if (!eq)
+            continue;
+        char *name = xstrndup(cfg, (size_t)(eq - cfg));
+        char *qname = PQescapeIdentifier(conn, name, strlen(name));
+        /*
+         * List settings are stored already quoted element by element
+         * (search_path=a, "b c"): replay them as written.  The rest are
+         * one value each: quote it as a literal.
+         */
+        char *qval = is_list_guc(name) ? NULL
+                                       : PQescapeLiteral(conn, eq + 1,
+                                                         strlen(eq + 1));
+        char *pre = *role ? xasprintf("ALTER ROLE %s IN DATABASE ", role)
+                          : xstrdup("ALTER DATABASE ");
+        char *post = xasprintf(" SET %s TO %s", qname ? qname : name,
+                               qval ? qval : eq + 1);
+        add_carry(tpl, pre, post);
+        free(pre);
+        free(post);
+        free(name);
+        if (qname)
+            PQfreemem(qname);
+        if (qval)
+            PQfreemem(qval);
+    }
+    PQclear(res);
+
+    if (exec_params(conn,
+                    "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+                    "       ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
+                    "       a.privilege_type, a.is_grantable "
+                    "FROM pg_database d, aclexplode(d.datacl) a "
+                    "WHERE d.datname = $1 AND d.datacl IS NOT NULL "
+                    "ORDER BY 1, 2",
+                    1, vals, &res, e) < 0)
+        return -1;
+    if (PQntuples(res) > 0) {
+        /* An explicit ACL replaces the default one entirely. */
+        add_carry(tpl, "REVOKE ALL ON DATABASE ", " FROM PUBLIC");
+        for (int i = 0; i < PQntuples(res); i++) {
+            char *post = xasprintf(" TO %s%s", PQgetvalue(res, i, 0),
+                                   strcmp(PQgetvalue(res, i, 2), "t") == 0
+                                       ? " WITH GRANT OPTION"
+                                       : "");
+            char *pre = xasprintf("GRANT %s ON DATABASE ",
+                                  PQgetvalue(res, i, 1));
+            add_carry(tpl, pre, post);
+            free(pre);
+            free(post);
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int create_extensions(PGconn *conn, const struct template_spec *spec,
+                             int server_version, struct err *e)
+{
+    for (size_t i = 0; i < spec->n_ext; i++) {
+        const char *ext = spec->extensions[i];
+        char *q = PQescapeIdentifier(conn, ext, strlen(ext));
+        if (!q)
+            return err_set(e, "invalid extension name '%s'", ext);
+        char *sql = xasprintf("CREATE EXTENSION IF NOT EXISTS %s", q);
+        PQfreemem(q);
+        PGresult *res = PQexec(conn, sql);
+        free(sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            const char *msg = PQresultErrorField(res,
+                                                 PG_DIAG_MESSAGE_PRIMARY);
+            bool missing = state && (!strcmp(state, "0A000") ||
+                                     !strcmp(state, "58P01"));
+            err_set(e, "cannot create extension '%s': %s", ext,
+                    msg ? msg : PQresultErrorMessage(res));
+            if (missing && !strcmp(ext, "pgtap"))
+                err_hint(e, "the server has no pgtap; on Debian install the "
+                            "package postgresql-%d-pgtap",
+                         server_version / 10000);
+            else if (missing)
+                err_hint(e, "install the package that provides extension "
+                            "'%s' for PostgreSQL %d on the server",
+                         ext, server_version / 10000);
+            PQclear(res);
+            return -1;
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+/* Create buildname and fill it; on failure the caller drops it. */
+static int build(const struct target *t, PGconn *maint,
+                 const struct template_spec *spec, const char *buildname,
+                 struct err *e)
+{
+    char *q = ident_quote(maint, buildname, e);
+    if (!q)
+        return -1;
+    char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", q);
+    PQfreemem(q);
+    int r = target_exec(maint, sql, e);
+    free(sql);
+    if (r < 0)
+        return err_prefix(e, "cannot create template database");
+
+    PGconn *conn = target_connect(t, buildname, e);
+    if (!conn)
+        return -1;
+    r = create_extensions(conn, spec, PQserverVersion(maint), e);
+    if (r == 0 && spec->ms)
+        r = migrate_apply(spec->ms, conn, e);
+    /* Never leave a session on a template: it would block every clone. */
+    PQfinish(conn);
+    return r;
+}
+
+int template_ensure(const struct target *t, PGconn *maint,
+                    const struct template_spec *spec, struct template *tpl,
+                    struct err *e)
+{
+    char buildname[IDENT_BUFSZ];
+    double start = now_ms();
+    int r = -1;
+
+    memset(tpl, 0, sizeof(*tpl));
+    template_hash(spec, PQserverVersion(maint), tpl->hash);
+    snprintf(tpl->name, sizeof(tpl->name), "isotest_tpl_%.16s", tpl->hash);
+    if (ident_run_object(buildname, spec->runid, "tplbuild", e) < 0)
+        return -1;
+
+    /* The hash's first 32 bits key the build lock. */
+    int32_t key = ident_runid_key(tpl->hash);
+    if (advisory(maint, "pg_advisory_lock", key, e) < 0)
+        return err_prefix(e, "cannot lock template '%s'", tpl->name);
+
+    int state = template_state(maint, tpl->name, e);
+    if (state == 1) {
+        tpl->reused = true;
+        r = 0;
+    } else if (state >= 0) {
+        struct err ignore = ERR_INIT;
+        /* Renamed but not marked ready: a build that died in between. */
+        if (state == 2 && drop_db(maint, tpl->name, e) < 0)
+            goto unlock;
+        r = build(t, maint, spec, buildname, e);
+        if (r == 0) {
+            char *qb = ident_quote(maint, buildname, e);
+            char *qn = qb ? ident_quote(maint, tpl->name, e) : NULL;
+            if (qn) {
+                char *sql = xasprintf("ALTER DATABASE %s RENAME TO %s", qb,
+                                      qn);
+                r = target_exec(maint, sql, e);
+                free(sql);
+                if (r == 0) {
+                    sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE true",
+                                    qn);
+                    r = target_exec(maint, sql, e);
+                    free(sql);
+                }
+            } else {
+                r = -1;
+            }
+            if (qb)
+                PQfreemem(qb);
+            if (qn)
+                PQfreemem(qn);
+        }
+        if (r < 0) {
+            drop_db(maint, buildname, &ignore);
+            drop_db(maint, tpl->name, &ignore);
+        }
+        err_release(&ignore);
+    }
+unlock:;
+    struct err ignore = ERR_INIT;
+    advisory(maint, "pg_advisory_unlock", key, &ignore);
+    err_release(&ignore);
+    if (r == 0)
+        r = read_carry(maint, tpl, e);
+    tpl->build_ms = now_ms() - start;
+    return r;
+}
+
+int template_carry(const struct template *tpl, PGconn *conn,
+                   const char *dbname, struct err *e)
+{
+    if (!tpl->ncarry)
+        return 0;
+    char *q = ident_quote(conn, dbname, e);
+    if (!q)
+        return -1;
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < tpl->ncarry; i++)
+        strbuf_addf(&sb, "%s%s%s;\n", tpl->carry_pre[i], q,
+                    tpl->carry_post[i]);
+    PQfreemem(q);
+    int r = target_exec(conn, sb.buf, e);
+    strbuf_release(&sb);
+    if (r < 0)
+        return err_prefix(e, "cannot carry the template's settings over to "
+                             "'%s'", dbname);
+    return 0;
+}
+
+int template_prune(PGconn *maint, const char *keep, int n_keep,
+                   struct strbuf *dropped, struct err *e)
+{
+    PGresult *res;
+    const char *vals[] = {keep ? keep : ""};
+    int n = 0;
+
+    /* Newest first by OID order, which follows creation. */
+    if (exec_params(maint,
+                    "SELECT d.datname FROM pg_database d "
+                    "WHERE d.datname ~ '^isotest_tpl_[0-9a-f]{16}$' "
+                    "  AND d.datistemplate AND d.datname <> $1 "
+                    "  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                    "                  WHERE a.datid = d.oid) "
+                    "ORDER BY d.oid DESC",
+                    1, vals, &res, e) < 0)
+        return -1;
+    for (int i = n_keep > 0 ? n_keep - (keep ? 1 : 0) : 0;
+         i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0);
+        char *q = ident_quote(maint, name, e);
+        if (!q)
+            continue;
+        /* IS_TEMPLATE databases must be unmarked before they can go. */
+        char *sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE false", q);
+        int r = target_exec(maint, sql, e);
+        free(sql);
+        if (r == 0) {
+            sql = xasprintf("DROP DATABASE %s", q);
+            r = target_exec(maint, sql, e);
+            free(sql);
+        }
+        PQfreemem(q);
+        if (r == 0) {
+            n++;
+            if (dropped)
+                strbuf_addf(dropped, "%s\n", name);
+        }
+    }
+    PQclear(res);
+    return n;
+}
+
+void template_release(struct template *tpl)
+{
+    for (size_t i = 0; i < tpl->ncarry; i++) {
+        free(tpl->carry_pre[i]);
+        free(tpl->carry_post[i]);
+    }
+    free(tpl->carry_pre);
+    free(tpl->carry_post);
+    memset(tpl, 0, sizeof(*tpl));
+}

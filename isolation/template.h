@@ -1,0 +1,79 @@
+/*
+ * template: the migrated template database that sandboxes are cloned from.
+ *
+ * Call sequence: template_ensure() on the maintenance connection (builds
+ * the template or finds the one a previous run built), then
+ * template_carry() on every clone, then template_release().
+ *
+ * The name is isotest_tpl_<hash>, the hash covering the migrations' names
+ * and contents, the extensions and the server version.  The build happens
+ * under an advisory lock, into isotest_<runid>_tplbuild, which is renamed
+ * and marked IS_TEMPLATE only when complete: concurrent runners build it
+ * once, and a failed or interrupted build leaves nothing a later run uses
+ * (a dead run's build database is reclaimed like its sandboxes).
+ *
+ * CREATE DATABASE ... TEMPLATE copies neither ALTER DATABASE ... SET
+ * settings nor database privileges; template_ensure() reads both from the
+ * template and template_carry() replays them on a clone.
+ *
+ * A struct template is read-only after template_ensure() and may be shared
+ * by threads.
+ */
+#ifndef ISOTEST_TEMPLATE_H
+#define ISOTEST_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "err.h"
+#include "ident.h"
+#include "migrate.h"
+#include "strbuf.h"
+
+struct template_spec {
+    const struct migrate_set *ms; /* may be NULL: no migrations */
+    const char *const *extensions;
+    size_t n_ext;
+    const char *runid;
+};
+
+struct template {
+    char name[IDENT_BUFSZ];
+    char hash[65]; /* hex SHA-256 */
+    bool reused;   /* found ready, not built by this call */
+    double build_ms;
+    /* Statements replayed on each clone: pre + quoted name + post. */
+    size_t ncarry;
+    char **carry_pre;
+    char **carry_post;
+};
+
+/*
+ * The template's hash for these inputs (hex, 64 chars + NUL into out).
+ * Pure; thread-safe.
+ */
+void template_hash(const struct template_spec *spec, int server_version,
+                   char out[65]);
+
+struct target;
+int template_ensure(const struct target *t, PGconn *maint,
+                    const struct template_spec *spec, struct template *tpl,
+                    struct err *e);
+
+/* Replay the template's settings and privileges on database `dbname`. */
+int template_carry(const struct template *tpl, PGconn *conn,
+                   const char *dbname, struct err *e);
+
+void template_release(struct template *tpl);
+
+/*
+ * Drop finished templates other than `keep` beyond the newest `n_keep`
+ * (by creation order) that no one is connected to.  Returns how many were
+ * dropped; names go to `dropped` (may be NULL), one per line.
+ */
+int template_prune(PGconn *maint, const char *keep, int n_keep,
+                   struct strbuf *dropped, struct err *e);
+
+#endif

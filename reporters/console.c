@@ -1,0 +1,192 @@
+/*
+ * console.c: progress lines and the final summary.
+ */
+#include "console.h"
+#include "stats.h"
+#include "strbuf.h"
+#include "xmlsafe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct console {
+    FILE *out;
+    bool live;
+    bool line_shown; /* a live line is on screen */
+    size_t total, done, failed;
+};
+
+struct console *console_new(FILE *out, bool live, size_t total)
+{
+    struct console *c = xcalloc(1, sizeof(*c));
+
+    c->out = out;
+    c->live = live;
+    c->total = total;
+    return c;
+}
+
+void console_free(struct console *c)
+{
+    free(c);
+}
+
+void console_clear(struct console *c)
+{
+    if (c->live && c->line_shown) {
+        fputs("\r\033[K", c->out);
+        c->line_shown = false;
+    }
+}
+
+static void draw(struct console *c, size_t running, double elapsed_ms)
+{
+    char secs[32];
+
+    fprintf(c->out, "\r\033[K[%zu/%zu] running %zu, failed %zu, %s s",
+            c->done, c->total, running, c->failed,
+            stats_fmt_seconds(secs, elapsed_ms));
+    fflush(c->out);
+    c->line_shown = true;
+}
+
+static const char *label(const struct test_result *r)
+{
+    if (!r->done)
+        return "NOT RUN";
+    switch (r->outcome) {
+    case OUTCOME_PASSED: return "ok";
+    case OUTCOME_FAILED: return "FAIL";
+    case OUTCOME_ERROR: return "ERROR";
+    case OUTCOME_TIMEOUT: return "TIMEOUT";
+    case OUTCOME_SKIPPED: return "skip";
+    }
+    return "?";
+}
+
+void console_case_done(struct console *c, const struct test_result *r)
+{
+    c->done++;
+    if (outcome_is_failure(r->outcome))
+        c->failed++;
+    if (c->live) {
+        if (outcome_is_failure(r->outcome)) {
+            console_clear(c);
+            fprintf(c->out, "%-7s %s\n", label(r), r->id);
+        }
+        return;
+    }
+    fprintf(c->out, "%-7s %s (%.0f ms)\n", label(r), r->id, r->time_ms);
+    fflush(c->out);
+}
+
+void console_progress(struct console *c, size_t running, double elapsed_ms)
+{
+    if (c->live)
+        draw(c, running, elapsed_ms);
+}
+
+/* Print text indented, at most max_lines lines, sanitised for a terminal. */
+static void indented(FILE *out, const char *text, size_t len, int max_lines)
+{
+    char *safe = xmlsafe_text(text, len);
+    int lines = 0;
+    const char *p = safe;
+
+    while (*p && lines < max_lines) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(out, "    %.*s\n", (int)n, p);
+        lines++;
+        p = nl ? nl + 1 : p + n;
+    }
+    if (*p)
+        fputs("    [...]\n", out);
+    free(safe);
+}
+
+static int cmp_slow(const void *a, const void *b)
+{
+    const struct test_result *x = *(const struct test_result *const *)a;
+    const struct test_result *y = *(const struct test_result *const *)b;
+
+    return x->time_ms < y->time_ms ? 1 : x->time_ms > y->time_ms ? -1 : 0;
+}
+
+void console_summary(struct console *c, const struct test_result *r,
+                     size_t n, const struct run_info *info)
+{
+    size_t passed = 0, failed = 0, skipped = 0, ran = 0;
+    FILE *out = c->out;
+
+    console_clear(c);
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].done || outcome_is_failure(r[i].outcome))
+            failed++;
+        else if (r[i].outcome == OUTCOME_SKIPPED)
+            skipped++;
+        else
+            passed++;
+    }
+    if (failed) {
+        fputs("\nFailures:\n", out);
+        for (size_t i = 0; i < n; i++) {
+            if (r[i].done && !outcome_is_failure(r[i].outcome))
+                continue;
+            fprintf(out, "\n%s %s  (%s)\n", label(&r[i]), r[i].id,
+                    r[i].file ? r[i].file : "");
+            if (!r[i].done) {
+                fputs("    not run: the run was interrupted\n", out);
+                continue;
+            }
+            if (r[i].message)
+                indented(out, r[i].message, strlen(r[i].message), 5);
+            if (r[i].detail)
+                indented(out, r[i].detail, strlen(r[i].detail), 60);
+            else if (r[i].err.len)
+                indented(out, r[i].err.data, r[i].err.len, 20);
+            if (r[i].hint)
+                fprintf(out, "    %s\n", r[i].hint);
+        }
+    }
+
+    const struct test_result **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+    double *acq = xcalloc(n ? n : 1, sizeof(double));
+    double *rel = xcalloc(n ? n : 1, sizeof(double));
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].done || r[i].outcome == OUTCOME_SKIPPED)
+            continue;
+        sorted[ran] = &r[i];
+        acq[ran] = r[i].acquire_ms;
+        rel[ran] = r[i].release_ms;
+        sum += r[i].time_ms;
+        ran++;
+    }
+    if (ran > 1) {
+        qsort(sorted, ran, sizeof(*sorted), cmp_slow);
+        fputs("\nSlowest cases:\n", out);
+        for (size_t i = 0; i < ran && i < 5; i++)
+            fprintf(out, "  %8.1f ms  %s\n", sorted[i]->time_ms,
+                    sorted[i]->id);
+    }
+    char wall[32], casesum[32];
+    fprintf(out,
+            "\nisolation %s, %d jobs, server %s; wall %s s, case time %s s "
+            "(%.2fx); sandbox acquire p50 %.1f ms p95 %.1f ms, release p50 "
+            "%.1f ms p95 %.1f ms\n",
+            info->isolation, info->jobs, info->server_version,
+            stats_fmt_seconds(wall, info->wall_ms),
+            stats_fmt_seconds(casesum, sum),
+            info->wall_ms > 0 ? sum / info->wall_ms : 0.0,
+            stats_median(acq, ran), stats_percentile(acq, ran, 95),
+            stats_median(rel, ran), stats_percentile(rel, ran, 95));
+    if (info->interrupted)
+        fputs("interrupted: cases not run are reported as errors\n", out);
+    fprintf(out, "%zu passed, %zu failed, %zu skipped\n", passed, failed,
+            skipped);
+    fflush(out);
+    free(sorted);
+    free(acq);
+    free(rel);
+}

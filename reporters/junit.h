@@ -1,0 +1,34 @@
+/*
+ * junit: the JUnit XML report (valid against the Jenkins xunit schema,
+ * junit-10.xsd, which GitLab and GitHub actions also read).
+ *
+ * One <testsuite> per suite, in the order the suites first appear; run facts
+ * as <properties> on each suite (the schema allows them only there); every
+ * string passes through xmlsafe_text(); times in seconds with a dot and
+ * three decimals.  The schema has no `file` attribute on <testcase>, so the
+ * file, worker, start offset and sandbox go on the first line of
+ * <system-out>, prefixed "[isotest] ".
+ *
+ * The report is written to a temporary file beside `path` and renamed over
+ * it, so a reader never sees half a report.  Call xmlInitParser() in main
+ * before threads start.  Not thread-safe: call from one thread.
+ */
+#ifndef ISOTEST_JUNIT_H
+#define ISOTEST_JUNIT_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "result.h"
+
+struct junit_property {
+    const char *name;
+    const char *value;
+};
+
+int junit_write(const char *path, const struct test_result *results,
+                size_t n, const struct run_info *info,
+                const struct junit_property *extra, size_t n_extra,
+                struct err *e);
+
+#endif

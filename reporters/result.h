@@ -1,0 +1,73 @@
+/*
+ * result: what a worker hands the reporters, and the facts of a run.
+ *
+ * Reporters see these structs only; they never talk to PostgreSQL.  A
+ * result's strings are owned by the result (free with result_release());
+ * the case-identity strings are borrowed from the test case and live as
+ * long as the run.
+ */
+#ifndef ISOTEST_RESULT_H
+#define ISOTEST_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum outcome {
+    OUTCOME_PASSED,
+    OUTCOME_FAILED,  /* the case ran and said no */
+    OUTCOME_ERROR,   /* the case could not run, crashed, or was interrupted */
+    OUTCOME_TIMEOUT, /* an error of its own kind: the case ran too long */
+    OUTCOME_SKIPPED,
+};
+
+struct captured {
+    char *data; /* NULL or NUL-terminated (may hold other NULs) */
+    size_t len;
+    size_t dropped; /* bytes cut by the cap */
+};
+
+struct test_result {
+    /* Borrowed from the test case. */
+    const char *id;
+    const char *suite;
+    const char *classname;
+    const char *name;
+    const char *file;
+
+    bool done; /* false: never started (interrupted run) */
+    enum outcome outcome;
+    int worker;
+    double start_ms;   /* offset from the start of the run */
+    double time_ms;    /* the case itself, sandbox excluded */
+    double acquire_ms; /* getting its sandbox */
+    double release_ms; /* dropping it */
+    char *sandbox;     /* its name, or NULL */
+    char *message;     /* one line, or NULL */
+    char *detail;      /* TAP diagnostics, diff, error text, or NULL */
+    char *hint;        /* e.g. how to open a kept sandbox, or NULL */
+    struct captured out;
+    struct captured err;
+};
+
+struct run_info {
+    const char *isotest_version;
+    const char *isolation;
+    int jobs;
+    const char *server_version;
+    const char *template_hash;
+    const char *template_name;
+    bool template_reused;
+    double wall_ms;
+    double start_to_first_ms; /* start of the run to the first case start */
+    bool interrupted;
+    const char *timestamp; /* ISO 8601, UTC */
+    const char *hostname;
+};
+
+void result_release(struct test_result *r);
+/* "passed", "failed", "error", "timeout", "skipped". */
+const char *outcome_name(enum outcome o);
+/* Failed, error and timeout count as failures in the summary line. */
+bool outcome_is_failure(enum outcome o);
+
+#endif

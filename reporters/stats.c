@@ -1,0 +1,59 @@
+/*
+ * stats.c: percentiles and locale-proof time formatting.
+ */
+#include "stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+double stats_percentile(const double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    double *s = malloc(n * sizeof(*s));
+    if (!s)
+        return 0;
+    memcpy(s, v, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), cmp_double);
+    if (p < 0)
+        p = 0;
+    if (p > 100)
+        p = 100;
+    double rank = p / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)floor(rank);
+    size_t hi = lo + 1 < n ? lo + 1 : lo;
+    double r = s[lo] + (s[hi] - s[lo]) * (rank - (double)lo);
+    free(s);
+    return r;
+}
+
+double stats_median(const double *v, size_t n)
+{
+    return stats_percentile(v, n, 50);
+}
+
+double stats_sum(const double *v, size_t n)
+{
+    double s = 0;
+
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return s;
+}
+
+char *stats_fmt_seconds(char buf[32], double ms)
+{
+    long long total = ms > 0 ? llround(ms) : 0;
+
+    snprintf(buf, 32, "%lld.%03lld", total / 1000, total % 1000);
+    return buf;
+}

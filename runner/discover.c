@@ -1,0 +1,471 @@
+/*
+ * discover.c: walking suite folders, pairing SQL cases with expected
+ * output, and reading a listing command's ids.
+ */
+#define _XOPEN_SOURCE 700 /* realpath() */
+#include "discover.h"
+#include "fsutil.h"
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct walk {
+    struct case_list *cl;
+    const struct discover_opts *o;
+    const char *suite;
+    const char *root_abs; /* the suite folder */
+    const char *root_disp;
+    size_t cap;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+
+    return s ? s + 1 : p;
+}
+
+char *discover_shell_quote(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    strbuf_addch(&sb, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            strbuf_addstr(&sb, "'\\''");
+        else
+            strbuf_addch(&sb, *s);
+    }
+    strbuf_addch(&sb, '\'');
+    return strbuf_detach(&sb, NULL);
+}
+
+bool discover_filter_match(const char *id, const char *const *globs,
+                           size_t n)
+{
+    if (!n)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(globs[i], id, 0) == 0)
+            return true;
+    return false;
+}
+
+static struct test_case *new_case(struct walk *w)
+{
+    struct case_list *cl = w->cl;
+
+    if (cl->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 32;
+        cl->v = xrealloc(cl->v, w->cap * sizeof(*cl->v));
+    }
+    struct test_case *c = &cl->v[cl->n++];
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+/* Does the text call pgTAP?  plan(, no_plan(, finish( or runtests(. */
+static bool calls_pgtap(const char *text)
+{
+    static const char *const words[] = {"plan", "no_plan", "finish",
+                                        "runtests"};
+
+    for (const char *p = text; *p; p++) {
+        for (size_t k = 0; k < sizeof(words) / sizeof(*words); k++) {
+            size_t l = strlen(words[k]);
+            if (strncasecmp(p, words[k], l))
+                continue;
+            if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+                continue;
+            const char *q = p + l;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q == '(')
+                return true;
+        }
+    }
+    return false;
+}
+
+/* expected/NAME.out and NAME_1.out .. NAME_9.out in folder dir. */
+static void find_expected(struct test_case *c, const char *dir)
+{
+    for (int k = 0; k <= 9; k++) {
+        char *p = k ? xasprintf("%s/%s_%d.out", dir, c->name, k)
+                    : xasprintf("%s/%s.out", dir, c->name);
+        if (access(p, R_OK) == 0) {
+            c->expected = xrealloc(c->expected,
+                                   (c->nexpected + 1) * sizeof(char *));
+            c->expected[c->nexpected++] = p;
+        } else {
+            free(p);
+        }
+    }
+}
+
+/* rel: path inside the suite, e.g. "tap/orders.sql". */
+static int add_file(struct walk *w, const char *abs, const char *rel,
+                    enum case_kind kind, struct err *e)
+{
+    struct test_case *c = new_case(w);
+    const char *slash = strrchr(rel, '/');
+    size_t stem_len = strlen(base_name(rel));
+
+    if (kind == CASE_SQL)
+        stem_len -= 4;
+    c->kind = kind;
+    c->suite = xstrdup(w->suite);
+    c->name = xstrndup(base_name(rel), stem_len);
+    c->abspath = xstrdup(abs);
+    c->path = xasprintf("%s/%s", w->root_disp, rel);
+    c->dir = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, w->suite);
+    if (slash) {
+        strbuf_addch(&sb, '.');
+        for (const char *p = rel; p < slash; p++)
+            strbuf_addch(&sb, *p == '/' ? '.' : *p);
+    }
+    c->classname = strbuf_detach(&sb, NULL);
+    size_t rel_stem = slash ? (size_t)(slash - rel) + 1 + stem_len : stem_len;
+    c->id = xasprintf("%s/%.*s", w->suite, (int)rel_stem, rel);
+
+    if (kind == CASE_SQL) {
+        char *text = NULL;
+        size_t len;
+        if (fs_read_file(abs, &text, &len, e) < 0)
+            return -1;
+        c->uses_pgtap = calls_pgtap(text);
+        free(text);
+        /* pg_regress layout: <x>/sql/NAME.sql with <x>/expected/. */
+        char *exp_beside = xasprintf("%s/expected", c->dir);
+        find_expected(c, exp_beside);
+        free(exp_beside);
+        if (!c->nexpected && !strcmp(base_name(c->dir), "sql")) {
+            char *parent = xstrndup(c->dir, (size_t)(base_name(c->dir) -
+                                                     c->dir - 1));
+            char *exp = xasprintf("%s/expected", parent);
+            find_expected(c, exp);
+            free(exp);
+            free(parent);
+        }
+    }
+    if (!discover_filter_match(c->id, w->o->filters, w->o->nfilters)) {
+        struct test_case gone = *c;
+        w->cl->n--;
+        for (size_t i = 0; i < gone.nexpected; i++)
+            free(gone.expected[i]);
+        free(gone.expected);
+        free(gone.id);
+        free(gone.suite);
+        free(gone.classname);
+        free(gone.name);
+        free(gone.path);
+        free(gone.abspath);
+        free(gone.dir);
+    }
+    return 0;
+}
+
+/* A file that looks like a test program but cannot be run as one. */
+static bool looks_executable(const char *abs, const char *name)
+{
+    if (ends_with(name, ".sh") || ends_with(name, ".py") ||
+        ends_with(name, ".bash"))
+        return true;
+    char head[2] = {0, 0};
+    FILE *f = fopen(abs, "re");
+    if (!f)
+        return false;
+    size_t n = fread(head, 1, 2, f);
+    fclose(f);
+    return n == 2 && head[0] == '#' && head[1] == '!';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk_dir(struct walk *w, const char *abs, const char *rel,
+                    struct err *e)
+{
+    DIR *d = opendir(abs);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+
+    if (!d)
+        return err_errno(e, errno, "cannot read folder '%s'", abs);
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            names = xrealloc(names, cap * sizeof(*names));
+        }
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const char *nm = names[i];
+        char *a = xasprintf("%s/%s", abs, nm);
+        char *rl = *rel ? xasprintf("%s/%s", rel, nm) : xstrdup(nm);
+        struct stat st;
+
+        if (stat(a, &st) < 0) {
+            /* A dangling link is not a case. */
+        } else if (S_ISDIR(st.st_mode)) {
+            bool skip = !strcmp(nm, "expected") || !strcmp(nm, "results") ||
+                        !strcmp(nm, "node_modules") ||
+                        (w->cl->migrations_dir &&
+                         !strcmp(a, w->cl->migrations_dir));
+            if (!skip) {
+                char *real = realpath(a, NULL);
+                if (real && w->cl->migrations_dir &&
+                    !strcmp(real, w->cl->migrations_dir))
+                    skip = true;
+                free(real);
+            }
+            if (!skip)
+                r = walk_dir(w, a, rl, e);
+        } else if (S_ISREG(st.st_mode)) {
+            if (ends_with(nm, ".sql"))
+                r = add_file(w, a, rl, CASE_SQL, e);
+            else if (access(a, X_OK) == 0)
+                r = add_file(w, a, rl, CASE_COMMAND, e);
+            else if (looks_executable(a, nm))
+                strbuf_addf(&w->cl->notes,
+                            "skipped %s/%s: looks like a test program but is "
+                            "not executable (chmod +x to run it)\n",
+                            w->root_disp, rl);
+        }
+        free(a);
+        free(rl);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return r;
+}
+
+static int from_listing(const struct discover_opts *o, struct case_list *cl,
+                        struct err *e)
+{
+    const char *argv[] = {"/bin/sh", "-c", o->list_cmd, NULL};
+    struct proc_spec spec = {.argv = argv};
+    struct proc p;
+    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
+    struct proc_status st;
+    struct walk w = {.cl = cl, .o = o, .suite = "list"};
+
+    out.max = errb.max = 16 << 20;
+    if (proc_start(&p, &spec, e) < 0)
+        return err_prefix(e, "cannot run listing command '%s'", o->list_cmd);
+    if (proc_capture(&p, &out, &errb, 600000, SIGTERM, 2000, NULL, &st, e) <
+        0) {
+        strbuf_release(&out);
+        strbuf_release(&errb);
+        return -1;
+    }
+    if (!st.exited || st.code != 0) {
+        strbuf_rtrim(&errb);
+        err_set(e, "listing command '%s' failed (%s %d)%s%s", o->list_cmd,
+                st.exited ? "exit code" : "signal", st.code,
+                errb.len ? ":\n" : "", errb.buf);
+        strbuf_release(&out);
+        strbuf_release(&errb);
+        return -1;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    size_t nids = 0;
+    for (char *line = out.buf; *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t len = strlen(line);
+        while (len && isspace((unsigned char)line[len - 1]))
+            line[--len] = '\0';
+        char *id = line;
+        while (isspace((unsigned char)*id))
+            id++;
+        if (*id) {
+            nids++;
+            struct test_case *c = new_case(&w);
+            c->kind = CASE_COMMAND;
+            c->suite = xstrdup("list");
+            c->classname = xstrdup("list");
+            c->name = xstrdup(id);
+            c->id = xasprintf("list/%s", id);
+            c->path = xstrdup(o->list_cmd);
+            c->abspath = xstrdup(o->list_cmd);
+            c->dir = xstrdup(cwd);
+            char *q = discover_shell_quote(id);
+            struct strbuf cmd = STRBUF_INIT;
+            for (const char *t = o->each_cmd; *t; t++) {
+                if (t[0] == '{' && t[1] == '}') {
+                    strbuf_addstr(&cmd, q);
+                    t++;
+                } else {
+                    strbuf_addch(&cmd, *t);
+                }
+            }
+            free(q);
+            c->shell = strbuf_detach(&cmd, NULL);
+            if (!discover_filter_match(c->id, o->filters, o->nfilters)) {
+                free(c->id);
+                free(c->suite);
+                free(c->classname);
+                free(c->name);
+                free(c->path);
+                free(c->abspath);
+                free(c->dir);
+                free(c->shell);
+                cl->n--;
+            }
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    strbuf_release(&out);
+    strbuf_release(&errb);
+    if (!nids)
+        return err_set(e, "listing command '%s' printed no test ids",
+                       o->list_cmd);
+    return 0;
+}
+
+static int cmp_case(const void *a, const void *b)
+{
+    return strcmp(((const struct test_case *)a)->id,
+                  ((const struct test_case *)b)->id);
+}
+
+int discover(const struct discover_opts *o, struct case_list *cl,
+             struct err *e)
+{
+    memset(cl, 0, sizeof(*cl));
+    strbuf_init(&cl->notes, 0);
+
+    if (o->migrations) {
+        struct stat st;
+        if (stat(o->migrations, &st) < 0 || !S_ISDIR(st.st_mode))
+            return err_set(e, "migrations folder '%s' does not exist",
+                           o->migrations);
+        cl->migrations_dir = realpath(o->migrations, NULL);
+    }
+    for (size_t i = 0; i < o->npaths; i++) {
+        const char *p = o->paths[i];
+        struct stat st;
+        if (stat(p, &st) < 0) {
+            int saved = errno;
+            case_list_release(cl);
+            return err_errno(e, saved, "cannot read test path '%s'", p);
+        }
+        char *abs = realpath(p, NULL);
+        if (!abs) {
+            int saved = errno;
+            case_list_release(cl);
+            return err_errno(e, saved, "cannot resolve '%s'", p);
+        }
+        /* The first suite folder's migrations/ is the default. */
+        if (!o->migrations && !cl->migrations_dir && S_ISDIR(st.st_mode)) {
+            char *m = xasprintf("%s/migrations", abs);
+            struct stat ms;
+            if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode))
+                cl->migrations_dir = m;
+            else
+                free(m);
+        }
+        int r;
+        if (S_ISDIR(st.st_mode)) {
+            /* Strip trailing slashes for display: "examples/shop/". */
+            char *disp = xstrdup(p);
+            size_t dl = strlen(disp);
+            while (dl > 1 && disp[dl - 1] == '/')
+                disp[--dl] = '\0';
+            struct walk w = {.cl = cl, .o = o, .suite = base_name(abs),
+                             .root_abs = abs, .root_disp = disp,
+                             .cap = cl->n};
+            r = walk_dir(&w, abs, "", e);
+            free(disp);
+        } else if (S_ISREG(st.st_mode)) {
+            char *dir_abs = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
+            char *disp_dir = strrchr(p, '/') ? xstrndup(p, (size_t)(
+                                                   strrchr(p, '/') - p))
+                                             : xstrdup(".");
+            struct walk w = {.cl = cl, .o = o, .suite = base_name(dir_abs),
+                             .root_abs = dir_abs, .root_disp = disp_dir,
+                             .cap = cl->n};
+            const char *nm = base_name(abs);
+            if (ends_with(nm, ".sql"))
+                r = add_file(&w, abs, nm, CASE_SQL, e);
+            else if (access(abs, X_OK) == 0)
+                r = add_file(&w, abs, nm, CASE_COMMAND, e);
+            else
+                r = err_set(e, "'%s' is neither a .sql file nor executable",
+                            p);
+            free(dir_abs);
+            free(disp_dir);
+        } else {
+            r = err_set(e, "'%s' is not a file or folder", p);
+        }
+        free(abs);
+        if (r < 0) {
+            case_list_release(cl);
+            return -1;
+        }
+    }
+    if (o->list_cmd && from_listing(o, cl, e) < 0) {
+        case_list_release(cl);
+        return -1;
+    }
+    qsort(cl->v, cl->n, sizeof(*cl->v), cmp_case);
+    return 0;
+}
+
+void case_list_release(struct case_list *cl)
+{
+    for (size_t i = 0; i < cl->n; i++) {
+        struct test_case *c = &cl->v[i];
+        for (size_t k = 0; k < c->nexpected; k++)
+            free(c->expected[k]);
+        free(c->expected);
+        free(c->id);
+        free(c->suite);
+        free(c->classname);
+        free(c->name);
+        free(c->path);
+        free(c->abspath);
+        free(c->dir);
+        free(c->shell);
+    }
+    free(cl->v);
+    free(cl->migrations_dir);
+    strbuf_release(&cl->notes);
+    memset(cl, 0, sizeof(*cl));
+}

@@ -1,0 +1,58 @@
+/*
+ * options: the command line of `isotest run` (and of `list`, which takes
+ * the same selection options).
+ *
+ * options_parse() fills a struct run_options from argv without printing;
+ * a bad option or value comes back as one line naming it (exit 2 in main).
+ * Strings point into argv; the arrays are owned by the struct
+ * (options_release()).
+ */
+#ifndef ISOTEST_OPTIONS_H
+#define ISOTEST_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "sandbox.h"
+
+struct run_options {
+    const char *db;
+    const char *migrations;
+    enum sandbox_mode mode;
+    int jobs; /* 0: the number of online CPUs */
+    const char *junit;
+    double timeout_s;
+    const char **paths;
+    size_t npaths;
+    const char **extensions;
+    size_t nextensions;
+    const char **filters;
+    size_t nfilters;
+    bool keep_failed;
+    bool fail_fast;
+    const char *list_cmd;
+    const char *each_cmd;
+    size_t output_cap;
+    bool no_cache;
+    const char *clone_strategy;
+    bool help;
+};
+
+/*
+ * argv[0] is the subcommand ("run").  Returns 0, or -1 with e naming the
+ * option and value at fault.
+ */
+int options_parse(int argc, char **argv, struct run_options *o,
+                  struct err *e);
+void options_release(struct run_options *o);
+
+/* Strict integer and number parsing (whole string, in range). */
+int options_int(const char *opt, const char *s, long min, long max,
+                long *out, struct err *e);
+int options_seconds(const char *opt, const char *s, double *out,
+                    struct err *e);
+
+extern const char options_run_usage[];
+
+#endif

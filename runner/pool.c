@@ -1,0 +1,258 @@
+/*
+ * pool.c: worker threads, the shared queue and progress.
+ */
+#include "pool.h"
+#include "proc.h"
+#include "strbuf.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/*
+ * Lock order: only `lock`; the console is called with it held.
+ * `lock` guards next, running, finished, failures, first_start_ms,
+ * fatal and the console.  stop and the pid slots are atomics, read
+ * without the lock (the signal thread reads them).
+ */
+struct pool {
+    struct pool_config cfg;
+    struct test_result *results;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t next;
+    size_t running;
+    int finished_workers;
+    size_t failures;
+    double first_start_ms;
+    struct err fatal; /* a worker that could not start */
+    atomic_int stop;
+    atomic_int *pids; /* one per worker: its running child, or 0 */
+};
+
+struct worker_arg {
+    struct pool *p;
+    int index;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+struct pool *pool_new(const struct pool_config *cfg)
+{
+    struct pool *p = xcalloc(1, sizeof(*p));
+
+    p->cfg = *cfg;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->changed, NULL);
+    atomic_init(&p->stop, 0);
+    p->pids = xcalloc((size_t)cfg->jobs, sizeof(*p->pids));
+    for (int i = 0; i < cfg->jobs; i++)
+        atomic_init(&p->pids[i], 0);
+    p->cfg.rc.stop = &p->stop;
+    return p;
+}
+
+void pool_free(struct pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->changed);
+    err_release(&p->fatal);
+    free(p->pids);
+    free(p);
+}
+
+void pool_stop(struct pool *p)
+{
+    atomic_store(&p->stop, 1);
+    pthread_mutex_lock(&p->lock);
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void pool_signal_children(struct pool *p, int sig)
+{
+    for (int i = 0; i < p->cfg.jobs; i++) {
+        int pid = atomic_load(&p->pids[i]);
+        if (pid > 0)
+            proc_kill_tree(pid, sig);
+    }
+}
+
+double pool_first_start_ms(struct pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    double v = p->first_start_ms;
+    pthread_mutex_unlock(&p->lock);
+    return v;
+}
+
+/* Take the next case index, or -1 when there is none to start. */
+static long take(struct pool *p)
+{
+    long idx = -1;
+
+    pthread_mutex_lock(&p->lock);
+    bool halted = atomic_load(&p->stop) ||
+                  (p->cfg.fail_fast && p->failures > 0);
+    if (!halted && p->next < p->cfg.cases->n) {
+        idx = (long)p->next++;
+        p->running++;
+        if (!p->first_start_ms)
+            p->first_start_ms = now_ms();
+    }
+    pthread_mutex_unlock(&p->lock);
+    return idx;
+}
+
+static void finish(struct pool *p, struct test_result *r)
+{
+    pthread_mutex_lock(&p->lock);
+    p->running--;
+    if (outcome_is_failure(r->outcome))
+        p->failures++;
+    console_case_done(p->cfg.console, r);
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void run_one(struct pool *p, struct sandbox_worker *w, int index,
+                    size_t i)
+{
+    const struct test_case *c = &p->cfg.cases->v[i];
+    struct test_result *r = &p->results[i];
+    struct sandbox sb;
+    struct err e = ERR_INIT;
+
+    r->worker = index;
+    r->start_ms = now_ms() - p->cfg.run_start_ms;
+    if (sandbox_acquire(w, &sb, &e) < 0) {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xasprintf("cannot get a sandbox: %s", e.msg);
+        r->acquire_ms = 0;
+        r->done = true;
+        err_release(&e);
+        return;
+    }
+    r->acquire_ms = sb.acquire_ms;
+    r->sandbox = xstrdup(sb.name);
+    runcase_run(&p->cfg.rc, c, &sb, index, &p->pids[index], r);
+    r->done = true;
+
+    bool failed = outcome_is_failure(r->outcome);
+    if (failed && p->cfg.keep_failed && !atomic_load(&p->stop) &&
+        sandbox_keep(w, &sb, &e) == 0) {
+        char *cmd = runcase_psql_command(p->cfg.rc.target, &sb);
+        r->hint = xasprintf("sandbox kept; open it with: %s", cmd);
+        free(cmd);
+        return;
+    }
+    err_release(&e);
+    /* A case that did not end by itself may have left sessions behind. */
+    bool disconnect = r->outcome == OUTCOME_TIMEOUT ||
+                      r->outcome == OUTCOME_ERROR;
+    if (sandbox_release(w, &sb, disconnect, &e) < 0) {
+        /* The case's verdict stands; the run's sweep retries the drop. */
+        struct strbuf d = STRBUF_INIT;
+        if (r->detail)
+            strbuf_addf(&d, "%s\n", r->detail);
+        strbuf_addf(&d, "[isotest] %s", e.msg);
+        free(r->detail);
+        r->detail = strbuf_detach(&d, NULL);
+    }
+    r->release_ms = sb.release_ms;
+    err_release(&e);
+}
+
+static void *worker(void *arg)
+{
+    struct worker_arg *wa = arg;
+    struct pool *p = wa->p;
+    struct err e = ERR_INIT;
+    struct sandbox_worker *w = sandbox_worker_new(p->cfg.factory, &e);
+
+    if (!w) {
+        pthread_mutex_lock(&p->lock);
+        if (!p->fatal.msg)
+            err_set(&p->fatal, "%s", e.msg);
+        p->finished_workers++;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+        err_release(&e);
+        return NULL;
+    }
+    long i;
+    while ((i = take(p)) >= 0) {
+        run_one(p, w, wa->index, (size_t)i);
+        finish(p, &p->results[i]);
+    }
+    sandbox_worker_free(w);
+    pthread_mutex_lock(&p->lock);
+    p->finished_workers++;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int pool_run(struct pool *p, struct test_result *results, struct err *e)
+{
+    int jobs = p->cfg.jobs;
+    pthread_t *threads = xcalloc((size_t)jobs, sizeof(*threads));
+    struct worker_arg *args = xcalloc((size_t)jobs, sizeof(*args));
+    int started = 0;
+
+    p->results = results;
+    for (int i = 0; i < jobs; i++) {
+        args[i] = (struct worker_arg){p, i};
+        if (pthread_create(&threads[i], NULL, worker, &args[i]) != 0)
+            break;
+        started++;
+    }
+
+    /* Redraw the progress line until every worker is done. */
+    pthread_mutex_lock(&p->lock);
+    while (p->finished_workers < started) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->changed, &p->lock, &ts);
+        console_progress(p->cfg.console, p->running,
+                         now_ms() - p->cfg.run_start_ms);
+    }
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    free(args);
+
+    /* Cases --fail-fast never started are skipped, not missing. */
+    if (p->cfg.fail_fast && p->failures && !atomic_load(&p->stop)) {
+        for (size_t i = 0; i < p->cfg.cases->n; i++) {
+            if (results[i].done)
+                continue;
+            results[i].done = true;
+            results[i].outcome = OUTCOME_SKIPPED;
+            results[i].message = xstrdup("not run: --fail-fast after a "
+                                         "failure");
+        }
+    }
+    if (started == 0 || (p->fatal.msg && p->next == 0)) {
+        err_set(e, "%s", p->fatal.msg ? p->fatal.msg
+                                      : "cannot start worker threads");
+        return -1;
+    }
+    return 0;
+}

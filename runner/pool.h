@@ -1,0 +1,56 @@
+/*
+ * pool: the worker threads that run the cases.
+ *
+ * Call sequence: pool_new(), pool_run() (blocks until every case is done
+ * or the run is stopped), pool_free().  While pool_run() runs, another
+ * thread may call pool_stop() (start nothing new, end running cases) and
+ * pool_signal_children() (the emergency path of a second Ctrl-C).
+ *
+ * Each worker owns one sandbox connection and takes the next case from a
+ * shared index; results land in the caller's array, one slot per case,
+ * written only by the worker that ran it.  The console is called under the
+ * pool's lock.
+ */
+#ifndef ISOTEST_POOL_H
+#define ISOTEST_POOL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "console.h"
+#include "discover.h"
+#include "err.h"
+#include "result.h"
+#include "runcase.h"
+#include "sandbox.h"
+
+struct pool_config {
+    int jobs;
+    const struct case_list *cases;
+    struct sandbox_factory *factory;
+    struct runcase_ctx rc; /* rc.stop is set by pool_new */
+    struct console *console;
+    bool keep_failed;
+    bool fail_fast;
+    double run_start_ms; /* CLOCK_MONOTONIC ms at the start of the run */
+};
+
+struct pool;
+
+struct pool *pool_new(const struct pool_config *cfg);
+void pool_free(struct pool *p);
+
+/*
+ * Run every case; results[i] belongs to cases->v[i].  -1 with e set when no
+ * worker could start (no connection); case failures are results, not
+ * errors.
+ */
+int pool_run(struct pool *p, struct test_result *results, struct err *e);
+
+/* Thread-safe, async-signal-unsafe. */
+void pool_stop(struct pool *p);
+void pool_signal_children(struct pool *p, int sig);
+/* CLOCK_MONOTONIC milliseconds of the first case start, or 0. */
+double pool_first_start_ms(struct pool *p);
+
+#endif

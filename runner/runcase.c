@@ -1,0 +1,493 @@
+/*
+ * runcase.c: environments, psql invocations, outcome rules.
+ */
+#include "runcase.h"
+#include "fsutil.h"
+#include "proc.h"
+#include "strbuf.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void url_encode(struct strbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+            c == '~') {
+            strbuf_addch(sb, c);
+        } else {
+            strbuf_addch(sb, '%');
+            strbuf_addch(sb, hex[c >> 4]);
+            strbuf_addch(sb, hex[c & 15]);
+        }
+    }
+}
+
+char *runcase_database_url(const char *host, const char *port,
+                           const char *user, const char *password,
+                           const char *dbname, const char *options)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool socket = host && host[0] == '/';
+    char sep = '?';
+
+    strbuf_addstr(&sb, "postgresql://");
+    if (user && *user) {
+        url_encode(&sb, user);
+        if (password) {
+            strbuf_addch(&sb, ':');
+            url_encode(&sb, password);
+        }
+        strbuf_addch(&sb, '@');
+    }
+    if (!socket && host && *host) {
+        bool v6 = strchr(host, ':') != NULL;
+        if (v6)
+            strbuf_addch(&sb, '[');
+        strbuf_addstr(&sb, host);
+        if (v6)
+            strbuf_addch(&sb, ']');
+        if (port && *port)
+            strbuf_addf(&sb, ":%s", port);
+    }
+    strbuf_addch(&sb, '/');
+    url_encode(&sb, dbname);
+    if (socket) {
+        strbuf_addstr(&sb, "?host=");
+        url_encode(&sb, host);
+        if (port && *port)
+            strbuf_addf(&sb, "&port=%s", port);
+        sep = '&';
+    }
+    if (options && *options) {
+        strbuf_addf(&sb, "%coptions=", sep);
+        url_encode(&sb, options);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+static bool dropped_var(const char *kv)
+{
+    return !strncmp(kv, "PG", 2) || !strncmp(kv, "DATABASE_URL=", 13) ||
+           !strncmp(kv, "ISOTEST_", 8);
+}
+
+char **runcase_env(const struct target *t, const struct sandbox *sb,
+                   const char *case_id, int worker, const char *const *extra)
+{
+    size_t n = 0, cap = 32;
+    char **env;
+
+    for (char **p = environ; *p; p++)
+        cap++;
+    for (const char *const *x = extra; x && *x; x++)
+        cap++;
+    env = xcalloc(cap, sizeof(*env));
+    for (char **p = environ; *p; p++)
+        if (!dropped_var(*p))
+            env[n++] = xstrdup(*p);
+
+    char *options = sb->schema[0]
+                        ? xasprintf("-c search_path=%s,public", sb->schema)
+                        : NULL;
+    env[n++] = xasprintf("PGHOST=%s", t->host);
+    env[n++] = xasprintf("PGPORT=%s", t->port);
+    env[n++] = xasprintf("PGUSER=%s", t->user);
+    env[n++] = xasprintf("PGDATABASE=%s", sb->dbname);
+    /* The sandbox name as application_name lets release find stragglers. */
+    env[n++] = xasprintf("PGAPPNAME=%s", sb->name);
+    if (t->password)
+        env[n++] = xasprintf("PGPASSWORD=%s", t->password);
+    bool have_options = false;
+    for (const char *const *x = extra; x && *x; x++)
+        if (!strncmp(*x, "PGOPTIONS=", 10))
+            have_options = true;
+    if (options && !have_options)
+        env[n++] = xasprintf("PGOPTIONS=%s", options);
+    char *url = runcase_database_url(t->host, t->port, t->user, t->password,
+                                     sb->dbname, options);
+    env[n++] = xasprintf("DATABASE_URL=%s", url);
+    free(url);
+    env[n++] = xasprintf("ISOTEST_TEST_ID=%s", case_id);
+    env[n++] = xasprintf("ISOTEST_WORKER=%d", worker);
+    env[n++] = xasprintf("ISOTEST_SANDBOX=%s", sb->name);
+    for (const char *const *x = extra; x && *x; x++)
+        env[n++] = xstrdup(*x);
+    env[n] = NULL;
+    free(options);
+    return env;
+}
+
+void runcase_env_free(char **env)
+{
+    if (!env)
+        return;
+    for (char **p = env; *p; p++)
+        free(*p);
+    free(env);
+}
+
+char *runcase_psql_command(const struct target *t, const struct sandbox *sb)
+{
+    struct strbuf sb2 = STRBUF_INIT;
+
+    if (sb->schema[0])
+        strbuf_addf(&sb2, "PGOPTIONS='-c search_path=%s,public' ",
+                    sb->schema);
+    strbuf_addf(&sb2, "psql -h '%s' -p %s -U '%s' -d %s", t->host, t->port,
+                t->user, sb->dbname);
+    return strbuf_detach(&sb2, NULL);
+}
+
+static void keep_output(struct test_result *r, struct strbuf *out,
+                        struct strbuf *err)
+{
+    r->out.dropped = out->dropped;
+    r->err.dropped = err->dropped;
+    r->out.data = strbuf_detach(out, &r->out.len);
+    r->err.data = strbuf_detach(err, &r->err.len);
+}
+
+/*
+ * psql's first error line: "psql:FILE:LINE: ERROR:  42P01: message".
+ * Rewritten as "PATH:LINE: ERROR:  message (SQLSTATE 42P01)".
+ */
+static char *psql_error(const char *stderr_text, const char *display_path)
+{
+    const char *p = stderr_text;
+
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        const char *err = NULL;
+        for (size_t i = 0; i + 6 < n; i++)
+            if (!strncmp(p + i, "ERROR:", 6) || !strncmp(p + i, "FATAL:", 6)) {
+                err = p + i;
+                break;
+            }
+        if (err) {
+            struct strbuf sb = STRBUF_INIT;
+            const char *line_no = NULL;
+            /* psql:FILE:LINE: */
+            if (!strncmp(p, "psql:", 5)) {
+                const char *colon2 = NULL;
+                for (const char *q = err - 2; q > p + 5; q--)
+                    if (*q == ':') {
+                        colon2 = q;
+                        break;
+                    }
+                if (colon2) {
+                    const char *c1 = colon2 - 1;
+                    while (c1 > p + 5 && *c1 >= '0' && *c1 <= '9')
+                        c1--;
+                    if (*c1 == ':')
+                        line_no = c1 + 1;
+                }
+            }
+            const char *msg = err + 6;
+            while (*msg == ' ')
+                msg++;
+            size_t rest = n - (size_t)(msg - p);
+            char state[6] = "";
+            if (rest > 7 && msg[5] == ':' && msg[6] == ' ') {
+                memcpy(state, msg, 5);
+                msg += 7;
+                while (*msg == ' ')
+                    msg++;
+                rest = n - (size_t)(msg - p);
+            }
+            strbuf_addstr(&sb, display_path);
+            if (line_no) {
+                strbuf_addch(&sb, ':');
+                while (*line_no >= '0' && *line_no <= '9')
+                    strbuf_addch(&sb, *line_no++);
+            }
+            strbuf_addf(&sb, ": %.6s %.*s", err, (int)rest, msg);
+            if (state[0])
+                strbuf_addf(&sb, " (SQLSTATE %s)", state);
+            return strbuf_detach(&sb, NULL);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Write data to a new temporary file; the caller unlinks and frees. */
+static char *temp_file(const char *tmpdir, const char *data, size_t len)
+{
+    char *path = xasprintf("%s/isotest-out-XXXXXX", tmpdir);
+    int fd = mkstemp(path);
+
+    if (fd < 0) {
+        free(path);
+        return NULL;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(fd);
+    return path;
+}
+
+/* Compare output with the expected files; on mismatch, the closest diff. */
+static void judge_expected(const struct runcase_ctx *ctx,
+                           const struct test_case *c, struct test_result *r)
+{
+    size_t best_len = (size_t)-1;
+    char *best = NULL;
+    const char *best_file = NULL;
+    char *actual = NULL;
+
+    for (size_t i = 0; i < c->nexpected; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        struct err e = ERR_INIT;
+        if (fs_read_file(c->expected[i], &text, &len, &e) < 0) {
+            err_release(&e);
+            continue;
+        }
+        bool same = len == r->out.len && !memcmp(text, r->out.data, len);
+        free(text);
+        if (same) {
+            r->outcome = OUTCOME_PASSED;
+            free(best);
+            if (actual) {
+                unlink(actual);
+                free(actual);
+            }
+            return;
+        }
+        if (!actual)
+            actual = temp_file(ctx->tmpdir, r->out.data, r->out.len);
+        if (!actual)
+            continue;
+        const char *argv[] = {"diff", "-U3", c->expected[i], actual, NULL};
+        struct strbuf d = STRBUF_INIT;
+        struct proc_status st;
+        d.max = 256 * 1024;
+        if (proc_run(argv, &d, &st, &e) == 0 && d.len < best_len) {
+            free(best);
+            best_len = d.len;
+            best = strbuf_detach(&d, NULL);
+            best_file = c->expected[i];
+        }
+        strbuf_release(&d);
+        err_release(&e);
+    }
+    if (actual) {
+        unlink(actual);
+        free(actual);
+    }
+    r->outcome = OUTCOME_FAILED;
+    r->message = xasprintf("output differs from %s",
+                           best_file ? best_file : "the expected output");
+    r->detail = best;
+}
+
+static void judge_sql(const struct test_case *c, const struct proc_status *st,
+                      struct test_result *r)
+{
+    struct tap_result tap;
+
+    tap_parse(r->out.data, r->out.len, &tap);
+    char *err_line = st->exited && st->code != 0
+                         ? psql_error(r->err.data, c->path)
+                         : NULL;
+    if (tap.seen) {
+        if (tap_passed(&tap) && st->exited && st->code == 0) {
+            r->outcome = tap.skip_all ? OUTCOME_SKIPPED : OUTCOME_PASSED;
+        } else {
+            r->outcome = OUTCOME_FAILED;
+            r->message = err_line ? xstrdup(err_line)
+                         : tap.summary ? xstrdup(tap.summary)
+                                       : xasprintf("psql exited with code %d",
+                                                   st->code);
+            struct strbuf d = STRBUF_INIT;
+            if (tap.diagnostics)
+                strbuf_addstr(&d, tap.diagnostics);
+            if (err_line && r->err.len)
+                strbuf_add(&d, r->err.data, r->err.len);
+            if (d.len)
+                r->detail = strbuf_detach(&d, NULL);
+            strbuf_release(&d);
+        }
+    } else if (st->exited && st->code == 0) {
+        r->outcome = OUTCOME_PASSED;
+    } else {
+        r->outcome = st->exited && st->code == 2 ? OUTCOME_ERROR
+                                                  : OUTCOME_FAILED;
+        r->message = err_line ? xstrdup(err_line)
+                              : xasprintf("psql exited with code %d",
+                                          st->code);
+        if (r->err.len)
+            r->detail = xstrndup(r->err.data, r->err.len);
+    }
+    free(err_line);
+    tap_release(&tap);
+}
+
+static void judge_command(const struct proc_status *st, struct test_result *r)
+{
+    if (st->exited && st->code == 0) {
+        r->outcome = OUTCOME_PASSED;
+    } else if (st->exited && st->code == 77) {
+        r->outcome = OUTCOME_SKIPPED;
+        r->message = xstrdup("skipped (exit code 77)");
+    } else if (st->exited) {
+        r->outcome = OUTCOME_FAILED;
+        r->message = xasprintf("exit code %d", st->code);
+    } else {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xasprintf("killed by %s (exit code %d)",
+                               proc_signame(st->code), 128 + st->code);
+    }
+}
+
+void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
+                 const struct sandbox *sb, int worker, atomic_int *pid_slot,
+                 struct test_result *r)
+{
+    static const char *const regress_env[] = {
+        /* pg_regress sets these, and its expected files depend on them. */
+        "PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL, NULL};
+    const char *extra[4] = {regress_env[0], regress_env[1], NULL, NULL};
+    bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
+    char *pgoptions = NULL;
+    const char *argv[24];
+    int a = 0;
+    const char *file = strrchr(c->abspath, '/') + 1;
+    struct proc_spec spec = {.cwd = c->dir};
+
+    if (c->kind == CASE_SQL) {
+        argv[a++] = ctx->psql;
+        argv[a++] = "-X";
+        if (expected_mode) {
+            argv[a++] = "-a";
+            argv[a++] = "-q";
+            argv[a++] = "-v";
+            argv[a++] = "HIDE_TABLEAM=on";
+            argv[a++] = "-v";
+            argv[a++] = "HIDE_TOAST_COMPRESSION=on";
+            spec.stdin_path = c->abspath;
+            spec.merge_stderr = true;
+            pgoptions = sb->schema[0]
+                            ? xasprintf("PGOPTIONS=-c search_path=%s,public "
+                                        "-c intervalstyle=postgres_verbose",
+                                        sb->schema)
+                            : xstrdup("PGOPTIONS=-c "
+                                      "intervalstyle=postgres_verbose");
+            extra[2] = pgoptions;
+        } else {
+            argv[a++] = "-q";
+            argv[a++] = "-t";
+            argv[a++] = "-A";
+            argv[a++] = "-v";
+            argv[a++] = "ON_ERROR_STOP=1";
+            argv[a++] = "-v";
+            argv[a++] = "VERBOSITY=verbose";
+            argv[a++] = "--pset=pager=off";
+            argv[a++] = "-f";
+            argv[a++] = file;
+        }
+    } else if (c->shell) {
+        argv[a++] = "/bin/sh";
+        argv[a++] = "-c";
+        argv[a++] = c->shell;
+    } else {
+        argv[a++] = c->abspath;
+    }
+    argv[a] = NULL;
+    spec.argv = argv;
+
+    char **env = runcase_env(ctx->target, sb, c->id, worker,
+                             expected_mode ? extra : NULL);
+    spec.envp = (const char *const *)env;
+
+    struct strbuf out, err;
+    strbuf_init(&out, ctx->output_cap);
+    strbuf_init(&err, ctx->output_cap);
+    struct proc p;
+    struct proc_status st;
+    struct err e = ERR_INIT;
+    double start = now_ms();
+    long timeout_ms = (long)(ctx->timeout_s * 1000);
+
+    if (proc_start(&p, &spec, &e) < 0) {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xstrdup(e.msg);
+        goto done;
+    }
+    atomic_store(pid_slot, p.pid);
+    /* psql cancels its query on the server when it gets SIGINT. */
+    int r2 = proc_capture(&p, &out, &err, timeout_ms,
+                          c->kind == CASE_SQL ? SIGINT : SIGTERM, 2000,
+                          ctx->stop, &st, &e);
+    atomic_store(pid_slot, 0);
+    r->time_ms = now_ms() - start;
+    keep_output(r, &out, &err);
+    if (r2 < 0) {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xstrdup(e.msg);
+        goto done;
+    }
+    if (st.timed_out) {
+        r->outcome = OUTCOME_TIMEOUT;
+        r->message = xasprintf("timed out after %g s", ctx->timeout_s);
+    } else if (ctx->stop && atomic_load(ctx->stop)) {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xstrdup("interrupted");
+    } else if (c->kind == CASE_COMMAND) {
+        judge_command(&st, r);
+    } else if (expected_mode) {
+        if (!st.exited || st.code != 0) {
+            /* psql itself failed (no server, bad file): not a diff. */
+            if (!st.exited || st.code == 2) {
+                r->outcome = OUTCOME_ERROR;
+                r->message = st.exited ? xasprintf("psql exited with code %d",
+                                                   st.code)
+                                       : xasprintf("psql killed by %s",
+                                                   proc_signame(st.code));
+                r->detail = xstrndup(r->out.data, r->out.len);
+                goto done;
+            }
+        }
+        judge_expected(ctx, c, r);
+    } else {
+        judge_sql(c, &st, r);
+    }
+done:
+    if (!r->time_ms)
+        r->time_ms = now_ms() - start;
+    strbuf_release(&out);
+    strbuf_release(&err);
+    err_release(&e);
+    runcase_env_free(env);
+    free(pgoptions);
+}
