@@ -215,26 +215,60 @@ void sandbox_worker_free(struct sandbox_worker *w)
     free(w);
 }
 
-static int create_schema(struct sandbox_worker *w, const char *name,
-                         struct err *e)
+static int drop_schema(PGconn *conn, const char *name, struct err *e)
 {
-    char *q = ident_quote(w->conn, name, e);
+    char *q = ident_quote(conn, name, e);
 
     if (!q)
         return -1;
-    char *sql = xasprintf("CREATE SCHEMA %s; SET search_path TO %s", q, q);
+    char *sql = xasprintf("DROP SCHEMA IF EXISTS %s CASCADE", q);
     PQfreemem(q);
-    int r = target_exec(w->conn, sql, e);
+    int r = target_exec(conn, sql, e);
     free(sql);
     if (r < 0)
-        return err_prefix(e, "cannot create sandbox schema '%s'", name);
-    if (w->f->cfg.ms && migrate_apply(w->f->cfg.ms, w->conn, e) < 0) {
+        err_prefix(e, "cannot drop sandbox schema '%s'", name);
+    return r;
+}
+
+/*
+ * Migrations that change the database itself (ALTER DATABASE ... SET,
+ * GRANT ... ON DATABASE) update one catalog row, and run concurrently for
+ * several schemas they fail with "tuple concurrently updated".  That race
+ * is transient: the schema is dropped and the migrations run again.
+ */
+static bool transient(const char *msg)
+{
+    return strstr(msg, "tuple concurrently updated") ||
+           strstr(msg, "deadlock detected");
+}
+
+static int create_schema(struct sandbox_worker *w, const char *name,
+                         struct err *e)
+{
+    for (int attempt = 1;; attempt++) {
+        char *q = ident_quote(w->conn, name, e);
+        if (!q)
+            return -1;
+        char *sql = xasprintf("CREATE SCHEMA %s; SET search_path TO %s", q,
+                              q);
+        PQfreemem(q);
+        int r = target_exec(w->conn, sql, e);
+        free(sql);
+        if (r < 0)
+            return err_prefix(e, "cannot create sandbox schema '%s'", name);
+        if (!w->f->cfg.ms || migrate_apply(w->f->cfg.ms, w->conn, e) == 0)
+            return target_exec(w->conn, "RESET search_path", e);
+
         struct err ignore = ERR_INIT;
         target_exec(w->conn, "RESET search_path", &ignore);
+        bool retry = attempt < 8 && e->msg && transient(e->msg) &&
+                     drop_schema(w->conn, name, &ignore) == 0;
         err_release(&ignore);
-        return err_prefix(e, "cannot migrate sandbox schema '%s'", name);
+        if (!retry)
+            return err_prefix(e, "cannot migrate sandbox schema '%s'", name);
+        struct timespec ts = {0, attempt * 2000000L};
+        nanosleep(&ts, NULL);
     }
-    return target_exec(w->conn, "RESET search_path", e);
 }
 
 int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
@@ -296,22 +330,11 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
     case SANDBOX_DATABASE:
         r = drop_db(w->conn, sb->name, e);
         break;
-    case SANDBOX_SCHEMA: {
+    case SANDBOX_SCHEMA:
         if (disconnect)
             disconnect_case(w->conn, sb);
-        char *q = ident_quote(w->conn, sb->name, e);
-        if (!q) {
-            r = -1;
-            break;
-        }
-        char *sql = xasprintf("DROP SCHEMA IF EXISTS %s CASCADE", q);
-        PQfreemem(q);
-        r = target_exec(w->conn, sql, e);
-        free(sql);
-        if (r < 0)
-            err_prefix(e, "cannot drop sandbox schema '%s'", sb->name);
+        r = drop_schema(w->conn, sb->name, e);
         break;
-    }
     }
     sb->release_ms = now_ms() - start;
     return r;

@@ -61,6 +61,13 @@ void target_release(struct target *t)
     memset(t, 0, sizeof(*t));
 }
 
+/* Library code never prints: NOTICEs (drop cascades to ...) are dropped. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static PGconn *raw_connect(const char *conninfo, const char *password,
                            const char *dbname)
 {
@@ -82,7 +89,10 @@ static PGconn *raw_connect(const char *conninfo, const char *password,
     vals[i++] = APP_NAME;
     keys[i] = NULL;
     vals[i] = NULL;
-    return PQconnectdbParams(keys, vals, 1);
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (conn)
+        PQsetNoticeProcessor(conn, quiet, NULL);
+    return conn;
 }
 
 char *target_redact(const struct target *t, const char *msg)
