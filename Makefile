@@ -37,7 +37,7 @@ comma := ,
 ISO_SRC := $(wildcard isolation/*.c)
 REP_SRC := $(wildcard reporters/*.c)
 RUN_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
-UNIT_SRC := $(filter-out tests/test_integration%.c tests/helpers.c,$(wildcard tests/test_*.c))
+UNIT_SRC := $(filter-out tests/test_integration%.c,$(wildcard tests/test_*.c))
 INTEG_SRC := $(wildcard tests/test_integration*.c)
 
 ISO_OBJ := $(ISO_SRC:%.c=$(BUILD)/obj/%.o)
@@ -104,7 +104,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/isotest build/bench-clone
 	sh ci/bench.sh
 
-build/bench-clone: tests/bench_clone.c $(LIBISO)
+build/bench-clone: tests/bench.c $(LIBREP) $(LIBISO)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 format:

@@ -84,7 +84,7 @@ static void property_ms(struct w *w, const char *name, double ms)
 {
     char buf[32];
 
-    snprintf(buf, sizeof(buf), "%.1f", ms);
+    snprintf(buf, sizeof(buf), "%.2f", ms);
     /* %.1f follows LC_NUMERIC; main never changes it from "C". */
     property(w, name, buf);
 }
@@ -95,6 +95,7 @@ static void properties(struct w *w, const struct test_result *r, size_t n,
 {
     double *acq = malloc((n ? n : 1) * sizeof(double));
     double *rel = malloc((n ? n : 1) * sizeof(double));
+    double *cyc = malloc((n ? n : 1) * sizeof(double));
     size_t k = 0;
     double sum = 0;
     char buf[64];
@@ -104,6 +105,7 @@ static void properties(struct w *w, const struct test_result *r, size_t n,
             continue;
         acq[k] = r[i].acquire_ms;
         rel[k] = r[i].release_ms;
+        cyc[k] = r[i].acquire_ms + r[i].release_ms;
         sum += r[i].time_ms;
         k++;
     }
@@ -122,6 +124,9 @@ static void properties(struct w *w, const struct test_result *r, size_t n,
     property_ms(w, "isotest.sandbox_release_p50_ms", stats_median(rel, k));
     property_ms(w, "isotest.sandbox_release_p95_ms",
                 stats_percentile(rel, k, 95));
+    property_ms(w, "isotest.sandbox_cycle_p50_ms", stats_median(cyc, k));
+    property_ms(w, "isotest.sandbox_cycle_p95_ms",
+                stats_percentile(cyc, k, 95));
     property_ms(w, "isotest.wall_ms", info->wall_ms);
     property_ms(w, "isotest.case_time_sum_ms", sum);
     property_ms(w, "isotest.start_to_first_case_ms", info->start_to_first_ms);
@@ -134,6 +139,7 @@ static void properties(struct w *w, const struct test_result *r, size_t n,
     end(w);
     free(acq);
     free(rel);
+    free(cyc);
 }
 
 static void captured(struct w *w, const char *elem, const struct captured *c,
