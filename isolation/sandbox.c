@@ -130,16 +130,49 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
                                    strategy ? strategy : "");
     PQfreemem(qt);
 
-    if (cfg->mode != SANDBOX_DATABASE) {
-        const char *suffix = cfg->mode == SANDBOX_SCHEMA ? "schemas" : "shared";
-        if (ident_run_object(f->rundb, cfg->runid, suffix, e) < 0 ||
-            clone_db(maint, f, f->rundb, e) < 0) {
-            free(f->create_fmt_post);
-            free(f);
-            return NULL;
+    if (cfg->mode == SANDBOX_NONE) {
+        if (ident_run_object(f->rundb, cfg->runid, "shared", e) < 0 ||
+            clone_db(maint, f, f->rundb, e) < 0)
+            goto fail;
+    } else if (cfg->mode == SANDBOX_SCHEMA) {
+        /*
+         * Not a clone of the template: its public schema would hold a
+         * second copy of every migrated object, visible behind the case's
+         * schema (and making calls with untyped literals ambiguous).  Only
+         * the template's extensions and database settings come along.
+         */
+        if (ident_run_object(f->rundb, cfg->runid, "schemas", e) < 0)
+            goto fail;
+        char *q = ident_quote(maint, f->rundb, e);
+        if (!q)
+            goto fail;
+        char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", q);
+        PQfreemem(q);
+        int r = target_exec(maint, sql, e);
+        free(sql);
+        if (r < 0) {
+            err_prefix(e, "cannot create database '%s'", f->rundb);
+            goto fail;
         }
+        if (template_carry(cfg->tpl, maint, f->rundb, e) < 0)
+            goto fail;
+        PGconn *conn = target_connect(cfg->target, f->rundb, e);
+        if (!conn)
+            goto fail;
+        r = template_create_extensions(cfg->tpl, conn, e);
+        PQfinish(conn);
+        if (r < 0)
+            goto fail;
     }
     return f;
+fail:;
+    struct err ignore = ERR_INIT;
+    if (f->rundb[0])
+        drop_db(maint, f->rundb, &ignore);
+    err_release(&ignore);
+    free(f->create_fmt_post);
+    free(f);
+    return NULL;
 }
 
 int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e)

@@ -13,7 +13,8 @@
 #include <strings.h>
 #include <time.h>
 
-#define TEMPLATE_FORMAT "isotest-template-1"
+#define TEMPLATE_FORMAT "isotest-template-2"
+#define COMMENT_PREFIX "isotest template; extensions: "
 
 static double now_ms(void)
 {
@@ -160,6 +161,25 @@ static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
     PGresult *res;
 
     if (exec_params(conn,
+                    "SELECT coalesce(shobj_description(oid, 'pg_database'), "
+                    "'') FROM pg_database WHERE datname = $1",
+                    1, vals, &res, e) < 0)
+        return -1;
+    const char *comment = PQntuples(res) ? PQgetvalue(res, 0, 0) : "";
+    if (!strncmp(comment, COMMENT_PREFIX, strlen(COMMENT_PREFIX))) {
+        char *list = xstrdup(comment + strlen(COMMENT_PREFIX));
+        char *save = NULL;
+        for (char *x = strtok_r(list, ",", &save); x;
+             x = strtok_r(NULL, ",", &save)) {
+            tpl->extensions = xrealloc(tpl->extensions,
+                                       (tpl->n_ext + 1) * sizeof(char *));
+            tpl->extensions[tpl->n_ext++] = xstrdup(x);
+        }
+        free(list);
+    }
+    PQclear(res);
+
+    if (exec_params(conn,
                     "SELECT coalesce(quote_ident(r.rolname), ''), "
                     "       unnest(s.setconfig) "
                     "FROM pg_db_role_setting s "
@@ -227,15 +247,16 @@ static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
     return 0;
 }
 
-static int create_extensions(PGconn *conn, const struct template_spec *spec,
-                             int server_version, struct err *e)
+static int create_extensions(PGconn *conn, const char *const *names,
+                             size_t n, int server_version, struct err *e)
 {
-    for (size_t i = 0; i < spec->n_ext; i++) {
-        const char *ext = spec->extensions[i];
+    for (size_t i = 0; i < n; i++) {
+        const char *ext = names[i];
         char *q = PQescapeIdentifier(conn, ext, strlen(ext));
         if (!q)
             return err_set(e, "invalid extension name '%s'", ext);
-        char *sql = xasprintf("CREATE EXTENSION IF NOT EXISTS %s", q);
+        char *sql = xasprintf("CREATE EXTENSION IF NOT EXISTS %s "
+                              "SCHEMA public", q);
         PQfreemem(q);
         PGresult *res = PQexec(conn, sql);
         free(sql);
@@ -266,7 +287,7 @@ static int create_extensions(PGconn *conn, const struct template_spec *spec,
 /* Create buildname and fill it; on failure the caller drops it. */
 static int build(const struct target *t, PGconn *maint,
                  const struct template_spec *spec, const char *buildname,
-                 struct err *e)
+                 char **extlist, struct err *e)
 {
     char *q = ident_quote(maint, buildname, e);
     if (!q)
@@ -281,9 +302,22 @@ static int build(const struct target *t, PGconn *maint,
     PGconn *conn = target_connect(t, buildname, e);
     if (!conn)
         return -1;
-    r = create_extensions(conn, spec, PQserverVersion(maint), e);
+    r = create_extensions(conn, spec->extensions, spec->n_ext,
+                          PQserverVersion(maint), e);
     if (r == 0 && spec->ms)
         r = migrate_apply(spec->ms, conn, e);
+    if (r == 0) {
+        PGresult *res = PQexec(conn,
+                               "SELECT coalesce(string_agg(extname, ',' "
+                               "ORDER BY oid), '') FROM pg_extension "
+                               "WHERE extname <> 'plpgsql'");
+        if (PQresultStatus(res) == PGRES_TUPLES_OK)
+            *extlist = xstrdup(PQgetvalue(res, 0, 0));
+        else
+            r = err_set(e, "cannot list the template's extensions: %s",
+                        PQresultErrorMessage(res));
+        PQclear(res);
+    }
     /* Never leave a session on a template: it would block every clone. */
     PQfinish(conn);
     return r;
@@ -317,7 +351,8 @@ int template_ensure(const struct target *t, PGconn *maint,
         /* Renamed but not marked ready: a build that died in between. */
         if (state == 2 && drop_db(maint, tpl->name, e) < 0)
             goto unlock;
-        r = build(t, maint, spec, buildname, e);
+        char *extlist = NULL;
+        r = build(t, maint, spec, buildname, &extlist, e);
         if (r == 0) {
             char *qb = ident_quote(maint, buildname, e);
             char *qn = qb ? ident_quote(maint, tpl->name, e) : NULL;
@@ -326,6 +361,18 @@ int template_ensure(const struct target *t, PGconn *maint,
                                       qn);
                 r = target_exec(maint, sql, e);
                 free(sql);
+                if (r == 0) {
+                    /* The comment records what schema mode must recreate. */
+                    char *text = xasprintf(COMMENT_PREFIX "%s", extlist);
+                    char *lit = PQescapeLiteral(maint, text, strlen(text));
+                    sql = xasprintf("COMMENT ON DATABASE %s IS %s", qn,
+                                    lit ? lit : "''");
+                    r = target_exec(maint, sql, e);
+                    free(sql);
+                    free(text);
+                    if (lit)
+                        PQfreemem(lit);
+                }
                 if (r == 0) {
                     sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE true",
                                     qn);
@@ -344,6 +391,7 @@ int template_ensure(const struct target *t, PGconn *maint,
             drop_db(maint, buildname, &ignore);
             drop_db(maint, tpl->name, &ignore);
         }
+        free(extlist);
         err_release(&ignore);
     }
 unlock:;
@@ -420,8 +468,18 @@ int template_prune(PGconn *maint, const char *keep, int n_keep,
     return n;
 }
 
+int template_create_extensions(const struct template *tpl, PGconn *conn,
+                               struct err *e)
+{
+    return create_extensions(conn, (const char *const *)tpl->extensions,
+                             tpl->n_ext, PQserverVersion(conn), e);
+}
+
 void template_release(struct template *tpl)
 {
+    for (size_t i = 0; i < tpl->n_ext; i++)
+        free(tpl->extensions[i]);
+    free(tpl->extensions);
     for (size_t i = 0; i < tpl->ncarry; i++) {
         free(tpl->carry_pre[i]);
         free(tpl->carry_post[i]);

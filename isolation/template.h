@@ -44,6 +44,9 @@ struct template {
     char hash[65]; /* hex SHA-256 */
     bool reused;   /* found ready, not built by this call */
     double build_ms;
+    /* Extensions the template holds (pgtap, and those migrations made). */
+    char **extensions;
+    size_t n_ext;
     /* Statements replayed on each clone: pre + quoted name + post. */
     size_t ncarry;
     char **carry_pre;
@@ -65,6 +68,14 @@ int template_ensure(const struct target *t, PGconn *maint,
 /* Replay the template's settings and privileges on database `dbname`. */
 int template_carry(const struct template *tpl, PGconn *conn,
                    const char *dbname, struct err *e);
+
+/*
+ * Create the template's extensions (in the schema public) in the database
+ * conn is connected to: schema mode starts from template0 plus these, so
+ * that public holds no second copy of the migrated objects.
+ */
+int template_create_extensions(const struct template *tpl, PGconn *conn,
+                               struct err *e);
 
 void template_release(struct template *tpl);
 
