@@ -458,6 +458,12 @@ bool cluster_from_cache(const struct cluster *c)
     return c->from_cache;
 }
 
+void cluster_detach(struct cluster *c)
+{
+    if (c)
+        cluster_free(c);
+}
+
 void cluster_kill(const struct cluster *c)
 {
     if (c && c->pid > 0)

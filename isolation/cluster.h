@@ -55,6 +55,13 @@ bool cluster_from_cache(const struct cluster *c);
  */
 int cluster_stop(struct cluster *c, bool save, struct err *e);
 
+/*
+ * Leave the server running (it holds sandboxes kept for debugging) and
+ * free c.  The run folder's lock goes with this process, so the next run's
+ * cluster_reclaim() stops the server and removes the folder.
+ */
+void cluster_detach(struct cluster *c);
+
 /* Immediate shutdown signal, no waiting, nothing freed (emergency exit). */
 void cluster_kill(const struct cluster *c);
 

@@ -28,7 +28,8 @@
 #define IDENT_BUFSZ 64
 #define IDENT_RUNID_LEN 8
 #define IDENT_LOCK_CLASS 0x49534f54 /* "ISOT": first key of our locks */
-#define IDENT_TPL_LOCK_CLASS 0x49534f55
+#define IDENT_TPL_LOCK_CLASS 0x49534f55 /* building a template */
+#define IDENT_TPL_USE_CLASS 0x49534f56  /* shared: a run clones from it */
 
 /* Lower-case letters, digits and '_', not starting with a digit, 1..63. */
 bool ident_valid(const char *name);

@@ -40,6 +40,9 @@ int target_init(struct target *t, const char *conninfo, struct err *e)
             strbuf_release(&sb);
             return -1;
         }
+        for (PQconninfoOption *o = opts; o->keyword; o++)
+            if (!strcmp(o->keyword, "dbname") && o->val && *o->val)
+                t->url_db = xstrdup(o->val);
         PQconninfoFree(opts);
         t->conninfo = xstrdup(conninfo);
     }
@@ -49,6 +52,7 @@ int target_init(struct target *t, const char *conninfo, struct err *e)
 void target_release(struct target *t)
 {
     free(t->conninfo);
+    free(t->url_db);
     free(t->maint_db);
     free(t->host);
     free(t->port);

@@ -24,6 +24,7 @@
 struct target {
     /* Set by target_init, read-only afterwards. */
     char *conninfo; /* the user's --db value, or NULL */
+    char *url_db;   /* the database it names (not used), or NULL */
     /* Set by target_connect_maint, read-only afterwards. */
     char *maint_db;
     char *host; /* a socket directory or a host name */

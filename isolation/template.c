@@ -84,6 +84,26 @@ static int exec_params(PGconn *conn, const char *sql, int n,
     return 0;
 }
 
+/* Returns 1/0 for the try_ functions' answer, 0 for the others, or -1. */
+static int advisory_class(PGconn *conn, const char *fn, int32_t cls,
+                          int32_t key, struct err *e)
+{
+    char k1[16], k2[16];
+    const char *vals[] = {k1, k2};
+    char *sql = xasprintf("SELECT %s($1::int4, $2::int4)::text", fn);
+    PGresult *res;
+
+    snprintf(k1, sizeof(k1), "%d", (int)cls);
+    snprintf(k2, sizeof(k2), "%d", (int)key);
+    int r = exec_params(conn, sql, 2, vals, &res, e);
+    free(sql);
+    if (r < 0)
+        return -1;
+    r = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "true");
+    PQclear(res);
+    return r;
+}
+
 static int advisory(PGconn *conn, const char *fn, int32_t key, struct err *e)
 {
     char k1[16], k2[16];
@@ -398,6 +418,13 @@ unlock:;
     struct err ignore = ERR_INIT;
     advisory(maint, "pg_advisory_unlock", key, &ignore);
     err_release(&ignore);
+    /*
+     * While this session lives, the template is in use: template_prune()
+     * in another run must not drop it between two of our clones.
+     */
+    if (r == 0 && advisory_class(maint, "pg_advisory_lock_shared",
+                                 IDENT_TPL_USE_CLASS, key, e) < 0)
+        r = -1;
     if (r == 0)
         r = read_carry(maint, tpl, e);
     tpl->build_ms = now_ms() - start;
@@ -430,38 +457,52 @@ int template_prune(PGconn *maint, const char *keep, int n_keep,
 {
     PGresult *res;
     const char *vals[] = {keep ? keep : ""};
-    int n = 0;
+    int n = 0, skip = n_keep > 0 ? n_keep - (keep ? 1 : 0) : 0;
 
-    /* Newest first by OID order, which follows creation. */
+    /* Newest first: OIDs follow creation. */
     if (exec_params(maint,
                     "SELECT d.datname FROM pg_database d "
                     "WHERE d.datname ~ '^isotest_tpl_[0-9a-f]{16}$' "
                     "  AND d.datistemplate AND d.datname <> $1 "
-                    "  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
-                    "                  WHERE a.datid = d.oid) "
                     "ORDER BY d.oid DESC",
                     1, vals, &res, e) < 0)
         return -1;
-    for (int i = n_keep > 0 ? n_keep - (keep ? 1 : 0) : 0;
-         i < PQntuples(res); i++) {
+    for (int i = 0; i < PQntuples(res); i++) {
         const char *name = PQgetvalue(res, i, 0);
-        char *q = ident_quote(maint, name, e);
-        if (!q)
+        /* The hash's first 32 bits, as template_ensure keys its locks. */
+        int32_t key = ident_runid_key(name + strlen("isotest_tpl_"));
+        if (skip > 0) {
+            skip--;
             continue;
-        /* IS_TEMPLATE databases must be unmarked before they can go. */
-        char *sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE false", q);
-        int r = target_exec(maint, sql, e);
-        free(sql);
-        if (r == 0) {
-            sql = xasprintf("DROP DATABASE %s", q);
+        }
+        /* A run that clones from it holds the shared lock: leave it. */
+        int got = advisory_class(maint, "pg_try_advisory_lock",
+                                 IDENT_TPL_USE_CLASS, key, e);
+        if (got <= 0)
+            continue;
+        char *q = ident_quote(maint, name, e);
+        int r = -1;
+        if (q) {
+            /* IS_TEMPLATE databases must be unmarked before they can go. */
+            char *sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE false",
+                                  q);
             r = target_exec(maint, sql, e);
             free(sql);
+            if (r == 0) {
+                sql = xasprintf("DROP DATABASE %s WITH (FORCE)", q);
+                r = target_exec(maint, sql, e);
+                free(sql);
+            }
+            PQfreemem(q);
         }
-        PQfreemem(q);
+        struct err ignore = ERR_INIT;
+        advisory_class(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
+                       &ignore);
+        err_release(&ignore);
         if (r == 0) {
             n++;
             if (dropped)
-                strbuf_addf(dropped, "%s\n", name);
+                strbuf_addf(dropped, "dropped template %s\n", name);
         }
     }
     PQclear(res);

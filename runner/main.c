@@ -262,6 +262,14 @@ static int cmd_clean(int argc, char **argv)
     struct strbuf log = STRBUF_INIT;
     struct reclaim_stats st;
     int r = reclaim_dead(conn, dry, keep_age, &log, &st, &e);
+    if (r == 0 && !dry) {
+        /* Keep the newest few templates; the rest, unused, go. */
+        int pruned = template_prune(conn, NULL, 3, &log, &e);
+        if (pruned < 0) {
+            print_error(&t, &e);
+            st.failed++;
+        }
+    }
     if (r < 0) {
         print_error(&t, &e);
         r = EXIT_CANNOT;
@@ -300,7 +308,7 @@ struct run {
     char *psql;
 };
 
-static void run_release(struct run *r, bool save_cache)
+static void run_release(struct run *r, bool save_cache, bool keep_server)
 {
     struct err e = ERR_INIT;
 
@@ -309,7 +317,7 @@ static void run_release(struct run *r, bool save_cache)
         print_error(&r->srv.target, &e);
     r->factory = NULL;
     if (r->have_srv)
-        server_close(&r->srv, save_cache);
+        server_close(&r->srv, save_cache, keep_server);
     template_release(&r->tpl);
     if (r->results)
         for (size_t i = 0; i < r->cl.n; i++)
@@ -368,6 +376,13 @@ static int cmd_run(int argc, char **argv)
     if (server_open(&r.srv, r.o.db, r.o.no_cache, &e) < 0)
         goto fail;
     r.have_srv = true;
+    if (r.srv.target.url_db && strcmp(r.srv.target.url_db,
+                                      r.srv.target.maint_db) != 0)
+        fprintf(stderr,
+                "isotest: note: the database '%s' named in --db is not used: "
+                "isotest needs only the server, and connects to the "
+                "maintenance database '%s'\n",
+                r.srv.target.url_db, r.srv.target.maint_db);
     pthread_mutex_lock(&sig.lock);
     sig.cluster = r.srv.cluster;
     pthread_mutex_unlock(&sig.lock);
@@ -512,7 +527,16 @@ static int cmd_run(int argc, char **argv)
     pthread_mutex_lock(&sig.lock);
     sig.cluster = NULL;
     pthread_mutex_unlock(&sig.lock);
-    run_release(&r, save);
+    bool kept = false;
+    for (size_t i = 0; i < r.cl.n; i++)
+        if (r.results[i].hint)
+            kept = true;
+    if (kept && r.srv.cluster)
+        printf("The embedded server keeps running for the kept sandboxes "
+               "(socket folder %s);\nthe next isotest run stops it and "
+               "removes them.\n",
+               cluster_sockdir(r.srv.cluster));
+    run_release(&r, save && !kept, kept);
     return code;
 
 fail:
@@ -521,7 +545,7 @@ fail:
     pthread_mutex_lock(&sig.lock);
     sig.cluster = NULL;
     pthread_mutex_unlock(&sig.lock);
-    run_release(&r, false);
+    run_release(&r, false, false);
     return interrupted() ? interrupted_exit() : EXIT_CANNOT;
 }
 

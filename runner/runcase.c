@@ -160,13 +160,29 @@ char *runcase_psql_command(const struct target *t, const struct sandbox *sb)
     return strbuf_detach(&sb2, NULL);
 }
 
-static void keep_output(struct test_result *r, struct strbuf *out,
-                        struct strbuf *err)
+/*
+ * Keep the captured output for the report.  A case that prints its
+ * DATABASE_URL or PGPASSWORD would put the password in the report: it is
+ * replaced by *** here, the one place all captured output passes.
+ */
+static void keep_output(const struct target *t, struct test_result *r,
+                        struct strbuf *out, struct strbuf *err)
 {
-    r->out.dropped = out->dropped;
-    r->err.dropped = err->dropped;
-    r->out.data = strbuf_detach(out, &r->out.len);
-    r->err.data = strbuf_detach(err, &r->err.len);
+    struct strbuf *bufs[2] = {out, err};
+    struct captured *dst[2] = {&r->out, &r->err};
+
+    for (int i = 0; i < 2; i++) {
+        dst[i]->dropped = bufs[i]->dropped;
+        if (t->password && *t->password && bufs[i]->len &&
+            strlen(bufs[i]->buf) == bufs[i]->len &&
+            strstr(bufs[i]->buf, t->password)) {
+            dst[i]->data = target_redact(t, bufs[i]->buf);
+            dst[i]->len = strlen(dst[i]->data);
+            strbuf_reset(bufs[i]);
+        } else {
+            dst[i]->data = strbuf_detach(bufs[i], &dst[i]->len);
+        }
+    }
 }
 
 /*
@@ -451,7 +467,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                           ctx->stop, &st, &e);
     atomic_store(pid_slot, 0);
     r->time_ms = now_ms() - start;
-    keep_output(r, &out, &err);
+    keep_output(ctx->target, r, &out, &err);
     if (r2 < 0) {
         r->outcome = OUTCOME_ERROR;
         r->message = xstrdup(e.msg);

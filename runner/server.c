@@ -66,17 +66,21 @@ int server_open(struct server *s, const char *db, bool no_cache,
     s->start_ms = now_ms() - start;
     return 0;
 fail:
-    server_close(s, false);
+    server_close(s, false, false);
     return -1;
 }
 
-void server_close(struct server *s, bool save_cache)
+void server_close(struct server *s, bool save_cache, bool keep)
 {
     if (s->maint) {
         PQfinish(s->maint); /* ends the session: the run lock goes too */
         s->maint = NULL;
     }
     target_release(&s->target);
+    if (s->cluster && keep) {
+        cluster_detach(s->cluster);
+        s->cluster = NULL;
+    }
     if (s->cluster) {
         struct err ignore = ERR_INIT;
         cluster_stop(s->cluster, save_cache, &ignore);

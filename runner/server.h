@@ -32,6 +32,7 @@ bool server_env_given(void);
 
 int server_open(struct server *s, const char *db, bool no_cache,
                 struct err *e);
-void server_close(struct server *s, bool save_cache);
+/* keep: leave an embedded server running (kept sandboxes live in it). */
+void server_close(struct server *s, bool save_cache, bool keep);
 
 #endif
