@@ -25,6 +25,7 @@ ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -pthread $(WARN) $(CFLAGS) \
 LDLIBS := -lpq $(XML_LIBS) -lcrypto -lm -pthread
 
 # Sanitizer builds live in their own folder so objects never mix.
+comma := ,
 ifdef SANITIZE
 BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
@@ -32,7 +33,6 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 else
 BUILD := build
 endif
-comma := ,
 
 ISO_SRC := $(wildcard isolation/*.c)
 REP_SRC := $(wildcard reporters/*.c)

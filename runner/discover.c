@@ -237,8 +237,10 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
         if (stat(a, &st) < 0) {
             /* A dangling link is not a case. */
         } else if (S_ISDIR(st.st_mode)) {
+            /* A suite's own migrations/ is never a folder of cases. */
             bool skip = !strcmp(nm, "expected") || !strcmp(nm, "results") ||
                         !strcmp(nm, "node_modules") ||
+                        (!*rel && !strcmp(nm, "migrations")) ||
                         (w->cl->migrations_dir &&
                          !strcmp(a, w->cl->migrations_dir));
             if (!skip) {
@@ -393,13 +395,21 @@ int discover(const struct discover_opts *o, struct case_list *cl,
             return err_errno(e, saved, "cannot resolve '%s'", p);
         }
         /* The first suite folder's migrations/ is the default. */
-        if (!o->migrations && !cl->migrations_dir && S_ISDIR(st.st_mode)) {
+        if (!o->migrations && S_ISDIR(st.st_mode)) {
             char *m = xasprintf("%s/migrations", abs);
             struct stat ms;
-            if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode))
-                cl->migrations_dir = m;
-            else
+            if (stat(m, &ms) < 0 || !S_ISDIR(ms.st_mode))
                 free(m);
+            else if (!cl->migrations_dir)
+                cl->migrations_dir = m;
+            else {
+                if (strcmp(m, cl->migrations_dir))
+                    strbuf_addf(&cl->notes,
+                                "note: '%s/migrations' is not used: one run "
+                                "has one template, built from '%s'\n",
+                                p, cl->migrations_dir);
+                free(m);
+            }
         }
         int r;
         if (S_ISDIR(st.st_mode)) {

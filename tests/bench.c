@@ -184,10 +184,37 @@ static const struct variant variants[] = {
 /* What one run's JUnit report says. */
 struct report {
     double cycle_p50, cycle_p95, acq_p50, rel_p50;
-    double start_to_first;
     long tests, failures, errors;
     char template_name[IDENT_BUFSZ];
 };
+
+/* Add "classname.name" of each failed case to `names`, once. */
+static void collect_failed(xmlXPathContextPtr ctx, struct strbuf *names)
+{
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(
+        BAD_CAST "//testcase[failure or error]", ctx);
+
+    if (o && o->type == XPATH_NODESET && o->nodesetval) {
+        for (int i = 0; i < o->nodesetval->nodeNr; i++) {
+            xmlNodePtr n = o->nodesetval->nodeTab[i];
+            xmlChar *cls = xmlGetProp(n, BAD_CAST "classname");
+            xmlChar *name = xmlGetProp(n, BAD_CAST "name");
+            char *id = xasprintf(" %s.%s", cls ? (char *)cls : "?",
+                                 name ? (char *)name : "?");
+            char *with_end = xasprintf("%s ", id);
+            struct strbuf probe = STRBUF_INIT;
+            strbuf_addf(&probe, "%s ", names->buf);
+            if (!strstr(probe.buf, with_end))
+                strbuf_addstr(names, id);
+            strbuf_release(&probe);
+            free(with_end);
+            free(id);
+            xmlFree(cls);
+            xmlFree(name);
+        }
+    }
+    xmlXPathFreeObject(o);
+}
 
 static char *xpath_string(xmlXPathContextPtr ctx, const char *expr)
 {
@@ -216,7 +243,8 @@ static double xpath_number(xmlXPathContextPtr ctx, const char *expr)
     return v;
 }
 
-static int read_report(const char *path, struct report *r, struct err *e)
+static int read_report(const char *path, struct report *r,
+                       struct strbuf *failed, struct err *e)
 {
     static const char prop[] =
         "string(//testsuite[1]/properties/property[@name='isotest.%s']/@value)";
@@ -240,11 +268,11 @@ static int read_report(const char *path, struct report *r, struct err *e)
     PROP(cycle_p95, "sandbox_cycle_p95_ms");
     PROP(acq_p50, "sandbox_acquire_p50_ms");
     PROP(rel_p50, "sandbox_release_p50_ms");
-    PROP(start_to_first, "start_to_first_case_ms");
 #undef PROP
     r->tests = (long)xpath_number(ctx, "string(/testsuites/@tests)");
     r->failures = (long)xpath_number(ctx, "string(/testsuites/@failures)");
     r->errors = (long)xpath_number(ctx, "string(/testsuites/@errors)");
+    collect_failed(ctx, failed);
     snprintf(expr, sizeof(expr), prop, "template_name");
     char *tpl = xpath_string(ctx, expr);
     if (tpl)
@@ -280,7 +308,6 @@ struct bench {
     const char *conninfo;
     char tmpdir[64];
     char template_name[IDENT_BUFSZ];
-    bool saw_failures;
 };
 
 static void print_log_tail(const char *log)
@@ -306,7 +333,8 @@ static void print_log_tail(const char *log)
  * made or read.
  */
 static int run_isotest(struct bench *b, const struct variant *v, int index,
-                       struct report *r, struct err *e)
+                       struct report *r, struct strbuf *failed,
+                       struct err *e)
 {
     char jobs[16];
     char *junit = xasprintf("%s/run-%s-%s-%d.xml", b->tmpdir, v->mode,
@@ -356,10 +384,8 @@ static int run_isotest(struct bench *b, const struct variant *v, int index,
                     b->o.isotest, v->mode, proc_signame(st.code));
         goto out;
     }
-    if (read_report(junit, r, e) < 0)
+    if (read_report(junit, r, failed, e) < 0)
         goto out;
-    if (r->failures || r->errors)
-        b->saw_failures = true;
     rc = 0;
 out:
     unlink(junit);
@@ -372,7 +398,9 @@ out:
 struct isotest_figures {
     double cycle_p50, cycle_p95, acq_p50, rel_p50; /* medians of the runs */
     struct samples runs_p50;
-    long tests, failures, errors; /* of the last run */
+    long tests;
+    int failed_runs;           /* runs (the first included) with a failure */
+    struct strbuf failed;      /* " classname.name" of each failed case */
 };
 
 static int measure_isotest(struct bench *b, const struct variant *v,
@@ -382,14 +410,16 @@ static int measure_isotest(struct bench *b, const struct variant *v,
     struct report r;
 
     memset(out, 0, sizeof(*out));
+    strbuf_init(&out->failed, 0);
     /* The first run builds the template (or finds it) and warms up. */
-    if (run_isotest(b, v, 0, &r, e) < 0)
+    if (run_isotest(b, v, 0, &r, &out->failed, e) < 0)
         return -1;
+    out->failed_runs += r.failures || r.errors;
     if (!b->template_name[0])
         snprintf(b->template_name, sizeof(b->template_name), "%s",
                  r.template_name);
     for (int i = 1; i <= b->o.runs && !stop_signal; i++) {
-        if (run_isotest(b, v, i, &r, e) < 0) {
+        if (run_isotest(b, v, i, &r, &out->failed, e) < 0) {
             samples_release(&c95);
             samples_release(&a50);
             samples_release(&r50);
@@ -400,8 +430,7 @@ static int measure_isotest(struct bench *b, const struct variant *v,
         samples_add(&a50, r.acq_p50);
         samples_add(&r50, r.rel_p50);
         out->tests = r.tests;
-        out->failures = r.failures;
-        out->errors = r.errors;
+        out->failed_runs += r.failures || r.errors;
     }
     out->cycle_p50 = stats_median(out->runs_p50.v, out->runs_p50.n);
     out->cycle_p95 = stats_median(c95.v, c95.n);
@@ -415,6 +444,13 @@ static int measure_isotest(struct bench *b, const struct variant *v,
 
 /* ---------------------------------------------------------------------- */
 /* The bare libpq loop                                                    */
+
+/* isotest's connections drop notices (DROP SCHEMA ... CASCADE sends one). */
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
 
 static PGconn *connect_db(const char *conninfo, const char *dbname,
                           struct err *e)
@@ -431,6 +467,7 @@ static PGconn *connect_db(const char *conninfo, const char *dbname,
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, quiet, NULL);
     return c;
 }
 
@@ -865,17 +902,19 @@ static int bench_run(struct bench *b, PGconn *maint, struct err *e)
                "concurrently updated\" (isotest retries the same way)\n",
                sch.retries, sch.retries == 1 ? "y" : "ies");
     for (size_t i = 0; i < NVARIANTS; i++)
-        if (iso[i].failures || iso[i].errors)
-            printf("note: isotest --isolation %s%s%s: %ld failed, %ld errors "
-                   "of %ld cases (timing still valid)\n",
+        if (iso[i].failed_runs)
+            printf("note: isotest --isolation %s%s%s: %d of %d runs had "
+                   "failing cases:%s\n",
                    variants[i].mode,
                    variants[i].strategy ? " --clone-strategy " : "",
                    variants[i].strategy ? variants[i].strategy : "",
-                   iso[i].failures, iso[i].errors, iso[i].tests);
+                   iso[i].failed_runs, b->o.runs + 1, iso[i].failed.buf);
     rc = 0;
 out:
-    for (size_t i = 0; i < done; i++)
+    for (size_t i = 0; i < done; i++) {
         samples_release(&iso[i].runs_p50);
+        strbuf_release(&iso[i].failed);
+    }
     for (int s = 0; s < NSTRATEGIES; s++)
         bare_figures_release(&db[s]);
     bare_figures_release(&sch);
@@ -890,6 +929,8 @@ int main(int argc, char **argv)
     struct sigaction sa;
     int code = EXIT_CANNOT;
 
+    /* The tables go to stdout, progress to stderr: keep their order. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     memset(&b, 0, sizeof(b));
     if (parse_options(argc, argv, &b.o) < 0)
         return EXIT_CANNOT;
@@ -938,9 +979,6 @@ int main(int argc, char **argv)
     if (code && !stop_signal)
         fprintf(stderr, "bench-clone: error: %s\n",
                 e.msg ? e.msg : "unknown error");
-    if (code == 0 && b.saw_failures)
-        printf("note: some isotest runs had failing cases; the bench "
-               "measures overhead, not outcomes\n");
     struct err ignore = ERR_INIT;
     cluster_stop(c, false, &ignore);
     err_release(&ignore);
