@@ -105,6 +105,20 @@ static void indented(FILE *out, const char *text, size_t len, int max_lines)
     free(safe);
 }
 
+/* The last max_lines lines of text, indented. */
+static void tail(FILE *out, const char *text, size_t len, int max_lines)
+{
+    size_t start = len;
+    int lines = 0;
+
+    while (start > 0) {
+        if (text[start - 1] == '\n' && start != len && ++lines >= max_lines)
+            break;
+        start--;
+    }
+    indented(out, text + start, len - start, max_lines);
+}
+
 static int cmp_slow(const void *a, const void *b)
 {
     const struct test_result *x = *(const struct test_result *const *)a;
@@ -141,10 +155,19 @@ void console_summary(struct console *c, const struct test_result *r,
             }
             if (r[i].message)
                 indented(out, r[i].message, strlen(r[i].message), 5);
-            if (r[i].detail)
+            if (r[i].detail) {
                 indented(out, r[i].detail, strlen(r[i].detail), 60);
-            else if (r[i].err.len)
-                indented(out, r[i].err.data, r[i].err.len, 20);
+            } else {
+                /* The end of the output says most (pytest, go test). */
+                if (r[i].err.len) {
+                    fputs("    stderr (last lines):\n", out);
+                    tail(out, r[i].err.data, r[i].err.len, 20);
+                }
+                if (r[i].out.len) {
+                    fputs("    stdout (last lines):\n", out);
+                    tail(out, r[i].out.data, r[i].out.len, 20);
+                }
+            }
             if (r[i].hint)
                 fprintf(out, "    %s\n", r[i].hint);
         }
@@ -169,6 +192,25 @@ void console_summary(struct console *c, const struct test_result *r,
         for (size_t i = 0; i < ran && i < 5; i++)
             fprintf(out, "  %8.1f ms  %s\n", sorted[i]->time_ms,
                     sorted[i]->id);
+    }
+    if (info->prev_wall_ms > 0) {
+        char now[32], before[32];
+        fprintf(out, "\nAgainst the last run (%s): wall %s s, was %s s (%+.0f%%)\n",
+                info->prev_source ? info->prev_source : "history",
+                stats_fmt_seconds(now, info->wall_ms),
+                stats_fmt_seconds(before, info->prev_wall_ms),
+                (info->wall_ms / info->prev_wall_ms - 1.0) * 100.0);
+        size_t shown = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!result_slower(&r[i], info))
+                continue;
+            if (!shown++)
+                fputs("Cases that got slower:\n", out);
+            fprintf(out, "  %8.1f ms  was %8.1f ms  %s\n", r[i].time_ms,
+                    r[i].prev_ms, r[i].id);
+        }
+        if (!shown)
+            fputs("No case got markedly slower.\n", out);
     }
     char wall[32], casesum[32];
     fprintf(out,

@@ -134,6 +134,18 @@ static void properties(struct w *w, const struct test_result *r, size_t n,
              info->wall_ms > 0 ? sum / info->wall_ms : 0.0);
     property(w, "isotest.speedup", buf);
     property(w, "isotest.interrupted", info->interrupted ? "true" : "false");
+    if (info->prev_wall_ms > 0) {
+        property_ms(w, "isotest.previous_wall_ms", info->prev_wall_ms);
+        snprintf(buf, sizeof(buf), "%+.1f",
+                 (info->wall_ms / info->prev_wall_ms - 1.0) * 100.0);
+        property(w, "isotest.wall_change_pct", buf);
+        struct strbuf slower = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++)
+            if (result_slower(&r[i], info))
+                strbuf_addf(&slower, "%s%s", slower.len ? " " : "", r[i].id);
+        property(w, "isotest.slower_cases", slower.buf);
+        strbuf_release(&slower);
+    }
     for (size_t i = 0; i < n_extra; i++)
         property(w, extra[i].name, extra[i].value);
     end(w);

@@ -35,3 +35,10 @@ bool outcome_is_failure(enum outcome o)
 {
     return o == OUTCOME_FAILED || o == OUTCOME_ERROR || o == OUTCOME_TIMEOUT;
 }
+
+bool result_slower(const struct test_result *r, const struct run_info *info)
+{
+    return r->done && r->prev_ms >= 0 &&
+           r->time_ms >= r->prev_ms * info->slower_ratio &&
+           r->time_ms - r->prev_ms >= info->slower_min_ms;
+}

@@ -41,6 +41,7 @@ struct test_result {
     double time_ms;    /* the case itself, sandbox excluded */
     double acquire_ms; /* getting its sandbox */
     double release_ms; /* dropping it */
+    double prev_ms;    /* the same case in the last run; -1: unknown */
     char *sandbox;     /* its name, or NULL */
     char *message;     /* one line, or NULL */
     char *detail;      /* TAP diagnostics, diff, error text, or NULL */
@@ -60,6 +61,10 @@ struct run_info {
     double wall_ms;
     double start_to_first_ms; /* start of the run to the first case start */
     bool interrupted;
+    double prev_wall_ms;   /* the last run's wall time; 0: no history */
+    const char *prev_source; /* where that came from, or NULL */
+    double slower_ratio;   /* "markedly slower": this many times */
+    double slower_min_ms;  /* ... and at least this much more */
     const char *timestamp; /* ISO 8601, UTC */
     const char *hostname;
 };
@@ -67,6 +72,9 @@ struct run_info {
 void result_release(struct test_result *r);
 /* "passed", "failed", "error", "timeout", "skipped". */
 const char *outcome_name(enum outcome o);
+/* Did the case get markedly slower than in the last run? */
+bool result_slower(const struct test_result *r, const struct run_info *info);
+
 /* Failed, error and timeout count as failures in the summary line. */
 bool outcome_is_failure(enum outcome o);
 

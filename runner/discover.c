@@ -322,7 +322,6 @@ static int from_listing(const struct discover_opts *o, struct case_list *cl,
             c->classname = xstrdup("list");
             c->name = xstrdup(id);
             c->id = xasprintf("list/%s", id);
-            c->path = xstrdup(o->list_cmd);
             c->abspath = xstrdup(o->list_cmd);
             c->dir = xstrdup(cwd);
             char *q = discover_shell_quote(id);
@@ -337,6 +336,7 @@ static int from_listing(const struct discover_opts *o, struct case_list *cl,
             }
             free(q);
             c->shell = strbuf_detach(&cmd, NULL);
+            c->path = xstrdup(c->shell); /* what ran, for the report */
             if (!discover_filter_match(c->id, o->filters, o->nfilters)) {
                 free(c->id);
                 free(c->suite);
@@ -410,6 +410,27 @@ int discover(const struct discover_opts *o, struct case_list *cl,
                                 p, cl->migrations_dir);
                 free(m);
             }
+        }
+        /*
+         * A single file: its suite's migrations/ may sit a few folders up
+         * (suite/tests/x.sh with suite/migrations/).
+         */
+        if (!o->migrations && !cl->migrations_dir && S_ISREG(st.st_mode)) {
+            char *dir = xstrdup(abs);
+            for (int up = 0; up < 4; up++) {
+                char *slash = strrchr(dir, '/');
+                if (!slash || slash == dir)
+                    break;
+                *slash = '\0';
+                char *m = xasprintf("%s/migrations", dir);
+                struct stat ms;
+                if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode)) {
+                    cl->migrations_dir = m;
+                    break;
+                }
+                free(m);
+            }
+            free(dir);
         }
         int r;
         if (S_ISDIR(st.st_mode)) {

@@ -10,6 +10,7 @@
 #include "cluster.h"
 #include "console.h"
 #include "discover.h"
+#include "history.h"
 #include "junit.h"
 #include "migrate.h"
 #include "options.h"
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,6 +155,9 @@ static int discover_cases(const struct run_options *o, struct case_list *cl,
     if (discover(&d, cl, e) < 0)
         return -1;
     if (!cl->n) {
+        /* Why files were not cases matters most when none is. */
+        if (cl->notes.len)
+            fputs(cl->notes.buf, stderr);
         struct strbuf where = STRBUF_INIT;
         for (size_t i = 0; i < o->npaths; i++)
             strbuf_addf(&where, "%s'%s'", i ? ", " : "", o->paths[i]);
@@ -306,7 +311,26 @@ struct run {
     const char **exts;
     size_t nexts;
     char *psql;
+    struct history hist;
+    char *hist_path; /* NULL: --no-history */
+    size_t *order;
 };
+
+/* SUITE/.isotest-history for the first PATH (its folder for a file). */
+static char *default_history_path(const struct run_options *o)
+{
+    struct stat st;
+
+    if (!o->npaths)
+        return xstrdup(".isotest-history");
+    const char *p = o->paths[0];
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return xasprintf("%s/.isotest-history", p);
+    const char *slash = strrchr(p, '/');
+    if (!slash)
+        return xstrdup(".isotest-history");
+    return xasprintf("%.*s/.isotest-history", (int)(slash - p), p);
+}
 
 static void run_release(struct run *r, bool save_cache, bool keep_server)
 {
@@ -329,6 +353,9 @@ static void run_release(struct run *r, bool save_cache, bool keep_server)
     options_release(&r->o);
     free(r->exts);
     free(r->psql);
+    history_release(&r->hist);
+    free(r->hist_path);
+    free(r->order);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -370,6 +397,16 @@ static int cmd_run(int argc, char **argv)
         r.exts[r.nexts++] = "pgtap";
     }
     r.psql = find_psql();
+    if (!r.o.no_history)
+        r.hist_path = r.o.history ? xstrdup(r.o.history)
+                                  : default_history_path(&r.o);
+    if (r.o.compare_with) {
+        if (history_load_junit(&r.hist, r.o.compare_with, &e) < 0)
+            goto fail;
+    } else if (r.hist_path && history_load(&r.hist, r.hist_path, &e) < 0) {
+        goto fail;
+    }
+    r.order = history_schedule(&r.hist, &r.cl);
     if (interrupted())
         goto fail;
 
@@ -433,12 +470,15 @@ static int cmd_run(int argc, char **argv)
         r.results[i].classname = c->classname;
         r.results[i].name = c->name;
         r.results[i].file = c->path;
+        r.results[i].prev_ms = history_lookup(&r.hist, c->classname,
+                                              c->name);
     }
     const char *tmp = getenv("TMPDIR");
     struct console *con = console_new(stdout, isatty(1), r.cl.n);
     struct pool_config pc = {
         .jobs = jobs,
         .cases = &r.cl,
+        .order = r.order,
         .factory = r.factory,
         .rc = {.target = &r.srv.target,
                .mode = r.o.mode,
@@ -488,6 +528,10 @@ static int cmd_run(int argc, char **argv)
         .wall_ms = now_ms() - t0,
         .start_to_first_ms = first > 0 ? first - t0 : 0,
         .interrupted = interrupted(),
+        .prev_wall_ms = r.hist.wall_ms,
+        .prev_source = r.o.compare_with ? r.o.compare_with : r.hist_path,
+        .slower_ratio = 1.5,
+        .slower_min_ms = 50,
         .timestamp = ts,
         .hostname = host};
     console_summary(con, r.results, r.cl.n, &info);
@@ -506,6 +550,10 @@ static int cmd_run(int argc, char **argv)
             printf("JUnit report: %s\n", r.o.junit);
         }
     }
+
+    if (r.hist_path && !interrupted() &&
+        history_save(r.hist_path, r.results, r.cl.n, info.wall_ms, &e) < 0)
+        print_error(&r.srv.target, &e);
 
     code = 0;
     for (size_t i = 0; i < r.cl.n; i++)

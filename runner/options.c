@@ -32,6 +32,11 @@ const char options_run_usage[] =
     "  --list CMD --each T   cases from a listing command: one id per line,\n"
     "                        each run as T with {} replaced by the id\n"
     "  --output-cap BYTES    captured stdout/stderr per case (default 1 MiB)\n"
+    "  --history FILE        case durations of past runs (default:\n"
+    "                        SUITE/.isotest-history); longest cases start\n"
+    "                        first, and slower ones are reported\n"
+    "  --no-history          neither read nor write it\n"
+    "  --compare-with FILE   compare with this earlier JUnit report\n"
     "  --no-cache            do not use or update the embedded server cache\n"
     "  -h, --help            this help\n";
 
@@ -137,6 +142,10 @@ int options_parse(int argc, char **argv, struct run_options *o,
             o->fail_fast = true;
             continue;
         }
+        if (!strcmp(a, "--no-history")) {
+            o->no_history = true;
+            continue;
+        }
         if (!strcmp(a, "--no-cache")) {
             o->no_cache = true;
             continue;
@@ -214,6 +223,16 @@ int options_parse(int argc, char **argv, struct run_options *o,
             if (options_int("--output-cap", v, 1024, 1L << 30, &n, e) < 0)
                 goto fail;
             o->output_cap = (size_t)n;
+            continue;
+        }
+        OPT("--history", NULL)
+        {
+            o->history = v;
+            continue;
+        }
+        OPT("--compare-with", NULL)
+        {
+            o->compare_with = v;
             continue;
         }
         OPT("--clone-strategy", NULL)

@@ -36,6 +36,9 @@ struct run_options {
     size_t output_cap;
     bool no_cache;
     const char *clone_strategy;
+    const char *history;      /* NULL: SUITE/.isotest-history */
+    bool no_history;
+    const char *compare_with; /* a previous JUnit report */
     bool help;
 };
 

@@ -105,7 +105,8 @@ static long take(struct pool *p)
     bool halted = atomic_load(&p->stop) ||
                   (p->cfg.fail_fast && p->failures > 0);
     if (!halted && p->next < p->cfg.cases->n) {
-        idx = (long)p->next++;
+        size_t k = p->next++;
+        idx = (long)(p->cfg.order ? p->cfg.order[k] : k);
         p->running++;
         if (!p->first_start_ms)
             p->first_start_ms = now_ms();

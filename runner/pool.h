@@ -27,6 +27,7 @@
 struct pool_config {
     int jobs;
     const struct case_list *cases;
+    const size_t *order; /* start order (indexes into cases), or NULL */
     struct sandbox_factory *factory;
     struct runcase_ctx rc; /* rc.stop is set by pool_new */
     struct console *console;

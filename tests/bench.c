@@ -199,15 +199,13 @@ static void collect_failed(xmlXPathContextPtr ctx, struct strbuf *names)
             xmlNodePtr n = o->nodesetval->nodeTab[i];
             xmlChar *cls = xmlGetProp(n, BAD_CAST "classname");
             xmlChar *name = xmlGetProp(n, BAD_CAST "name");
-            char *id = xasprintf(" %s.%s", cls ? (char *)cls : "?",
+            char *id = xasprintf(" %s.%s ", cls ? (char *)cls : "?",
                                  name ? (char *)name : "?");
-            char *with_end = xasprintf("%s ", id);
-            struct strbuf probe = STRBUF_INIT;
-            strbuf_addf(&probe, "%s ", names->buf);
-            if (!strstr(probe.buf, with_end))
-                strbuf_addstr(names, id);
-            strbuf_release(&probe);
-            free(with_end);
+            /* names ends without the space: look for " x.y " in "names ". */
+            char *all = xasprintf("%s ", names->buf);
+            if (!strstr(all, id))
+                strbuf_add(names, id, strlen(id) - 1);
+            free(all);
             free(id);
             xmlFree(cls);
             xmlFree(name);
@@ -399,47 +397,51 @@ struct isotest_figures {
     double cycle_p50, cycle_p95, acq_p50, rel_p50; /* medians of the runs */
     struct samples runs_p50;
     long tests;
-    int failed_runs;           /* runs (the first included) with a failure */
-    struct strbuf failed;      /* " classname.name" of each failed case */
+    int failed_runs;      /* runs (the first included) with a failure */
+    struct strbuf failed; /* " classname.name" of each failed case */
 };
 
+static void isotest_figures_release(struct isotest_figures *f)
+{
+    samples_release(&f->runs_p50);
+    strbuf_release(&f->failed);
+}
+
+/* The first run builds the template (or finds it): it is not counted. */
 static int measure_isotest(struct bench *b, const struct variant *v,
                            struct isotest_figures *out, struct err *e)
 {
-    struct samples c95 = {0}, a50 = {0}, r50 = {0};
+    struct samples other[3] = {{0}}; /* cycle p95, acquire and release p50 */
     struct report r;
+    int rc = 0;
 
     memset(out, 0, sizeof(*out));
     strbuf_init(&out->failed, 0);
-    /* The first run builds the template (or finds it) and warms up. */
-    if (run_isotest(b, v, 0, &r, &out->failed, e) < 0)
-        return -1;
-    out->failed_runs += r.failures || r.errors;
-    if (!b->template_name[0])
-        snprintf(b->template_name, sizeof(b->template_name), "%s",
-                 r.template_name);
-    for (int i = 1; i <= b->o.runs && !stop_signal; i++) {
-        if (run_isotest(b, v, i, &r, &out->failed, e) < 0) {
-            samples_release(&c95);
-            samples_release(&a50);
-            samples_release(&r50);
-            return -1;
-        }
-        samples_add(&out->runs_p50, r.cycle_p50);
-        samples_add(&c95, r.cycle_p95);
-        samples_add(&a50, r.acq_p50);
-        samples_add(&r50, r.rel_p50);
-        out->tests = r.tests;
+    for (int i = 0; i <= b->o.runs && !stop_signal && rc == 0; i++) {
+        rc = run_isotest(b, v, i, &r, &out->failed, e);
+        if (rc < 0)
+            break;
         out->failed_runs += r.failures || r.errors;
+        out->tests = r.tests;
+        if (!b->template_name[0])
+            snprintf(b->template_name, sizeof(b->template_name), "%s",
+                     r.template_name);
+        if (i == 0)
+            continue;
+        samples_add(&out->runs_p50, r.cycle_p50);
+        samples_add(&other[0], r.cycle_p95);
+        samples_add(&other[1], r.acq_p50);
+        samples_add(&other[2], r.rel_p50);
     }
     out->cycle_p50 = stats_median(out->runs_p50.v, out->runs_p50.n);
-    out->cycle_p95 = stats_median(c95.v, c95.n);
-    out->acq_p50 = stats_median(a50.v, a50.n);
-    out->rel_p50 = stats_median(r50.v, r50.n);
-    samples_release(&c95);
-    samples_release(&a50);
-    samples_release(&r50);
-    return 0;
+    out->cycle_p95 = stats_median(other[0].v, other[0].n);
+    out->acq_p50 = stats_median(other[1].v, other[1].n);
+    out->rel_p50 = stats_median(other[2].v, other[2].n);
+    for (int k = 0; k < 3; k++)
+        samples_release(&other[k]);
+    if (rc < 0)
+        isotest_figures_release(out);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -911,10 +913,8 @@ static int bench_run(struct bench *b, PGconn *maint, struct err *e)
                    iso[i].failed_runs, b->o.runs + 1, iso[i].failed.buf);
     rc = 0;
 out:
-    for (size_t i = 0; i < done; i++) {
-        samples_release(&iso[i].runs_p50);
-        strbuf_release(&iso[i].failed);
-    }
+    for (size_t i = 0; i < done; i++)
+        isotest_figures_release(&iso[i]);
     for (int s = 0; s < NSTRATEGIES; s++)
         bare_figures_release(&db[s]);
     bare_figures_release(&sch);

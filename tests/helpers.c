@@ -184,8 +184,7 @@ void itest_run(struct itest_result *r, const char *const *args,
                const char *const *env)
 {
     const char *bin = getenv("ISOTEST_BIN");
-    const char *const cache[] = {"ISOTEST_CACHE_DIR=" EMBEDDED_CACHE_DIR,
-                                 NULL};
+    const char *const cache[] = {"ISOTEST_CACHE_DIR=" EMBEDDED_CACHE_DIR, NULL};
     size_t nargs = 0, nenv = 0, n = 0;
 
     if (!bin || !*bin)
@@ -222,8 +221,8 @@ void itest_run(struct itest_result *r, const char *const *args,
 
     cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run '%s': %s", bin,
               e.msg);
-    cr_assert(proc_capture(&p, &out, &errb, RUN_TIMEOUT_MS, SIGTERM, 5000,
-                           NULL, &ps, &e) == 0,
+    cr_assert(proc_capture(&p, &out, &errb, RUN_TIMEOUT_MS, SIGTERM, 5000, NULL,
+                           &ps, &e) == 0,
               "cannot read the output of '%s': %s", bin, e.msg);
     if (ps.timed_out)
         strbuf_addf(&errb, "\n[itest] killed after %d s\n",
@@ -260,8 +259,8 @@ static PGresult *query(const char *conninfo, const char *sql, int nparams,
                        const char *const *params)
 {
     PGconn *conn = connect_or_fail(conninfo);
-    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL,
-                                 0);
+    PGresult *res =
+        PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(res);
 
     cr_assert(s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK,
@@ -320,11 +319,11 @@ char *itest_db_names(const char *conninfo, const char *pattern)
 
 void itest_assert_no_sandboxes(const char *conninfo)
 {
-    char *left = itest_sql_value(conninfo,
-                                 "SELECT coalesce(string_agg(datname, ', ' "
-                                 "ORDER BY datname), '') FROM pg_database "
-                                 "WHERE datname LIKE 'isotest\\_%' "
-                                 "AND datname NOT LIKE 'isotest\\_tpl\\_%'");
+    char *left =
+        itest_sql_value(conninfo, "SELECT coalesce(string_agg(datname, ', ' "
+                                  "ORDER BY datname), '') FROM pg_database "
+                                  "WHERE datname LIKE 'isotest\\_%' "
+                                  "AND datname NOT LIKE 'isotest\\_tpl\\_%'");
 
     cr_assert_str_empty(left, "isotest left databases behind: %s", left);
     free(left);
@@ -442,8 +441,7 @@ void itest_assert_no_new_run_dirs(char **before)
 static void validate_xsd(const char *path)
 {
     if (access(XSD, R_OK) != 0) {
-        cr_log_warn("%s not found: schema validation of %s skipped", XSD,
-                    path);
+        cr_log_warn("%s not found: schema validation of %s skipped", XSD, path);
         return;
     }
     const char *argv[] = {"xmllint", "--noout", "--schema", XSD, path, NULL};
@@ -453,8 +451,8 @@ static void validate_xsd(const char *path)
 
     cr_assert(proc_run(argv, &out, &ps, &e) == 0, "cannot run xmllint: %s",
               e.msg);
-    cr_assert(ps.exited && ps.code == 0, "%s is not valid JUnit XML:\n%s",
-              path, out.buf);
+    cr_assert(ps.exited && ps.code == 0, "%s is not valid JUnit XML:\n%s", path,
+              out.buf);
     strbuf_release(&out);
 }
 
@@ -479,8 +477,8 @@ static long count_attr(xmlNode *n, const char *name, bool required)
     }
     char *end;
     long r = strtol(v, &end, 10);
-    cr_assert(*v && !*end && r >= 0, "testsuite %s=\"%s\" is not a count",
-              name, v);
+    cr_assert(*v && !*end && r >= 0, "testsuite %s=\"%s\" is not a count", name,
+              v);
     xmlFree(v);
     return r;
 }
@@ -516,8 +514,7 @@ static void check_suite(xmlNode *suite, struct itest_junit *c)
         static const char *const required[] = {"name", "classname", "time"};
         for (size_t i = 0; i < 3; i++) {
             char *v = attr(tc, required[i]);
-            cr_assert(v && *v, "testcase without attribute '%s'",
-                      required[i]);
+            cr_assert(v && *v, "testcase without attribute '%s'", required[i]);
             xmlFree(v);
         }
         for (xmlNode *k = tc->children; k; k = k->next) {
@@ -534,8 +531,8 @@ static void check_suite(xmlNode *suite, struct itest_junit *c)
               "testsuite says tests=%ld failures=%ld errors=%ld, its "
               "testcases say %ld, %ld, %ld",
               t, f, e, cases, failures, errors);
-    cr_assert(s < 0 || s == skipped, "testsuite skipped=%ld, testcases %ld",
-              s, skipped);
+    cr_assert(s < 0 || s == skipped, "testsuite skipped=%ld, testcases %ld", s,
+              skipped);
     c->tests += t;
     c->failures += f;
     c->errors += e;
@@ -587,9 +584,8 @@ static char *find_property(xmlNode *n, const char *name)
                 return r;
             }
         }
-        char *r = n->type == XML_ELEMENT_NODE
-                      ? find_property(n->children, name)
-                      : NULL;
+        char *r = n->type == XML_ELEMENT_NODE ? find_property(n->children, name)
+                                              : NULL;
         if (r)
             return r;
     }

@@ -51,7 +51,7 @@ char *itest_tmpfile(const char *name);
  */
 const char *itest_cluster_start(void);
 const char *itest_password_server_start(const char *password);
-/* The socket folder of the last server started (for a conninfo of one's own). */
+/* The socket folder of the last server started (to build a conninfo). */
 const char *itest_cluster_sockdir(void);
 
 /* The outcome of running the isotest binary. */

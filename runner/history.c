@@ -1,0 +1,217 @@
+/*
+ * history.c: reading and writing durations, and the longest-first order.
+ */
+#include "history.h"
+#include "fsutil.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAGIC "# isotest history 1\n"
+
+static void add(struct history *h, const char *key, double ms)
+{
+    h->keys = xrealloc(h->keys, (h->n + 1) * sizeof(*h->keys));
+    h->ms = xrealloc(h->ms, (h->n + 1) * sizeof(*h->ms));
+    h->keys[h->n] = xstrdup(key);
+    h->ms[h->n] = ms;
+    h->n++;
+}
+
+int history_load(struct history *h, const char *path, struct err *e)
+{
+    char *text = NULL;
+    size_t len;
+
+    memset(h, 0, sizeof(*h));
+    if (access(path, F_OK) < 0)
+        return 0;
+    if (fs_read_file(path, &text, &len, e) < 0)
+        return -1;
+    if (strncmp(text, MAGIC, strlen(MAGIC)) != 0) {
+        free(text);
+        return err_set(e, "'%s' is not an isotest history file", path);
+    }
+    h->present = true;
+    int lineno = 1;
+    for (char *line = text + strlen(MAGIC); *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        char *tab = strrchr(line, '\t');
+        if (*line && tab) {
+            *tab = '\0';
+            char *end;
+            double v = strtod(tab + 1, &end);
+            if (*end || v < 0) {
+                free(text);
+                history_release(h);
+                return err_set(e, "'%s' line %d: bad duration", path, lineno);
+            }
+            if (!strcmp(line, "wall_ms"))
+                h->wall_ms = v;
+            else
+                add(h, line, v);
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    free(text);
+    return 0;
+}
+
+static char *attr(xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    char *r = v ? xstrdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return r;
+}
+
+static void walk_junit(struct history *h, xmlNode *n)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *nm = (const char *)n->name;
+        if (!strcmp(nm, "testcase")) {
+            char *cls = attr(n, "classname"), *name = attr(n, "name");
+            char *t = attr(n, "time");
+            if (name && t) {
+                char *key = xasprintf("%s::%s", cls ? cls : "", name);
+                add(h, key, strtod(t, NULL) * 1000.0);
+                free(key);
+            }
+            free(cls);
+            free(name);
+            free(t);
+        } else if (!strcmp(nm, "testsuites")) {
+            char *t = attr(n, "time");
+            if (t)
+                h->wall_ms = strtod(t, NULL) * 1000.0;
+            free(t);
+            walk_junit(h, n->children);
+        } else if (!strcmp(nm, "testsuite")) {
+            walk_junit(h, n->children);
+        }
+    }
+}
+
+int history_load_junit(struct history *h, const char *path, struct err *e)
+{
+    memset(h, 0, sizeof(*h));
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                              XML_PARSE_NOWARNING);
+    if (!doc)
+        return err_set(e, "cannot read JUnit report '%s'", path);
+    walk_junit(h, xmlDocGetRootElement(doc));
+    xmlFreeDoc(doc);
+    h->present = true;
+    return 0;
+}
+
+void history_release(struct history *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->keys[i]);
+    free(h->keys);
+    free(h->ms);
+    memset(h, 0, sizeof(*h));
+}
+
+double history_lookup(const struct history *h, const char *classname,
+                      const char *name)
+{
+    size_t cl = strlen(classname);
+
+    for (size_t i = 0; i < h->n; i++) {
+        const char *k = h->keys[i];
+        if (!strncmp(k, classname, cl) && k[cl] == ':' && k[cl + 1] == ':' &&
+            !strcmp(k + cl + 2, name))
+            return h->ms[i];
+    }
+    return -1;
+}
+
+int history_save(const char *path, const struct test_result *r, size_t n,
+                 double wall_ms, struct err *e)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "we");
+
+    if (!f) {
+        int saved = errno;
+        free(tmp);
+        return err_errno(e, saved, "cannot write history '%s'", path);
+    }
+    fputs(MAGIC, f);
+    fprintf(f, "wall_ms\t%.1f\n", wall_ms);
+    for (size_t i = 0; i < n; i++)
+        if (r[i].done && r[i].outcome != OUTCOME_SKIPPED)
+            fprintf(f, "%s::%s\t%.1f\n", r[i].classname, r[i].name,
+                    r[i].time_ms);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        free(tmp);
+        return err_errno(e, saved ? saved : EIO, "cannot write history '%s'",
+                         path);
+    }
+    free(tmp);
+    return 0;
+}
+
+struct slot {
+    size_t index;
+    double ms; /* -1: unknown */
+    const char *id;
+};
+
+static int cmp_slot(const void *a, const void *b)
+{
+    const struct slot *x = a, *y = b;
+    bool xu = x->ms < 0, yu = y->ms < 0;
+
+    if (xu != yu)
+        return xu ? -1 : 1;
+    if (x->ms != y->ms)
+        return x->ms > y->ms ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+size_t *history_schedule(const struct history *h, const struct case_list *cl)
+{
+    struct slot *s = xcalloc(cl->n ? cl->n : 1, sizeof(*s));
+    size_t *order = xcalloc(cl->n ? cl->n : 1, sizeof(*order));
+
+    for (size_t i = 0; i < cl->n; i++) {
+        s[i].index = i;
+        s[i].id = cl->v[i].id;
+        s[i].ms = h ? history_lookup(h, cl->v[i].classname, cl->v[i].name)
+                    : -1;
+    }
+    /* Without any history, keep the id order. */
+    if (h && h->n)
+        qsort(s, cl->n, sizeof(*s), cmp_slot);
+    for (size_t i = 0; i < cl->n; i++)
+        order[i] = s[i].index;
+    free(s);
+    return order;
+}
+
+bool history_slower(double prev_ms, double now_ms, double ratio,
+                    double min_ms)
+{
+    return prev_ms >= 0 && now_ms >= prev_ms * ratio &&
+           now_ms - prev_ms >= min_ms;
+}

@@ -1,0 +1,54 @@
+/*
+ * history: case durations of earlier runs, for comparisons and ordering.
+ *
+ * A run records its case durations in a small file (default
+ * SUITE/.isotest-history, or --history FILE); the next run reads it, or a
+ * JUnit report given with --compare-with, then starts the longest cases
+ * first (pg_prove's --state=slow) and reports what got slower.
+ *
+ * Call sequence: history_load() or history_load_junit(), lookups, then
+ * history_release(); history_save() after a run.  Not thread-safe; a
+ * loaded history is read-only.
+ */
+#ifndef ISOTEST_HISTORY_H
+#define ISOTEST_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "discover.h"
+#include "err.h"
+#include "result.h"
+
+struct history {
+    size_t n;
+    char **keys; /* "classname::name" */
+    double *ms;
+    double wall_ms; /* 0 when unknown */
+    bool present;   /* a file was read */
+};
+
+/* A missing file is an empty history, not an error. */
+int history_load(struct history *h, const char *path, struct err *e);
+int history_load_junit(struct history *h, const char *path, struct err *e);
+void history_release(struct history *h);
+
+/* Duration of the case, or -1 when the history does not know it. */
+double history_lookup(const struct history *h, const char *classname,
+                      const char *name);
+
+int history_save(const char *path, const struct test_result *r, size_t n,
+                 double wall_ms, struct err *e);
+
+/*
+ * The order to start cases in: longest known duration first, cases the
+ * history does not know before all of them (their cost is unknown), ties
+ * in id order.  Returns an array of n indexes; the caller frees it.
+ */
+size_t *history_schedule(const struct history *h, const struct case_list *cl);
+
+/* Markedly slower: at least `ratio` times and `min_ms` more than before. */
+bool history_slower(double prev_ms, double now_ms, double ratio,
+                    double min_ms);
+
+#endif
