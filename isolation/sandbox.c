@@ -5,12 +5,23 @@
 #include "reclaim.h"
 #include "strbuf.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+typedef char name_t[IDENT_BUFSZ];
+
+/*
+ * The pool (database mode with cfg.pool > 0): background threads, each
+ * with its own connection, keep up to cfg.pool clones ready and drop
+ * released ones, so a worker only takes a name off a list.
+ *
+ * `plock` guards every field below it; workers and pool threads wait on
+ * `pcond`.  Lock order: plock is never held while talking to the server.
+ */
 struct sandbox_factory {
     /* Read-only after sandbox_factory_new. */
     struct sandbox_config cfg;
@@ -18,6 +29,20 @@ struct sandbox_factory {
     char *create_fmt_post;   /* " TEMPLATE <tpl> STRATEGY ..." */
     /* Shared by the workers without a lock. */
     atomic_uint counter;
+
+    pthread_t *threads;
+    int nthreads;
+    pthread_mutex_t plock;
+    pthread_cond_t pcond;
+    name_t *ready;   /* cfg.pool slots */
+    size_t nready;
+    name_t *todrop;  /* released, not yet dropped */
+    size_t ndrop, dropcap;
+    size_t made;     /* clones started, at most cfg.expected */
+    int making;      /* clones in progress */
+    int waiters;     /* workers waiting for a ready clone */
+    bool stopping;
+    char *pool_error; /* the first failure, for waiting workers */
 };
 
 struct sandbox_worker {
@@ -101,6 +126,130 @@ static int drop_db(PGconn *conn, const char *name, struct err *e)
     return 0;
 }
 
+/* Pool threads: make clones ahead, drop released ones. */
+static void *pool_thread(void *arg)
+{
+    struct sandbox_factory *f = arg;
+    struct err e = ERR_INIT;
+    PGconn *conn = target_connect(f->cfg.target, f->cfg.target->maint_db, &e);
+
+    pthread_mutex_lock(&f->plock);
+    if (!conn) {
+        if (!f->pool_error)
+            f->pool_error = xstrdup(e.msg);
+        pthread_cond_broadcast(&f->pcond);
+        pthread_mutex_unlock(&f->plock);
+        err_release(&e);
+        return NULL;
+    }
+    while (!f->stopping) {
+        bool want_make = f->nready + (size_t)f->making < (size_t)f->cfg.pool &&
+                         f->made < f->cfg.expected && !f->pool_error;
+        /* A waiting worker comes first; otherwise free space first. */
+        if (f->ndrop && !(want_make && f->waiters)) {
+            name_t name;
+            memcpy(name, f->todrop[--f->ndrop], sizeof(name));
+            pthread_mutex_unlock(&f->plock);
+            struct err ignore = ERR_INIT;
+            drop_db(conn, name, &ignore); /* the sweep retries a failure */
+            err_release(&ignore);
+            pthread_mutex_lock(&f->plock);
+            continue;
+        }
+        if (want_make) {
+            name_t name;
+            unsigned n = atomic_fetch_add(&f->counter, 1) + 1;
+            f->made++;
+            f->making++;
+            pthread_mutex_unlock(&f->plock);
+            int r = ident_sandbox(name, f->cfg.runid, n, &e);
+            if (r == 0)
+                r = clone_db(conn, f, name, &e);
+            pthread_mutex_lock(&f->plock);
+            f->making--;
+            if (r == 0) {
+                memcpy(f->ready[f->nready++], name, sizeof(name));
+            } else if (!f->pool_error) {
+                f->pool_error = xstrdup(e.msg);
+            }
+            err_release(&e);
+            pthread_cond_broadcast(&f->pcond);
+            continue;
+        }
+        pthread_cond_wait(&f->pcond, &f->plock);
+    }
+    pthread_mutex_unlock(&f->plock);
+    PQfinish(conn);
+    return NULL;
+}
+
+static void pool_start(struct sandbox_factory *f)
+{
+    pthread_mutex_init(&f->plock, NULL);
+    pthread_cond_init(&f->pcond, NULL);
+    f->ready = xcalloc((size_t)f->cfg.pool, sizeof(*f->ready));
+    /* Cloning is I/O on the server: a few connections keep up. */
+    f->nthreads = f->cfg.pool < 4 ? f->cfg.pool : 4;
+    f->threads = xcalloc((size_t)f->nthreads, sizeof(*f->threads));
+    for (int i = 0; i < f->nthreads; i++)
+        if (pthread_create(&f->threads[i], NULL, pool_thread, f) != 0) {
+            f->nthreads = i;
+            break;
+        }
+}
+
+static void pool_stop(struct sandbox_factory *f)
+{
+    pthread_mutex_lock(&f->plock);
+    f->stopping = true;
+    pthread_cond_broadcast(&f->pcond);
+    pthread_mutex_unlock(&f->plock);
+    for (int i = 0; i < f->nthreads; i++)
+        pthread_join(f->threads[i], NULL);
+    /* Ready and undropped clones are left to the run's sweep. */
+    free(f->threads);
+    free(f->ready);
+    free(f->todrop);
+    free(f->pool_error);
+    pthread_mutex_destroy(&f->plock);
+    pthread_cond_destroy(&f->pcond);
+}
+
+static int pool_take(struct sandbox_factory *f, struct sandbox *sb,
+                     struct err *e)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&f->plock);
+    f->waiters++;
+    pthread_cond_broadcast(&f->pcond);
+    while (!f->nready && !f->pool_error && !f->stopping)
+        pthread_cond_wait(&f->pcond, &f->plock);
+    f->waiters--;
+    if (f->nready) {
+        memcpy(sb->name, f->ready[--f->nready], sizeof(sb->name));
+        /* Taking one may let a pool thread make the next. */
+        pthread_cond_broadcast(&f->pcond);
+    } else {
+        r = err_set(e, "%s", f->pool_error ? f->pool_error
+                                           : "the sandbox pool has stopped");
+    }
+    pthread_mutex_unlock(&f->plock);
+    return r;
+}
+
+static void pool_give_back(struct sandbox_factory *f, const char *name)
+{
+    pthread_mutex_lock(&f->plock);
+    if (f->ndrop == f->dropcap) {
+        f->dropcap = f->dropcap ? 2 * f->dropcap : 16;
+        f->todrop = xrealloc(f->todrop, f->dropcap * sizeof(*f->todrop));
+    }
+    snprintf(f->todrop[f->ndrop++], IDENT_BUFSZ, "%s", name);
+    pthread_cond_broadcast(&f->pcond);
+    pthread_mutex_unlock(&f->plock);
+}
+
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
                                             PGconn *maint, struct err *e)
 {
@@ -164,6 +313,8 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
         if (r < 0)
             goto fail;
     }
+    if (cfg->mode == SANDBOX_DATABASE && cfg->pool > 0)
+        pool_start(f);
     return f;
 fail:;
     struct err ignore = ERR_INIT;
@@ -213,6 +364,8 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
 
     if (!f)
         return 0;
+    if (f->threads)
+        pool_stop(f);
     if (maint && sandbox_sweep_run(maint, f->cfg.runid, e) < 0)
         r = -1;
     free(f->create_fmt_post);
@@ -317,6 +470,14 @@ int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
         sb->acquire_ms = now_ms() - start;
         return 0;
     }
+    if (f->threads) {
+        /* The wait for a prepared clone is the cost a case sees. */
+        if (pool_take(w->f, sb, e) < 0)
+            return -1;
+        snprintf(sb->dbname, sizeof(sb->dbname), "%s", sb->name);
+        sb->acquire_ms = now_ms() - start;
+        return 0;
+    }
     unsigned n = atomic_fetch_add(&w->f->counter, 1) + 1;
     if (ident_sandbox(sb->name, f->cfg.runid, n, e) < 0)
         return -1;
@@ -361,7 +522,11 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
     case SANDBOX_NONE:
         break;
     case SANDBOX_DATABASE:
-        r = drop_db(w->conn, sb->name, e);
+        /* DROP ... WITH (FORCE) ends sessions a case left, pool or not. */
+        if (w->f->threads)
+            pool_give_back(w->f, sb->name);
+        else
+            r = drop_db(w->conn, sb->name, e);
         break;
     case SANDBOX_SCHEMA:
         if (disconnect)

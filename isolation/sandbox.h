@@ -12,6 +12,10 @@
  *                           carrying this run's id (a sweep, so a sandbox
  *                           whose release failed does not outlive the run)
  *
+ * Pool: in database mode with cfg.pool > 0, background threads keep that
+ * many clones ready and drop released ones, so acquire is a wait for a
+ * ready clone (usually none) and release only queues the drop.
+ *
  * Modes: database (CREATE DATABASE ... TEMPLATE, STRATEGY FILE_COPY: the
  * faster on PostgreSQL 15, measured by `make bench`), schema (a new schema
  * with the migrations applied, in a database cloned from the template;
@@ -54,6 +58,8 @@ struct sandbox_config {
     const struct migrate_set *ms; /* schema mode applies it per case */
     const char *runid;
     const char *strategy; /* NULL: FILE_COPY where the server has it */
+    int pool;        /* database mode: clones kept ready (0: none) */
+    size_t expected; /* how many sandboxes the run will ask for */
 };
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,

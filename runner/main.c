@@ -447,21 +447,23 @@ static int cmd_run(int argc, char **argv)
     if (interrupted())
         goto fail;
 
-    struct sandbox_config sc = {.mode = r.o.mode,
-                                .target = &r.srv.target,
-                                .tpl = &r.tpl,
-                                .ms = r.have_ms ? &r.ms : NULL,
-                                .runid = r.srv.runid,
-                                .strategy = r.o.clone_strategy};
-    r.factory = sandbox_factory_new(&sc, r.srv.maint, &e);
-    if (!r.factory)
-        goto fail;
-
     int jobs = r.o.jobs;
     if (!jobs) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = n > 0 ? (int)n : 1;
     }
+    struct sandbox_config sc = {.mode = r.o.mode,
+                                .target = &r.srv.target,
+                                .tpl = &r.tpl,
+                                .ms = r.have_ms ? &r.ms : NULL,
+                                .runid = r.srv.runid,
+                                .strategy = r.o.clone_strategy,
+                                .pool = r.o.pool < 0 ? jobs : r.o.pool,
+                                .expected = r.cl.n};
+    r.factory = sandbox_factory_new(&sc, r.srv.maint, &e);
+    if (!r.factory)
+        goto fail;
+
     r.results = xcalloc(r.cl.n, sizeof(*r.results));
     for (size_t i = 0; i < r.cl.n; i++) {
         const struct test_case *c = &r.cl.v[i];

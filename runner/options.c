@@ -22,6 +22,8 @@ const char options_run_usage[] =
     "                        PATH/migrations when it exists)\n"
     "  --isolation MODE      database (default), schema or none\n"
     "  -j, --jobs N          worker threads (default: online CPUs)\n"
+    "  --pool N              database mode: clones kept ready by background\n"
+    "                        threads (default: the job count; 0: none)\n"
     "  --junit FILE          write a JUnit XML report\n"
     "  --timeout SECONDS     per case (default 300)\n"
     "  --extension NAME      create this extension in the template "
@@ -116,6 +118,7 @@ int options_parse(int argc, char **argv, struct run_options *o,
     o->mode = SANDBOX_DATABASE;
     o->timeout_s = 300;
     o->output_cap = 1 << 20;
+    o->pool = -1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -223,6 +226,13 @@ int options_parse(int argc, char **argv, struct run_options *o,
             if (options_int("--output-cap", v, 1024, 1L << 30, &n, e) < 0)
                 goto fail;
             o->output_cap = (size_t)n;
+            continue;
+        }
+        OPT("--pool", NULL)
+        {
+            if (options_int("--pool", v, 0, 256, &n, e) < 0)
+                goto fail;
+            o->pool = (int)n;
             continue;
         }
         OPT("--history", NULL)
