@@ -324,6 +324,7 @@ static int locate_failure(PGconn *conn, const struct migration *m)
             break;
         }
     }
+    /* A COMMIT in the file may have ended our block: roll back what is. */
     r = PQexec(conn, "ROLLBACK");
     PQclear(r);
     free(starts);
@@ -347,6 +348,12 @@ int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct err *e)
         int line = 0;
         describe(&sb, res);
         PQclear(res);
+        if (PQstatus(conn) == CONNECTION_OK &&
+            PQtransactionStatus(conn) == PQTRANS_INERROR) {
+            /* The file's own BEGIN left the session in a failed block. */
+            PGresult *rb = PQexec(conn, "ROLLBACK");
+            PQclear(rb);
+        }
         if (pos) {
             line = migrate_line_of(m->sql, m->len, strtol(pos, NULL, 10));
         } else if (PQstatus(conn) == CONNECTION_OK &&

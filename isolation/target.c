@@ -29,13 +29,24 @@ int target_init(struct target *t, const char *conninfo, struct err *e)
                 strbuf_rtrim(&sb);
                 PQfreemem(msg);
             }
+            /*
+             * These two quote a keyword, which is safe to show; other
+             * messages may quote any part of the value, password too.
+             */
             char *clean = NULL;
             const char *m = sb.buf;
             const char *q = strchr(m, '"');
-            if (q) /* drop the quoted fragment */
+            bool keyword = !strncmp(m, "invalid connection option", 25) ||
+                           !strncmp(m, "invalid URI query parameter", 27);
+            if (q && !keyword) {
                 clean = xstrndup(m, (size_t)(q - m));
-            err_set(e, "invalid --db value: %s",
-                    clean ? clean : m);
+                strbuf_reset(&sb);
+                strbuf_addstr(&sb, clean);
+                strbuf_rtrim(&sb);
+                free(clean);
+                clean = NULL;
+            }
+            err_set(e, "invalid --db value: %s", m);
             free(clean);
             strbuf_release(&sb);
             return -1;
@@ -120,21 +131,25 @@ char *target_redact(const struct target *t, const char *msg)
     return strbuf_detach(&sb, NULL);
 }
 
-/* libpq messages end in a newline and may span lines: keep the first. */
-static char *first_line(const char *msg)
+/*
+ * libpq's messages span lines ("connection to server ... failed: ...\n\t
+ * Is the server running ...?"): make them one line, white space folded.
+ */
+static char *one_line(const char *msg)
 {
     struct strbuf sb = STRBUF_INIT;
+    bool space = false;
 
-    strbuf_addstr(&sb, msg);
-    char *nl = strchr(sb.buf, '\n');
-    if (nl && nl[1] != '\0') {
-        /* libpq prefixes "connection to server ... failed: " then the
-           reason; keep everything but collapse the newlines. */
-        for (char *p = sb.buf; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
+    for (const char *p = msg; *p; p++) {
+        if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && sb.len)
+            strbuf_addch(&sb, ' ');
+        space = false;
+        strbuf_addch(&sb, *p);
     }
-    strbuf_rtrim(&sb);
     return strbuf_detach(&sb, NULL);
 }
 
@@ -143,7 +158,7 @@ static int connect_error(const struct target *t, PGconn *conn,
 {
     const char *host = PQhost(conn), *port = PQport(conn);
     const char *user = PQuser(conn);
-    char *line = first_line(PQerrorMessage(conn));
+    char *line = one_line(PQerrorMessage(conn));
     char *clean = target_redact(t, line);
     char where[512];
 

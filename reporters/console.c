@@ -225,6 +225,8 @@ void console_summary(struct console *c, const struct test_result *r,
             stats_median(rel, ran), stats_percentile(rel, ran, 95));
     if (info->interrupted)
         fputs("interrupted: cases not run are reported as errors\n", out);
+    if (info->report_path)
+        fprintf(out, "JUnit report: %s\n", info->report_path);
     fprintf(out, "%zu passed, %zu failed, %zu skipped\n", passed, failed,
             skipped);
     fflush(out);

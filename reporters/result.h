@@ -67,6 +67,7 @@ struct run_info {
     double slower_min_ms;  /* ... and at least this much more */
     const char *timestamp; /* ISO 8601, UTC */
     const char *hostname;
+    const char *report_path; /* the JUnit report, or NULL */
 };
 
 void result_release(struct test_result *r);

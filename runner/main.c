@@ -24,6 +24,7 @@
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,28 @@ static bool interrupted(void)
 static int interrupted_exit(void)
 {
     return 128 + atomic_load(&sig.signo);
+}
+
+static int check_writable(const char *path, struct err *e)
+{
+    char *probe = xasprintf("%s.probe.%ld", path, (long)getpid());
+    FILE *f = fopen(probe, "we");
+
+    if (!f) {
+        int saved = errno;
+        free(probe);
+        return err_errno(e, saved, "cannot write JUnit report '%s'", path);
+    }
+    fclose(f);
+    unlink(probe);
+    free(probe);
+    return 0;
+}
+
+static void xml_quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
 }
 
 static char *find_psql(void)
@@ -397,6 +420,9 @@ static int cmd_run(int argc, char **argv)
         r.exts[r.nexts++] = "pgtap";
     }
     r.psql = find_psql();
+    /* Fail before the run, not after it, when the report cannot be written. */
+    if (r.o.junit && check_writable(r.o.junit, &e) < 0)
+        goto fail;
     if (!r.o.no_history)
         r.hist_path = r.o.history ? xstrdup(r.o.history)
                                   : default_history_path(&r.o);
@@ -535,9 +561,9 @@ static int cmd_run(int argc, char **argv)
         .slower_ratio = 1.5,
         .slower_min_ms = 50,
         .timestamp = ts,
-        .hostname = host};
-    console_summary(con, r.results, r.cl.n, &info);
-    console_free(con);
+        .hostname = host,
+        .report_path = r.o.junit};
+    bool junit_failed = false;
     if (r.o.junit) {
         char embedded[8];
         snprintf(embedded, sizeof(embedded), "%s",
@@ -547,11 +573,13 @@ static int cmd_run(int argc, char **argv)
             {"isotest.template_name", r.tpl.name}};
         if (junit_write(r.o.junit, r.results, r.cl.n, &info, extra, 2, &e) <
             0) {
+            console_clear(con);
             print_error(&r.srv.target, &e);
-        } else {
-            printf("JUnit report: %s\n", r.o.junit);
+            junit_failed = true;
         }
     }
+    console_summary(con, r.results, r.cl.n, &info);
+    console_free(con);
 
     if (r.hist_path && !interrupted() &&
         history_save(r.hist_path, r.results, r.cl.n, info.wall_ms, &e) < 0)
@@ -561,6 +589,8 @@ static int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < r.cl.n; i++)
         if (!r.results[i].done || outcome_is_failure(r.results[i].outcome))
             code = EXIT_FAILED;
+    if (junit_failed)
+        code = EXIT_CANNOT;
     if (interrupted())
         code = interrupted_exit();
 
@@ -637,6 +667,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     xmlInitParser();
+    /* Errors come back as return values; libxml2 must not print them. */
+    xmlSetGenericErrorFunc(NULL, xml_quiet);
     if (pthread_create(&sigthr, NULL, signal_thread, &set) != 0) {
         fputs("isotest: error: cannot start the signal thread\n", stderr);
         return EXIT_CANNOT;

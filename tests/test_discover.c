@@ -9,6 +9,7 @@
  * --list/--each with shell quoting checked by running the commands, failing
  * and empty listings, and discover_shell_quote (table, run through sh).
  */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
@@ -258,7 +259,8 @@ Test(discover, single_file_path, .init = make_shop, .fini = remove_tmp)
                        cl.v[0].expected[0]);
     cr_assert_str_eq(cl.v[1].id, "sql/x");
     cr_assert_eq(cl.v[1].nexpected, 2);
-    cr_assert_null(cl.migrations_dir);
+    /* A single file finds its suite's migrations/ a few folders up. */
+    assert_str_eq_free(in_real("shop/migrations"), cl.migrations_dir);
     case_list_release(&cl);
     free(y);
     free(x);
@@ -320,6 +322,51 @@ Test(discover, missing_migrations_folder_is_named, .init = make_shop,
     case_list_release(&cl);
     free(root);
     free(migr);
+}
+
+Test(discover, explicit_migrations_folder, .init = make_shop,
+     .fini = remove_tmp)
+{
+    char *root = in_tmp("shop");
+    char *other = in_tmp("other-migrations");
+    const char *paths[] = {root};
+    struct discover_opts o = {.paths = paths, .npaths = 1, .migrations = other};
+    struct case_list cl;
+    struct err e = ERR_INIT;
+
+    cr_assert_eq(mkdir(other, 0755), 0);
+    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
+    assert_str_eq_free(in_real("other-migrations"), cl.migrations_dir);
+    for (size_t i = 0; i < cl.n; i++)
+        cr_assert_null(strstr(cl.v[i].id, "migrations"),
+                       "a suite's migrations/ is never cases: %s",
+                       cl.v[i].id);
+    case_list_release(&cl);
+    free(root);
+    free(other);
+}
+
+Test(discover, second_suite_migrations_noted, .init = make_shop,
+     .fini = remove_tmp)
+{
+    char *shop = in_tmp("shop");
+    char *more = in_tmp("more");
+    const char *paths[] = {shop, more};
+    struct discover_opts o = {.paths = paths, .npaths = 2};
+    struct case_list cl;
+    struct err e = ERR_INIT;
+
+    put("more/migrations/001_other.sql", "SELECT 1;\n", 0644);
+    put("more/m.sql", "SELECT 1;\n", 0644);
+    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
+    assert_str_eq_free(in_real("shop/migrations"), cl.migrations_dir);
+    cr_assert_not_null(find(&cl, "more/m"));
+    cr_assert_null(find(&cl, "more/migrations/001_other"));
+    cr_assert_not_null(strstr(cl.notes.buf, "more/migrations"), "notes: %s",
+                       cl.notes.buf);
+    case_list_release(&cl);
+    free(shop);
+    free(more);
 }
 
 /* Run a case's shell command and return what it printed. */

@@ -286,6 +286,21 @@ Test(fsutil, mkdirs, .init = make_tmp, .fini = remove_tmp)
     free(under_file);
 }
 
+Test(fsutil, mkdirs_refuses_an_existing_file, .init = make_tmp,
+     .fini = remove_tmp)
+{
+    struct err e = ERR_INIT;
+    char *f = at("f");
+
+    put("f", "file", 4, 0644);
+    /* `mkdir -p f` fails with "File exists": a file is not a folder. */
+    cr_assert_eq(fs_mkdirs(f, 0755, &e), -1, "fs_mkdirs on a file succeeded");
+    cr_assert_not_null(e.msg);
+    cr_assert_not_null(strstr(e.msg, f), "%s", e.msg);
+    err_release(&e);
+    free(f);
+}
+
 Test(fsutil, read_file, .init = make_tmp, .fini = remove_tmp)
 {
     struct err e = ERR_INIT;

@@ -195,6 +195,8 @@ Test(run, template_reused_on_second_run)
     cr_assert(name1 && name2 && !strcmp(name1, name2),
               "template names differ: %s, %s", name1, name2);
     char *tpls = itest_db_names(ci, "isotest\\_tpl\\_%");
+    cr_assert_eq(itest_db_count(ci, "isotest\\_tpl\\_%"), 1,
+                 "templates on the server: %s", tpls);
     cr_assert_str_eq(tpls, name1, "templates on the server: %s", tpls);
     itest_assert_no_sandboxes(ci);
 

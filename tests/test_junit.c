@@ -77,6 +77,7 @@ static struct test_result result(const char *suite, const char *name,
                             .time_ms = time_ms,
                             .acquire_ms = 3,
                             .release_ms = 2,
+                            .prev_ms = -1,
                             .sandbox = xstrdup("isotest_deadbeef_1"),
                             .message = message ? xstrdup(message) : NULL};
 
@@ -241,6 +242,13 @@ static const char *const property_names[] = {
     "ci.job",
 };
 
+/* Only with a previous run to compare with. */
+static const char *const comparison_properties[] = {
+    "isotest.previous_wall_ms",
+    "isotest.wall_change_pct",
+    "isotest.slower_cases",
+};
+
 /* The value of property `name` in <properties>; NULL when absent. */
 static char *property(xmlNodePtr props, const char *name)
 {
@@ -269,6 +277,10 @@ static void check_properties(xmlNodePtr suite)
         char *v = property(props, property_names[i]);
         cr_assert_not_null(v, "property %s missing", property_names[i]);
         free(v);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        char *v = property(props, comparison_properties[i]);
+        cr_assert_null(v, "%s without a previous run", comparison_properties[i]);
     }
     char *jobs = property(props, "isotest.jobs");
     char *mode = property(props, "isotest.isolation");
@@ -406,6 +418,43 @@ Test(junit, full_report, .init = make_tmp, .fini = remove_tmp)
     cr_assert_str_eq(se, "warn\xef\xbf\xbding\n");
     free(se);
 
+    validate_against_xsd(doc);
+    xmlFreeDoc(doc);
+    free(path);
+}
+
+Test(junit, comparison_with_last_run, .init = make_tmp, .fini = remove_tmp)
+{
+    struct test_result r[3];
+    struct run_info ri = info();
+    struct err e = ERR_INIT;
+    char *path = xasprintf("%s/report.xml", tmp);
+
+    ri.prev_wall_ms = 2000;
+    ri.slower_ratio = 1.5;
+    ri.slower_min_ms = 100;
+    r[0] = result("s", "slower", "s/slower.sql", OUTCOME_PASSED, 900, NULL);
+    r[0].prev_ms = 300;
+    r[1] = result("s", "steady", "s/steady.sql", OUTCOME_PASSED, 310, NULL);
+    r[1].prev_ms = 300;
+    r[2] = result("s", "new", "s/new.sql", OUTCOME_PASSED, 5000, NULL);
+    cr_assert_eq(junit_write(path, r, 3, &ri, NULL, 0, &e), 0, "%s", e.msg);
+    release_results(r, 3);
+
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    cr_assert_not_null(doc);
+    xmlNodePtr props = child(xmlFirstElementChild(xmlDocGetRootElement(doc)),
+                             "properties");
+    char *prev = property(props, "isotest.previous_wall_ms");
+    char *change = property(props, "isotest.wall_change_pct");
+    char *slower = property(props, "isotest.slower_cases");
+    cr_assert_not_null(prev);
+    cr_assert_eq(strtod(prev, NULL), 2000);
+    cr_assert_str_eq(change, "+25.0");
+    cr_assert_str_eq(slower, "slower");
+    free(prev);
+    free(change);
+    free(slower);
     validate_against_xsd(doc);
     xmlFreeDoc(doc);
     free(path);

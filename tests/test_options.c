@@ -16,7 +16,12 @@
 
 #define MAXARGS 8
 
-/* argv as a fixed table: parameters are copied between processes. */
+/*
+ * argv as a fixed table (parameters are copied between processes): the
+ * first "" ends it, so an empty argument is written EMPTY.
+ */
+#define EMPTY "''"
+
 struct args {
     char v[MAXARGS][48];
 };
@@ -46,7 +51,7 @@ static int parse_args(struct args *a, struct run_options *o, struct err *e)
     int argc = argc_of(a);
 
     for (int i = 0; i < argc; i++)
-        argv[i] = a->v[i];
+        argv[i] = strcmp(a->v[i], EMPTY) ? a->v[i] : "";
     argv[argc] = NULL;
     return options_parse(argc, argv, o, e);
 }
@@ -67,6 +72,10 @@ Test(options, defaults)
     cr_assert_null(o.db);
     cr_assert_null(o.migrations);
     cr_assert_null(o.junit);
+    cr_assert_null(o.history);
+    cr_assert_null(o.compare_with);
+    cr_assert(!o.no_history);
+    cr_assert_eq(o.pool, -1, "-1: as many as jobs");
     cr_assert_null(o.list_cmd);
     cr_assert_null(o.each_cmd);
     cr_assert_eq(o.nextensions + o.nfilters, 0);
@@ -169,7 +178,14 @@ ParameterizedTestParameters(options, errors)
         {{{"run", "--clone-strategy", "fast", "p"}},
          "invalid value 'fast' for --clone-strategy: expected FILE_COPY or "
          "WAL_LOG"},
-        {{{"run", "--extension", "", "p"}}, "invalid value '' for --extension"},
+        {{{"run", "--extension", EMPTY, "p"}},
+         "invalid value '' for --extension"},
+        {{{"run", "--jobs", EMPTY, "p"}},
+         "invalid value '' for --jobs: expected a whole number from 1 to "
+         "1024"},
+        {{{"run", "--pool", "257", "p"}},
+         "invalid value '257' for --pool: expected a whole number from 0 to "
+         "256"},
         {{{"run", "--list", "ls"}},
          "--list needs --each (the command to run for each listed id)"},
         {{{"run", "--each", "echo {}", "p"}},
@@ -331,6 +347,12 @@ Test(options, valued_and_flag_options)
                     "--keep-failed",
                     "--fail-fast",
                     "--no-cache",
+                    "--history",
+                    "h.tsv",
+                    "--compare-with=old.xml",
+                    "--no-history",
+                    "--pool",
+                    "0",
                     "p",
                     NULL};
     struct run_options o;
@@ -343,6 +365,10 @@ Test(options, valued_and_flag_options)
     cr_assert_eq(o.output_cap, 2048);
     cr_assert_str_eq(o.clone_strategy, "WAL_LOG");
     cr_assert(o.keep_failed && o.fail_fast && o.no_cache);
+    cr_assert_str_eq(o.history, "h.tsv");
+    cr_assert_str_eq(o.compare_with, "old.xml");
+    cr_assert(o.no_history);
+    cr_assert_eq(o.pool, 0);
     options_release(&o);
 }
 

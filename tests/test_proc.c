@@ -9,6 +9,7 @@
  *
  * No assertion is about time: a deadline is only a bound on waiting.
  */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
