@@ -54,6 +54,12 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *st
         }
     }
     close(in);
+    /* open() applied the umask; the copy keeps the original's mode. */
+    if (fchmod(out, st->st_mode & 07777) < 0) {
+        int saved = errno;
+        close(out);
+        return err_errno(e, saved, "cannot chmod '%s/%s'", dpath, name);
+    }
     if (chown_to && fchown(out, uid, gid) < 0) {
         int saved = errno;
         close(out);
@@ -100,7 +106,8 @@ static int copy_dir(int sfd, int dfd, const char *dpath, bool chown_to,
                     close(d2);
                 break;
             }
-            if (chown_to && fchown(d2, uid, gid) < 0) {
+            if (fchmod(d2, st.st_mode & 07777) < 0 ||
+                (chown_to && fchown(d2, uid, gid) < 0)) {
                 r = err_errno(e, errno, "cannot chown '%s/%s'", dpath, n);
                 close(s2);
                 close(d2);
@@ -152,7 +159,8 @@ int fs_copy_tree(const char *src, const char *dst, bool chown_to, uid_t uid,
         return err_errno(e, saved, "cannot open '%s'", dst);
     }
     int r = 0;
-    if (chown_to && fchown(d, uid, gid) < 0)
+    if (fchmod(d, st.st_mode & 07777) < 0 ||
+        (chown_to && fchown(d, uid, gid) < 0))
         r = err_errno(e, errno, "cannot chown '%s'", dst);
     if (r == 0)
         r = copy_dir(s, d, dst, chown_to, uid, gid, e);
@@ -274,6 +282,21 @@ int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e)
     return chown_in(fd, path, uid, gid, e);
 }
 
+/* mkdir that accepts an existing directory, and only a directory. */
+static int mkdir_one(const char *p, mode_t mode)
+{
+    struct stat st;
+
+    if (mkdir(p, mode) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -1;
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    errno = ENOTDIR;
+    return -1;
+}
+
 int fs_mkdirs(const char *path, mode_t mode, struct err *e)
 {
     char *p = xstrdup(path);
@@ -282,15 +305,15 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e)
         if (*s != '/')
             continue;
         *s = '\0';
-        if (mkdir(p, mode) < 0 && errno != EEXIST) {
+        if (mkdir_one(p, mode) < 0) {
             int saved = errno;
-            err_errno(e, saved, "cannot create '%s'", p);
+            err_errno(e, saved, "cannot create '%s' (at '%s')", path, p);
             free(p);
             return -1;
         }
         *s = '/';
     }
-    if (mkdir(p, mode) < 0 && errno != EEXIST) {
+    if (mkdir_one(p, mode) < 0) {
         int saved = errno;
         err_errno(e, saved, "cannot create '%s'", p);
         free(p);

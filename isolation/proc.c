@@ -48,7 +48,12 @@ const char *proc_signame(int sig)
     case SIGXCPU: return "SIGXCPU";
     case SIGXFSZ: return "SIGXFSZ";
     case SIGSYS: return "SIGSYS";
-    default: return "unknown signal";
+    default: {
+        /* Per thread, so workers naming signals do not race. */
+        static _Thread_local char buf[32];
+        snprintf(buf, sizeof(buf), "signal %d", sig);
+        return buf;
+    }
     }
 }
 

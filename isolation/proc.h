@@ -70,7 +70,10 @@ int proc_wait(struct proc *p, struct proc_status *st, struct err *e);
 /* Signal the child's whole process group; harmless when it is gone. */
 void proc_kill_tree(pid_t pid, int sig);
 
-/* "SIGSEGV" for 11 and so on; "signal N" for the rest (static storage). */
+/*
+ * "SIGSEGV" for 11 and so on; "signal N" for the rest, in a per-thread
+ * buffer valid until this thread's next call.
+ */
 const char *proc_signame(int sig);
 
 /* Run argv to completion, capturing stdout+stderr into `out` (may be NULL). */

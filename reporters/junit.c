@@ -178,7 +178,7 @@ static void captured(struct w *w, const char *elem, const struct captured *c,
 
 static void testcase(struct w *w, const struct test_result *r)
 {
-    char line[1024];
+    struct strbuf line = STRBUF_INIT;
 
     start(w, "testcase");
     attr(w, "classname", r->classname);
@@ -200,13 +200,13 @@ static void testcase(struct w *w, const struct test_result *r)
             text(w, r->detail, strlen(r->detail));
         end(w);
     }
-    snprintf(line, sizeof(line),
-             "[isotest] file=%s worker=%d start_ms=%.1f sandbox=%s\n",
-             r->file ? r->file : "", r->worker, r->start_ms,
-             r->sandbox ? r->sandbox : "");
-    captured(w, "system-out", &r->out, line);
+    strbuf_addf(&line, "[isotest] file=%s worker=%d start_ms=%.1f sandbox=%s\n",
+                r->file ? r->file : "", r->worker, r->start_ms,
+                r->sandbox ? r->sandbox : "");
+    captured(w, "system-out", &r->out, line.buf);
     captured(w, "system-err", &r->err, NULL);
     end(w);
+    strbuf_release(&line);
 }
 
 static size_t collect_suites(const struct test_result *r, size_t n,

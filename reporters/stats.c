@@ -52,7 +52,12 @@ double stats_sum(const double *v, size_t n)
 
 char *stats_fmt_seconds(char buf[32], double ms)
 {
-    long long total = ms > 0 ? llround(ms) : 0;
+    /* Past ~285,000 years (or not a number) llround has no answer. */
+    if (!(ms > 0))
+        ms = 0;
+    if (ms > 9e15)
+        ms = 9e15;
+    long long total = llround(ms);
 
     snprintf(buf, 32, "%lld.%03lld", total / 1000, total % 1000);
     return buf;

@@ -26,7 +26,6 @@ struct walk {
     const char *suite;
     const char *root_abs; /* the suite folder */
     const char *root_disp;
-    size_t cap;
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -73,9 +72,9 @@ static struct test_case *new_case(struct walk *w)
 {
     struct case_list *cl = w->cl;
 
-    if (cl->n == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 32;
-        cl->v = xrealloc(cl->v, w->cap * sizeof(*cl->v));
+    if (cl->n == cl->cap) {
+        cl->cap = cl->cap ? 2 * cl->cap : 32;
+        cl->v = xrealloc(cl->v, cl->cap * sizeof(*cl->v));
     }
     struct test_case *c = &cl->v[cl->n++];
     memset(c, 0, sizeof(*c));
@@ -440,8 +439,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
             while (dl > 1 && disp[dl - 1] == '/')
                 disp[--dl] = '\0';
             struct walk w = {.cl = cl, .o = o, .suite = base_name(abs),
-                             .root_abs = abs, .root_disp = disp,
-                             .cap = cl->n};
+                             .root_abs = abs, .root_disp = disp};
             r = walk_dir(&w, abs, "", e);
             free(disp);
         } else if (S_ISREG(st.st_mode)) {
@@ -450,8 +448,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
                                                    strrchr(p, '/') - p))
                                              : xstrdup(".");
             struct walk w = {.cl = cl, .o = o, .suite = base_name(dir_abs),
-                             .root_abs = dir_abs, .root_disp = disp_dir,
-                             .cap = cl->n};
+                             .root_abs = dir_abs, .root_disp = disp_dir};
             const char *nm = base_name(abs);
             if (ends_with(nm, ".sql"))
                 r = add_file(&w, abs, nm, CASE_SQL, e);

@@ -41,6 +41,7 @@ struct case_list {
     size_t n;
     char *migrations_dir; /* absolute, or NULL when there is none */
     struct strbuf notes;  /* files skipped and why, one per line */
+    size_t cap;           /* allocated slots in v */
 };
 
 struct discover_opts {

@@ -151,12 +151,17 @@ void runcase_env_free(char **env)
 char *runcase_psql_command(const struct target *t, const struct sandbox *sb)
 {
     struct strbuf sb2 = STRBUF_INIT;
+    char *host = discover_shell_quote(t->host);
+    char *user = discover_shell_quote(t->user);
 
+    /* Sandbox names are [a-z0-9_] and ports digits: no quoting needed. */
     if (sb->schema[0])
         strbuf_addf(&sb2, "PGOPTIONS='-c search_path=%s,public' ",
                     sb->schema);
-    strbuf_addf(&sb2, "psql -h '%s' -p %s -U '%s' -d %s", t->host, t->port,
-                t->user, sb->dbname);
+    strbuf_addf(&sb2, "psql -h %s -p %s -U %s -d %s", host, t->port, user,
+                sb->dbname);
+    free(host);
+    free(user);
     return strbuf_detach(&sb2, NULL);
 }
 
