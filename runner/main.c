@@ -11,6 +11,7 @@
 #include "console.h"
 #include "discover.h"
 #include "history.h"
+#include "html.h"
 #include "junit.h"
 #include "migrate.h"
 #include "options.h"
@@ -126,7 +127,7 @@ static int check_writable(const char *path, struct err *e)
     if (!f) {
         int saved = errno;
         free(probe);
-        return err_errno(e, saved, "cannot write JUnit report '%s'", path);
+        return err_errno(e, saved, "cannot write report '%s'", path);
     }
     fclose(f);
     unlink(probe);
@@ -421,7 +422,8 @@ static int cmd_run(int argc, char **argv)
     }
     r.psql = find_psql();
     /* Fail before the run, not after it, when the report cannot be written. */
-    if (r.o.junit && check_writable(r.o.junit, &e) < 0)
+    if ((r.o.junit && check_writable(r.o.junit, &e) < 0) ||
+        (r.o.html && check_writable(r.o.html, &e) < 0))
         goto fail;
     if (!r.o.no_history)
         r.hist_path = r.o.history ? xstrdup(r.o.history)
@@ -577,6 +579,11 @@ static int cmd_run(int argc, char **argv)
             print_error(&r.srv.target, &e);
             junit_failed = true;
         }
+    }
+    if (r.o.html && html_timeline(r.o.html, r.results, r.cl.n, &info, &e) < 0) {
+        console_clear(con);
+        print_error(&r.srv.target, &e);
+        junit_failed = true;
     }
     console_summary(con, r.results, r.cl.n, &info);
     console_free(con);

@@ -25,6 +25,8 @@ const char options_run_usage[] =
     "  --pool N              database mode: clones kept ready by background\n"
     "                        threads (default: the job count; 0: none)\n"
     "  --junit FILE          write a JUnit XML report\n"
+    "  --html FILE           write a timeline of the run (one row per "
+    "worker)\n"
     "  --timeout SECONDS     per case (default 300)\n"
     "  --extension NAME      create this extension in the template "
     "(repeatable)\n"
@@ -189,6 +191,11 @@ int options_parse(int argc, char **argv, struct run_options *o,
         OPT("--junit", NULL)
         {
             o->junit = v;
+            continue;
+        }
+        OPT("--html", NULL)
+        {
+            o->html = v;
             continue;
         }
         OPT("--timeout", NULL)

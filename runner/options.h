@@ -22,6 +22,7 @@ struct run_options {
     enum sandbox_mode mode;
     int jobs; /* 0: the number of online CPUs */
     const char *junit;
+    const char *html; /* a timeline page */
     double timeout_s;
     const char **paths;
     size_t npaths;

@@ -1,0 +1,10 @@
+-- benchmark case 096: 34 ms on the server, a few real queries
+INSERT INTO events (kind, payload) VALUES ('case', '{"n": 96}');
+SELECT pg_sleep(34 / 1000.0);
+UPDATE counters SET value = value + 1 WHERE name = 'hits';
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM events) <> 1 + (SELECT count(*) FROM events WHERE kind = 'seed') THEN
+        RAISE EXCEPTION 'expected only this case''s event';
+    END IF;
+END $$;
