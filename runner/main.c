@@ -7,6 +7,7 @@
  *   isotest list [options] PATH...    print the cases a run would execute
  *   isotest clean [--dry-run] [--db URL] [--keep-age SECONDS]
  */
+#include "bench.h"
 #include "cluster.h"
 #include "console.h"
 #include "discover.h"
@@ -641,6 +642,7 @@ static const char usage[] =
     "\n"
     "  run PATH...     run test cases in parallel, each in its own sandbox\n"
     "  list PATH...    print the cases a run would execute\n"
+    "  bench PATH...   the suite serially and in parallel, compared\n"
     "  clean           drop what dead runs left on a server\n"
     "\n"
     "  isotest <command> --help   options of a command\n"
@@ -685,11 +687,13 @@ int main(int argc, char **argv)
         code = cmd_run(argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "list")) {
         code = cmd_list(argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "bench")) {
+        code = bench_main(argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "clean")) {
         code = cmd_clean(argc - 1, argv + 1);
     } else {
         fprintf(stderr, "isotest: error: unknown command '%s' (run, list, "
-                        "clean)\n",
+                        "bench, clean)\n",
                 argv[1]);
         code = EXIT_CANNOT;
     }
