@@ -255,10 +255,14 @@ static int cmd_clean(int argc, char **argv)
         } else if (!strncmp(argv[i], "--db=", 5)) {
             db = argv[i] + 5;
         } else if (!strcmp(argv[i], "--keep-age") && i + 1 < argc) {
-            if (options_seconds("--keep-age", argv[++i], &keep_age, &e) < 0) {
+            /* 0 is allowed: drop kept sandboxes of dead runs right away. */
+            long secs;
+            if (options_int("--keep-age", argv[++i], 0, 10L * 365 * 86400,
+                            &secs, &e) < 0) {
                 print_error(NULL, &e);
                 return EXIT_CANNOT;
             }
+            keep_age = (double)secs;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs("usage: isotest clean [--dry-run] [--db URL] "
                   "[--keep-age SECONDS]\n"
