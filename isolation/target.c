@@ -110,25 +110,94 @@ static PGconn *raw_connect(const char *conninfo, const char *password,
     return conn;
 }
 
-char *target_redact(const struct target *t, const char *msg)
+void target_url_encode(struct strbuf *sb, const char *s)
 {
-    struct strbuf sb = STRBUF_INIT;
-    const char *pw = t ? t->password : NULL;
-    size_t pwlen = pw ? strlen(pw) : 0;
+    static const char hex[] = "0123456789ABCDEF";
 
-    if (!pwlen) {
-        strbuf_addstr(&sb, msg);
-        return strbuf_detach(&sb, NULL);
-    }
-    for (const char *p = msg; *p;) {
-        if (!strncmp(p, pw, pwlen)) {
-            strbuf_addstr(&sb, "***");
-            p += pwlen;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+            c == '~') {
+            strbuf_addch(sb, c);
         } else {
-            strbuf_addch(&sb, *p++);
+            strbuf_addch(sb, '%');
+            strbuf_addch(sb, hex[c >> 4]);
+            strbuf_addch(sb, hex[c & 15]);
         }
     }
-    return strbuf_detach(&sb, NULL);
+}
+
+size_t target_secret_len(const struct target *t)
+{
+    if (!t || !t->password || !*t->password)
+        return 0;
+    struct strbuf enc = STRBUF_INIT;
+    target_url_encode(&enc, t->password);
+    size_t n = enc.len > strlen(t->password) ? enc.len : strlen(t->password);
+    strbuf_release(&enc);
+    return n;
+}
+
+char *target_redact_bytes(const struct target *t, const char *data,
+                          size_t len, size_t *outlen)
+{
+    struct strbuf out = STRBUF_INIT;
+    struct strbuf enc = STRBUF_INIT;
+    const char *forms[2] = {NULL, NULL};
+    size_t flen[2] = {0, 0};
+
+    if (t && t->password && *t->password) {
+        target_url_encode(&enc, t->password);
+        forms[0] = t->password;
+        flen[0] = strlen(t->password);
+        if (strcmp(enc.buf, t->password) != 0) {
+            forms[1] = enc.buf;
+            flen[1] = enc.len;
+        }
+    }
+    for (size_t i = 0; i < len;) {
+        bool hit = false;
+        for (int k = 0; k < 2 && !hit; k++) {
+            if (forms[k] && len - i >= flen[k] &&
+                !memcmp(data + i, forms[k], flen[k])) {
+                strbuf_addstr(&out, "***");
+                i += flen[k];
+                hit = true;
+            }
+        }
+        if (!hit)
+            strbuf_add(&out, data + i++, 1);
+    }
+    strbuf_release(&enc);
+    return strbuf_detach(&out, outlen);
+}
+
+size_t target_partial_tail(const struct target *t, const char *data,
+                           size_t len)
+{
+    size_t best = 0;
+
+    if (!t || !t->password || !*t->password)
+        return 0;
+    struct strbuf enc = STRBUF_INIT;
+    target_url_encode(&enc, t->password);
+    const char *forms[2] = {t->password, enc.buf};
+    for (int k = 0; k < 2; k++) {
+        size_t fl = strlen(forms[k]);
+        for (size_t n = fl - 1; n > best; n--)
+            if (n <= len && !memcmp(data + len - n, forms[k], n)) {
+                best = n;
+                break;
+            }
+    }
+    strbuf_release(&enc);
+    return best;
+}
+
+char *target_redact(const struct target *t, const char *msg)
+{
+    return target_redact_bytes(t, msg, strlen(msg), NULL);
 }
 
 /*

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "err.h"
+#include "strbuf.h"
 
 struct target {
     /* Set by target_init, read-only afterwards. */
@@ -60,6 +61,27 @@ int target_check_createdb(const struct target *t, PGconn *conn,
  * The caller frees it.
  */
 char *target_redact(const struct target *t, const char *msg);
+
+/*
+ * The same for bytes that may hold NULs: every form in which isotest hands
+ * the password on (as is, and percent-encoded in DATABASE_URL) becomes
+ * "***".  The caller frees the result; *outlen gets its length.
+ */
+char *target_redact_bytes(const struct target *t, const char *data,
+                          size_t len, size_t *outlen);
+
+/*
+ * How many bytes at the end of data are the start of a form of the
+ * password (output cut by a cap in the middle of one); 0 when none.
+ */
+size_t target_partial_tail(const struct target *t, const char *data,
+                           size_t len);
+
+/* The longest form of the password that target_redact_bytes() looks for. */
+size_t target_secret_len(const struct target *t);
+
+/* Percent-encode s for a URL component (RFC 3986 unreserved kept). */
+void target_url_encode(struct strbuf *sb, const char *s);
 
 /* Run a statement with no result rows; -1 with the server's message. */
 int target_exec(PGconn *conn, const char *sql, struct err *e);

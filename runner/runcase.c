@@ -26,24 +26,6 @@ static double now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-static void url_encode(struct strbuf *sb, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-            c == '~') {
-            strbuf_addch(sb, c);
-        } else {
-            strbuf_addch(sb, '%');
-            strbuf_addch(sb, hex[c >> 4]);
-            strbuf_addch(sb, hex[c & 15]);
-        }
-    }
-}
-
 char *runcase_database_url(const char *host, const char *port,
                            const char *user, const char *password,
                            const char *dbname, const char *options)
@@ -54,10 +36,10 @@ char *runcase_database_url(const char *host, const char *port,
 
     strbuf_addstr(&sb, "postgresql://");
     if (user && *user) {
-        url_encode(&sb, user);
+        target_url_encode(&sb, user);
         if (password) {
             strbuf_addch(&sb, ':');
-            url_encode(&sb, password);
+            target_url_encode(&sb, password);
         }
         strbuf_addch(&sb, '@');
     }
@@ -72,17 +54,17 @@ char *runcase_database_url(const char *host, const char *port,
             strbuf_addf(&sb, ":%s", port);
     }
     strbuf_addch(&sb, '/');
-    url_encode(&sb, dbname);
+    target_url_encode(&sb, dbname);
     if (socket) {
         strbuf_addstr(&sb, "?host=");
-        url_encode(&sb, host);
+        target_url_encode(&sb, host);
         if (port && *port)
             strbuf_addf(&sb, "&port=%s", port);
         sep = '&';
     }
     if (options && *options) {
         strbuf_addf(&sb, "%coptions=", sep);
-        url_encode(&sb, options);
+        target_url_encode(&sb, options);
     }
     return strbuf_detach(&sb, NULL);
 }
@@ -167,26 +149,40 @@ char *runcase_psql_command(const struct target *t, const struct sandbox *sb)
 
 /*
  * Keep the captured output for the report.  A case that prints its
- * DATABASE_URL or PGPASSWORD would put the password in the report: it is
- * replaced by *** here, the one place all captured output passes.
+ * DATABASE_URL or PGPASSWORD would put the password in the report: every
+ * form of it is replaced by *** here, the one place all captured output
+ * passes.  The buffers were capped a little above the cap, so that a
+ * password straddling the cap is still whole when it is replaced; the cut
+ * to the real cap comes after.
  */
-static void keep_output(const struct target *t, struct test_result *r,
-                        struct strbuf *out, struct strbuf *err)
+static void keep_output(const struct target *t, size_t cap,
+                        struct test_result *r, struct strbuf *out,
+                        struct strbuf *err)
 {
     struct strbuf *bufs[2] = {out, err};
     struct captured *dst[2] = {&r->out, &r->err};
+    size_t secret = target_secret_len(t);
 
     for (int i = 0; i < 2; i++) {
-        dst[i]->dropped = bufs[i]->dropped;
-        if (t->password && *t->password && bufs[i]->len &&
-            strlen(bufs[i]->buf) == bufs[i]->len &&
-            strstr(bufs[i]->buf, t->password)) {
-            dst[i]->data = target_redact(t, bufs[i]->buf);
-            dst[i]->len = strlen(dst[i]->data);
-            strbuf_reset(bufs[i]);
-        } else {
-            dst[i]->data = strbuf_detach(bufs[i], &dst[i]->len);
+        size_t len, dropped = bufs[i]->dropped;
+        if (secret && dropped) {
+            /* Cut in the middle of a password: that start goes too. */
+            size_t tail = target_partial_tail(t, bufs[i]->buf, bufs[i]->len);
+            bufs[i]->len -= tail;
+            dropped += tail;
         }
+        char *data = secret ? target_redact_bytes(t, bufs[i]->buf,
+                                                  bufs[i]->len, &len)
+                            : strbuf_detach(bufs[i], &len);
+        if (len > cap) {
+            dropped += len - cap;
+            len = cap;
+            data[len] = '\0';
+        }
+        dst[i]->data = data;
+        dst[i]->len = len;
+        dst[i]->dropped = dropped;
+        strbuf_reset(bufs[i]);
     }
 }
 
@@ -452,8 +448,9 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
     spec.envp = (const char *const *)env;
 
     struct strbuf out, err;
-    strbuf_init(&out, ctx->output_cap);
-    strbuf_init(&err, ctx->output_cap);
+    size_t slack = target_secret_len(ctx->target);
+    strbuf_init(&out, ctx->output_cap + slack);
+    strbuf_init(&err, ctx->output_cap + slack);
     struct proc p;
     struct proc_status st;
     struct err e = ERR_INIT;
@@ -472,7 +469,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                           ctx->stop, &st, &e);
     atomic_store(pid_slot, 0);
     r->time_ms = now_ms() - start;
-    keep_output(ctx->target, r, &out, &err);
+    keep_output(ctx->target, ctx->output_cap, r, &out, &err);
     if (r2 < 0) {
         r->outcome = OUTCOME_ERROR;
         r->message = xstrdup(e.msg);
