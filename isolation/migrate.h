@@ -42,9 +42,10 @@ int migrate_load(struct migrate_set *ms, const char *dir, struct err *e);
 void migrate_release(struct migrate_set *ms);
 
 /*
- * Apply every migration in order on conn.  With `prefix` (may be NULL),
- * that SQL is sent first in the same message (schema mode sets the
- * search_path with it).  On failure, e says "migration 'FILE' line N: ..."
+ * Apply every migration in order on conn, each file as one message.  On
+ * failure, e says "migration 'FILE' line N: ..." (the line found from the
+ * server's error position, or by replaying the file statement by statement
+ * in a transaction that is rolled back).
  */
 int migrate_apply(const struct migrate_set *ms, PGconn *conn,
                   struct err *e);

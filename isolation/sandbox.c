@@ -431,6 +431,11 @@ static bool transient(const char *msg)
 static int create_schema(struct sandbox_worker *w, const char *name,
                          struct err *e)
 {
+    if (!w->conn) {
+        w->conn = target_connect(w->f->cfg.target, w->f->rundb, e);
+        if (!w->conn)
+            return -1;
+    }
     for (int attempt = 1;; attempt++) {
         char *q = ident_quote(w->conn, name, e);
         if (!q)
@@ -529,9 +534,23 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
             r = drop_db(w->conn, sb->name, e);
         break;
     case SANDBOX_SCHEMA:
+        if (!w->conn) {
+            w->conn = target_connect(w->f->cfg.target, w->f->rundb, e);
+            if (!w->conn) {
+                r = -1;
+                break;
+            }
+        }
         if (disconnect)
             disconnect_case(w->conn, sb);
         r = drop_schema(w->conn, sb->name, e);
+        /*
+         * A session that created and dropped schemas keeps what it cached
+         * of them: measured, each cycle made the next ~4.5 ms slower.  A
+         * new session per case (~2 ms) keeps the cost flat.
+         */
+        PQfinish(w->conn);
+        w->conn = NULL;
         break;
     }
     sb->release_ms = now_ms() - start;
