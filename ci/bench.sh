@@ -169,4 +169,36 @@ echo "bench: sandbox acquire+release (bench-clone)" >&2
     -j "$JOBS" --runs "${BENCH_RUNS:-3}"
 rc=$?
 [ "$rc" -eq 0 ] || exit "$rc"
+
+# The I/O-bound suite: parallel against serial, the pool's wait, and the
+# longest-first order that a run history gives.
+IO_SUITE=examples/bench
+echo
+echo "bench: $IO_SUITE, -j 1 against -j 8 (isotest bench)" >&2
+ISOTEST_CACHE_DIR="$WARM" "$ISOTEST" bench --jobs 1,8 --isolation database \
+    --repeat 1 --json "$WORK/io.json" "$IO_SUITE" || exit 2
+python3 - "$WORK/io.json" <<'PY' || true
+import json, sys
+rows = {r["jobs"]: r for r in json.load(open(sys.argv[1]))["configurations"]}
+one, eight = rows[1], rows[8]
+ratio = one["wall_ms_median"] / eight["wall_ms_median"]
+print(f"-j 8 against -j 1: {ratio:.2f}x faster (target >= 6x: "
+      f"{'within target' if ratio >= 6 else 'over target'})")
+print(f"sandbox wait per case at -j 8: p50 {eight['wait_p50_ms']:.2f} ms, "
+      f"p95 {eight['wait_p95_ms']:.2f} ms (targets <= 1 ms, <= 5 ms)")
+PY
+
+echo
+echo "bench: start order, -j 8, id order against longest first" >&2
+HIST="$WORK/io-history"
+plain=$(ISOTEST_CACHE_DIR="$WARM" "$ISOTEST" run -j 8 --no-history \
+    --junit "$WORK/plain.xml" "$IO_SUITE" >/dev/null 2>&1;
+    prop wall_ms "$WORK/plain.xml")
+ISOTEST_CACHE_DIR="$WARM" "$ISOTEST" run -j 8 --history "$HIST" \
+    "$IO_SUITE" >/dev/null 2>&1
+sched=$(ISOTEST_CACHE_DIR="$WARM" "$ISOTEST" run -j 8 --history "$HIST" \
+    --junit "$WORK/sched.xml" "$IO_SUITE" >/dev/null 2>&1;
+    prop wall_ms "$WORK/sched.xml")
+echo "wall, cases in id order (no history):  $plain ms"
+echo "wall, longest first (with a history):  $sched ms"
 exit 0
