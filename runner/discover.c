@@ -81,24 +81,56 @@ static struct test_case *new_case(struct walk *w)
     return c;
 }
 
-/* Does the text call pgTAP?  plan(, no_plan(, finish( or runtests(. */
-static bool calls_pgtap(const char *text)
+static bool word_is(const char *w, size_t n, const char *kw)
 {
-    static const char *const words[] = {"plan", "no_plan", "finish",
-                                        "runtests"};
+    return strlen(kw) == n && !strncasecmp(w, kw, n);
+}
 
-    for (const char *p = text; *p; p++) {
-        for (size_t k = 0; k < sizeof(words) / sizeof(*words); k++) {
-            size_t l = strlen(words[k]);
-            if (strncasecmp(p, words[k], l))
-                continue;
-            if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
-                continue;
-            const char *q = p + l;
-            while (*q == ' ' || *q == '\t')
+/*
+ * Does the text call pgTAP: plan(, no_plan(, finish( or runtests( right
+ * after SELECT, FROM or PERFORM?  Comments and quoted text are skipped,
+ * and a table named "plan" (CREATE TABLE plan (...)) is not a call.
+ */
+static bool calls_pgtap(const char *t)
+{
+    static const char *const calls[] = {"plan", "no_plan", "finish",
+                                        "runtests"};
+    const char *prev = NULL;
+    size_t prev_len = 0;
+
+    for (const char *p = t; *p;) {
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : p + strlen(p);
+        } else if (*p == '\'' || *p == '"') {
+            char q = *p++;
+            while (*p && *p != q)
+                p++;
+            if (*p)
+                p++;
+        } else if (isalpha((unsigned char)*p) || *p == '_') {
+            const char *w = p;
+            while (isalnum((unsigned char)*p) || *p == '_')
+                p++;
+            size_t n = (size_t)(p - w);
+            const char *q = p;
+            while (*q == ' ' || *q == '\t' || *q == '\n')
                 q++;
-            if (*q == '(')
-                return true;
+            bool after_call_word = prev && (word_is(prev, prev_len, "select") ||
+                                            word_is(prev, prev_len, "from") ||
+                                            word_is(prev, prev_len, "perform"));
+            for (size_t k = 0; k < sizeof(calls) / sizeof(*calls); k++)
+                if (*q == '(' && after_call_word && word_is(w, n, calls[k]))
+                    return true;
+            prev = w;
+            prev_len = n;
+        } else {
+            if (!isspace((unsigned char)*p) && *p != '*')
+                prev = NULL; /* "SELECT x, plan(" is not our pattern */
+            p++;
         }
     }
     return false;

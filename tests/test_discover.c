@@ -5,6 +5,7 @@
  * migrations/ (not cases), pg_regress's sql/ + expected/ with an alternative
  * output, a case with expected/ beside it, pgTAP and plain SQL, an
  * executable and a non-executable script, hidden and results/ folders.
+ * pgTAP detection must not take a table named "plan" for a call.
  * Also: --filter globs, a single file PATH, errors naming the PATH,
  * --list/--each with shell quoting checked by running the commands, failing
  * and empty listings, and discover_shell_quote (table, run through sh).
@@ -86,8 +87,7 @@ static void make_shop(void)
     put("shop/results/r.sql", "SELECT 'results';\n", 0644);
 }
 
-static const struct test_case *find(const struct case_list *cl,
-                                    const char *id)
+static const struct test_case *find(const struct case_list *cl, const char *id)
 {
     for (size_t i = 0; i < cl->n; i++)
         if (!strcmp(cl->v[i].id, id))
@@ -170,6 +170,36 @@ Test(discover, suite_tree, .init = make_shop, .fini = remove_tmp)
     free(root);
 }
 
+/*
+ * pgTAP detection decides whether the template gets CREATE EXTENSION pgtap:
+ * a false positive breaks runs on servers without pgTAP.  A table named
+ * "plan" (a subscription plan) or the word in a comment is not a call.
+ */
+Test(discover, table_named_plan_is_not_pgtap, .init = make_tmp,
+     .fini = remove_tmp)
+{
+    char *root = in_tmp("saas");
+    const char *paths[] = {root};
+    struct discover_opts o = {.paths = paths, .npaths = 1};
+    struct case_list cl;
+    struct err e = ERR_INIT;
+
+    put("saas/plans.sql",
+        "CREATE TABLE plan (id int PRIMARY KEY, name text);\n"
+        "INSERT INTO plan (id, name) VALUES (1, 'pro');\n"
+        "-- finish (and clean up) later\n"
+        "SELECT 'plan(3)' AS not_a_call;\n",
+        0644);
+    put("saas/tap.sql", "SELECT no_plan();\nSELECT * FROM finish();\n", 0644);
+    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
+    const struct test_case *plans = find(&cl, "saas/plans");
+    const struct test_case *tap = find(&cl, "saas/tap");
+    cr_assert(tap->uses_pgtap);
+    cr_expect(!plans->uses_pgtap, "plain SQL judged to call pgTAP");
+    case_list_release(&cl);
+    free(root);
+}
+
 Test(discover, trailing_slash_is_not_shown, .init = make_shop,
      .fini = remove_tmp)
 {
@@ -192,10 +222,8 @@ Test(discover, filters_select_by_id, .init = make_shop, .fini = remove_tmp)
     char *root = in_tmp("shop");
     const char *paths[] = {root};
     const char *filters[] = {"*/dir/*", "shop/tap/t"};
-    struct discover_opts o = {.paths = paths,
-                              .npaths = 1,
-                              .filters = filters,
-                              .nfilters = 2};
+    struct discover_opts o = {
+        .paths = paths, .npaths = 1, .filters = filters, .nfilters = 2};
     struct case_list cl;
     struct err e = ERR_INIT;
 
@@ -216,13 +244,10 @@ struct match_case {
 ParameterizedTestParameters(discover, filter_match)
 {
     static struct match_case cases[] = {
-        {"shop/dir/y", "shop/*", true},  /* '*' crosses '/' */
-        {"shop/dir/y", "*y", true},
-        {"shop/dir/y", "shop/dir/y", true},
-        {"shop/dir/y", "shop/dir/?", true},
-        {"shop/dir/y", "other/*", false},
-        {"shop/dir/y", "shop/dir", false},
-        {"list/b c", "list/b*", true},
+        {"shop/dir/y", "shop/*", true}, /* '*' crosses '/' */
+        {"shop/dir/y", "*y", true},         {"shop/dir/y", "shop/dir/y", true},
+        {"shop/dir/y", "shop/dir/?", true}, {"shop/dir/y", "other/*", false},
+        {"shop/dir/y", "shop/dir", false},  {"list/b c", "list/b*", true},
     };
 
     return cr_make_param_array(struct match_case, cases,
@@ -255,8 +280,7 @@ Test(discover, single_file_path, .init = make_shop, .fini = remove_tmp)
     cr_assert_str_eq(cl.v[0].name, "y");
     cr_assert_str_eq(cl.v[0].path, y);
     cr_assert_eq(cl.v[0].nexpected, 1);
-    assert_str_eq_free(in_real("shop/dir/expected/y.out"),
-                       cl.v[0].expected[0]);
+    assert_str_eq_free(in_real("shop/dir/expected/y.out"), cl.v[0].expected[0]);
     cr_assert_str_eq(cl.v[1].id, "sql/x");
     cr_assert_eq(cl.v[1].nexpected, 2);
     /* A single file finds its suite's migrations/ a few folders up. */
@@ -339,8 +363,7 @@ Test(discover, explicit_migrations_folder, .init = make_shop,
     assert_str_eq_free(in_real("other-migrations"), cl.migrations_dir);
     for (size_t i = 0; i < cl.n; i++)
         cr_assert_null(strstr(cl.v[i].id, "migrations"),
-                       "a suite's migrations/ is never cases: %s",
-                       cl.v[i].id);
+                       "a suite's migrations/ is never cases: %s", cl.v[i].id);
     case_list_release(&cl);
     free(root);
     free(other);
@@ -467,8 +490,7 @@ Test(discover, listing_that_prints_nothing)
  * array the folder walk already filled (here exactly 32 entries, then 32
  * more from the listing).
  */
-Test(discover, paths_and_listing_together, .init = make_tmp,
-     .fini = remove_tmp)
+Test(discover, paths_and_listing_together, .init = make_tmp, .fini = remove_tmp)
 {
     char *root = in_tmp("many");
     const char *paths[] = {root};

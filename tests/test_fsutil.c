@@ -127,9 +127,10 @@ static void expect_same_mode(const char *a, const char *b)
 
 static void check_copy(void)
 {
-    static const char *const same[] = {"", "/a.txt", "/sub", "/sub/b.sh",
-                                       "/sub/deeper", "/sub/deeper/c.bin",
-                                       "/empty"};
+    static const char *const same[] = {
+        "",          "/a.txt",      "/sub",
+        "/sub/b.sh", "/sub/deeper", "/sub/deeper/c.bin",
+        "/empty"};
 
     for (size_t i = 0; i < sizeof(same) / sizeof(*same); i++) {
         char a[64], b[64];
@@ -148,8 +149,7 @@ static void check_copy(void)
                                            {"dst/sub/up", "../a.txt"},
                                            {"dst/dangling", "nowhere"}};
     for (size_t i = 0; i < 3; i++) {
-        cr_assert(S_ISLNK(mode_of(links[i][0])), "%s is a link",
-                  links[i][0]);
+        cr_assert(S_ISLNK(mode_of(links[i][0])), "%s is a link", links[i][0]);
         char *target = link_of(links[i][0]);
         cr_assert_str_eq(target, links[i][1]);
         free(target);
@@ -192,8 +192,8 @@ Test(fsutil, copy_tree_to_ourselves_with_chown, .init = make_tmp,
 
     umask(022);
     make_src();
-    cr_assert_eq(fs_copy_tree(src, dst, true, getuid(), getgid(), &e), 0,
-                 "%s", e.msg);
+    cr_assert_eq(fs_copy_tree(src, dst, true, getuid(), getgid(), &e), 0, "%s",
+                 e.msg);
     check_copy();
     cr_assert_eq(fs_chown_tree(dst, getuid(), getgid(), &e), 0, "%s", e.msg);
     free(src);
@@ -237,8 +237,7 @@ Test(fsutil, remove_tree, .init = make_tmp, .fini = remove_tmp)
     free(outside);
 }
 
-Test(fsutil, remove_missing_file_and_link, .init = make_tmp,
-     .fini = remove_tmp)
+Test(fsutil, remove_missing_file_and_link, .init = make_tmp, .fini = remove_tmp)
 {
     struct err e = ERR_INIT;
     char *missing = at("missing/deeper"), *file = at("f"), *lnk = at("l");

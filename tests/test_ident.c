@@ -32,7 +32,7 @@ ParameterizedTestParameters(ident, valid)
         {"_", true},
         {"abc_123", true},
         {"isotest_deadbeef_1", true},
-        {A60 "aaa", true}, /* 63 bytes: NAMEDATALEN - 1 */
+        {A60 "aaa", true},   /* 63 bytes: NAMEDATALEN - 1 */
         {A60 "aaaa", false}, /* 64 bytes */
         {"", false},
         {"Abc", false},
@@ -244,8 +244,8 @@ Test(ident, quote_refuses_invalid_names_before_libpq)
     /* No connection is needed to refuse: the check comes first. */
     cr_assert_null(ident_quote(NULL, "Robert'); DROP TABLE students;--", &e));
     cr_assert_not_null(e.msg);
-    cr_assert_not_null(strstr(e.msg, "Robert'); DROP TABLE students;--"),
-                       "%s", e.msg);
+    cr_assert_not_null(strstr(e.msg, "Robert'); DROP TABLE students;--"), "%s",
+                       e.msg);
     cr_assert_null(ident_quote(NULL, "", &e));
     err_release(&e);
 }

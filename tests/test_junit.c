@@ -27,6 +27,7 @@
 #include "strbuf.h"
 
 #define XSD "../shared/junit/junit-10.xsd"
+#define FFFD "\xef\xbf\xbd" /* U+FFFD */
 
 static char tmp[] = "/tmp/isotest-junit-XXXXXX";
 
@@ -92,8 +93,8 @@ enum { N_RESULTS = 7 };
 /* Suites appear as zeta first, then alpha: the report keeps that order. */
 static void make_results(struct test_result *r)
 {
-    r[0] = result("zeta", "passes", "zeta/passes.sql", OUTCOME_PASSED,
-                  0.4999, NULL);
+    r[0] = result("zeta", "passes", "zeta/passes.sql", OUTCOME_PASSED, 0.4999,
+                  NULL);
     r[1] = result("alpha", "fails", "alpha/fails.sql", OUTCOME_FAILED,
                   1234.5678, "1 of 2 TAP tests failed");
     r[1].detail = xstrdup("not ok 2 - b\n#   got: 1\n");
@@ -103,11 +104,9 @@ static void make_results(struct test_result *r)
                   "timed out after 1 s");
     r[4] = result("zeta", "skips", "zeta/skips.sh", OUTCOME_SKIPPED, 5,
                   "skipped (exit code 77)");
-    r[5] = result("alpha", "never", "alpha/never.sql", OUTCOME_PASSED, 0,
-                  NULL);
+    r[5] = result("alpha", "never", "alpha/never.sql", OUTCOME_PASSED, 0, NULL);
     r[5].done = false;
-    r[6] = result("zeta", "noisy", "zeta/noisy.sh", OUTCOME_PASSED, 250,
-                  NULL);
+    r[6] = result("zeta", "noisy", "zeta/noisy.sh", OUTCOME_PASSED, 250, NULL);
     r[6].out.len = sizeof(dirty_out) - 1;
     r[6].out.data = xmalloc(r[6].out.len + 1);
     memcpy(r[6].out.data, dirty_out, r[6].out.len + 1);
@@ -280,7 +279,8 @@ static void check_properties(xmlNodePtr suite)
     }
     for (size_t i = 0; i < 3; i++) {
         char *v = property(props, comparison_properties[i]);
-        cr_assert_null(v, "%s without a previous run", comparison_properties[i]);
+        cr_assert_null(v, "%s without a previous run",
+                       comparison_properties[i]);
     }
     char *jobs = property(props, "isotest.jobs");
     char *mode = property(props, "isotest.isolation");
@@ -296,9 +296,9 @@ static void check_properties(xmlNodePtr suite)
     free(job);
 }
 
-static void check_suite_attrs(xmlNodePtr s, const char *name,
-                              const char *tests, const char *failures,
-                              const char *errors, const char *skipped)
+static void check_suite_attrs(xmlNodePtr s, const char *name, const char *tests,
+                              const char *failures, const char *errors,
+                              const char *skipped)
 {
     assert_attr(s, "name", name);
     assert_attr(s, "tests", tests);
@@ -381,8 +381,8 @@ Test(junit, full_report, .init = make_tmp, .fini = remove_tmp)
     assert_attr(tc, "time", "0.000");
     check_outcome(tc, NULL, NULL, NULL);
     char *so = text_of(tc, "system-out");
-    cr_assert_eq(strncmp(so, "[isotest] file=zeta/passes.sql worker=1 ", 40),
-                 0, "%s", so);
+    cr_assert_eq(strncmp(so, "[isotest] file=zeta/passes.sql worker=1 ", 40), 0,
+                 "%s", so);
     cr_assert_not_null(strstr(so, "sandbox=isotest_deadbeef_1"));
     free(so);
 
@@ -407,15 +407,14 @@ Test(junit, full_report, .init = make_tmp, .fini = remove_tmp)
     check_outcome(tc, NULL, NULL, NULL);
     so = text_of(tc, "system-out");
     cr_assert_not_null(strstr(so, "\nred"), "colour codes gone: %s", so);
-    cr_assert_not_null(strstr(so, "\xef\xbf\xbd" "after"),
-                       "NUL replaced: %s", so);
-    cr_assert_not_null(strstr(so, "after\xef\xbf\xbd\xef\xbf\xbd end\n"),
+    cr_assert_not_null(strstr(so, FFFD "after"), "NUL replaced: %s", so);
+    cr_assert_not_null(strstr(so, "after" FFFD FFFD " end\n"),
                        "bad bytes replaced: %s", so);
-    cr_assert_not_null(strstr(so, "[isotest] 12345 more bytes were cut"),
-                       "%s", so);
+    cr_assert_not_null(strstr(so, "[isotest] 12345 more bytes were cut"), "%s",
+                       so);
     free(so);
     char *se = text_of(tc, "system-err");
-    cr_assert_str_eq(se, "warn\xef\xbf\xbding\n");
+    cr_assert_str_eq(se, "warn" FFFD "ing\n");
     free(se);
 
     validate_against_xsd(doc);
@@ -443,8 +442,8 @@ Test(junit, comparison_with_last_run, .init = make_tmp, .fini = remove_tmp)
 
     xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
     cr_assert_not_null(doc);
-    xmlNodePtr props = child(xmlFirstElementChild(xmlDocGetRootElement(doc)),
-                             "properties");
+    xmlNodePtr props =
+        child(xmlFirstElementChild(xmlDocGetRootElement(doc)), "properties");
     char *prev = property(props, "isotest.previous_wall_ms");
     char *change = property(props, "isotest.wall_change_pct");
     char *slower = property(props, "isotest.slower_cases");
@@ -455,6 +454,34 @@ Test(junit, comparison_with_last_run, .init = make_tmp, .fini = remove_tmp)
     free(prev);
     free(change);
     free(slower);
+    validate_against_xsd(doc);
+    xmlFreeDoc(doc);
+    free(path);
+}
+
+Test(junit, names_are_escaped_and_sanitised, .init = make_tmp,
+     .fini = remove_tmp)
+{
+    static const char suite[] = "a<b&c\"d'e";
+    struct test_result r;
+    struct run_info ri = info();
+    struct err e = ERR_INIT;
+    char *path = xasprintf("%s/report.xml", tmp);
+
+    ri.hostname = "host\x1b[1m\xff";
+    r = result(suite, "name\x01]]>", "f.sql", OUTCOME_FAILED, 1,
+               "message with\nnewline & <tag> \x1b[31mred\x1b[0m");
+    cr_assert_eq(junit_write(path, &r, 1, &ri, NULL, 0, &e), 0, "%s", e.msg);
+    result_release(&r);
+
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    cr_assert_not_null(doc, "the report is not well-formed XML");
+    xmlNodePtr s = xmlFirstElementChild(xmlDocGetRootElement(doc));
+    assert_attr(s, "name", suite);
+    assert_attr(s, "hostname", "host" FFFD);
+    xmlNodePtr tc = testcase(s, "name" FFFD "]]>");
+    assert_attr(child(tc, "failure"), "message",
+                "message with\nnewline & <tag> red");
     validate_against_xsd(doc);
     xmlFreeDoc(doc);
     free(path);
@@ -478,8 +505,7 @@ Test(junit, empty_run, .init = make_tmp, .fini = remove_tmp)
     free(path);
 }
 
-Test(junit, long_file_path_is_kept_whole, .init = make_tmp,
-     .fini = remove_tmp)
+Test(junit, long_file_path_is_kept_whole, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result r;
     struct run_info ri = info();
@@ -529,8 +555,7 @@ static size_t entries(const char *dir)
     return n;
 }
 
-Test(junit, missing_folder_fails_cleanly, .init = make_tmp,
-     .fini = remove_tmp)
+Test(junit, missing_folder_fails_cleanly, .init = make_tmp, .fini = remove_tmp)
 {
     struct run_info ri = info();
     struct err e = ERR_INIT;

@@ -243,7 +243,9 @@ ParameterizedTestParameters(migrate, split)
         {"SELECT e'\\\\'; SELECT 2", 2, {"SELECT e'\\\\';", "SELECT 2"}},
         {"SELECT 'a\\'; SELECT 2", 2, {"SELECT 'a\\';", "SELECT 2"}},
         {"SELECT \"a;b\" FROM t; SELECT 2", 2, {"SELECT \"a;b\"", "SELECT 2"}},
-        {"SELECT \"a\"\";b\"; SELECT 2", 2, {"SELECT \"a\"\";b\";", "SELECT 2"}},
+        {"SELECT \"a\"\";b\"; SELECT 2",
+         2,
+         {"SELECT \"a\"\";b\";", "SELECT 2"}},
         {"SELECT $$;$$; SELECT 2", 2, {"SELECT $$;$$;", "SELECT 2"}},
         {"CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END; "
          "$body$ LANGUAGE plpgsql; SELECT 2",
@@ -252,7 +254,9 @@ ParameterizedTestParameters(migrate, split)
         {"SELECT $a$ $$ ; $$ $a$; SELECT 2", 2, {"SELECT $a$", "SELECT 2"}},
         {"SELECT $1; SELECT 2", 2, {"SELECT $1;", "SELECT 2"}},
         {"SELECT 1 -- not; here\n; SELECT 2", 2, {"SELECT 1 --", "SELECT 2"}},
-        {"-- header; comment\nSELECT 1; SELECT 2", 2, {"SELECT 1;", "SELECT 2"}},
+        {"-- header; comment\nSELECT 1; SELECT 2",
+         2,
+         {"SELECT 1;", "SELECT 2"}},
         {"/* a; /* nested; */ still; */ SELECT 1; SELECT 2",
          2,
          {"SELECT 1;", "SELECT 2"}},
@@ -287,10 +291,10 @@ ParameterizedTest(struct split_case *c, migrate, split)
     cr_expect_eq(n, c->n, "statements in \"%s\": got %zu", c->sql, n);
     for (size_t i = 0; i < n && i < c->n; i++) {
         cr_assert_lt(starts[i], len);
-        cr_expect_eq(strncmp(c->sql + starts[i], c->starts[i],
-                             strlen(c->starts[i])),
-                     0, "statement %zu of \"%s\" starts at \"%s\"", i, c->sql,
-                     c->sql + starts[i]);
+        cr_expect_eq(
+            strncmp(c->sql + starts[i], c->starts[i], strlen(c->starts[i])), 0,
+            "statement %zu of \"%s\" starts at \"%s\"", i, c->sql,
+            c->sql + starts[i]);
     }
     free(starts);
 }

@@ -268,8 +268,7 @@ ParameterizedTestParameters(options, isolation)
 ParameterizedTest(struct mode_case *c, options, isolation)
 {
     char *argv[] = {"run", c->arg, "p", NULL};
-    char *spaced[] = {"run", "--isolation", strchr(c->arg, '=') + 1, "p",
-                      NULL};
+    char *spaced[] = {"run", "--isolation", strchr(c->arg, '=') + 1, "p", NULL};
     struct run_options o;
     struct err e = ERR_INIT;
 
@@ -283,8 +282,7 @@ ParameterizedTest(struct mode_case *c, options, isolation)
 
 Test(options, double_dash_ends_options)
 {
-    char *argv[] = {"run", "-j2",   "a", "--", "-weird",
-                    "--jobs", "-",   NULL};
+    char *argv[] = {"run", "-j2", "a", "--", "-weird", "--jobs", "-", NULL};
     struct run_options o;
     struct err e = ERR_INIT;
 
@@ -312,9 +310,10 @@ Test(options, lone_dash_is_a_path)
 
 Test(options, repeatable_options_keep_order)
 {
-    char *argv[] = {"run",         "--extension", "pgtap", "s1",
-                    "--filter=a*", "--extension=hstore",   "--filter",
-                    "*b",          "s2",          NULL};
+    char *argv[] = {"run",      "--extension", "pgtap",
+                    "s1",       "--filter=a*", "--extension=hstore",
+                    "--filter", "*b",          "s2",
+                    NULL};
     struct run_options o;
     struct err e = ERR_INIT;
 

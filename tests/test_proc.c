@@ -2,10 +2,11 @@
  * test_proc.c: child processes (isolation/proc.h).
  *
  * Covers: captured stdout/stderr and exit code, merged stderr, death by a
- * signal, signal names, the output cap, the timeout escalation, a
- * background grandchild holding the pipes (in the group, and escaped from
- * it), exec and cwd failures naming what failed, the stop flag, envp with
- * PATH search, stdin_path, out_path, proc_wait and proc_run.
+ * signal, signal names, the output cap, the timeout (the whole group ends;
+ * SIGKILL when INT and TERM are ignored), a background grandchild holding
+ * the pipes (in the group, and escaped from it), exec, cwd, stdin and
+ * output-file failures naming what failed, the stop flag, envp with PATH
+ * search, stdin_path, out_path, proc_wait and proc_run.
  *
  * No assertion is about time: a deadline is only a bound on waiting.
  */
@@ -152,9 +153,9 @@ Test(proc, death_by_signal)
     struct proc_status st;
     struct err e = ERR_INIT;
 
-    cr_assert_eq(sh_capture("kill -SEGV $$", &out, &errb, 0, NULL, &st, NULL,
-                            &e),
-                 0, "%s", e.msg);
+    cr_assert_eq(
+        sh_capture("kill -SEGV $$", &out, &errb, 0, NULL, &st, NULL, &e), 0,
+        "%s", e.msg);
     cr_assert(!st.exited, "a signal is not an exit");
     cr_assert_eq(st.code, SIGSEGV);
     cr_assert(!st.timed_out);
@@ -170,11 +171,18 @@ struct sig_case {
 ParameterizedTestParameters(proc, signame)
 {
     static struct sig_case cases[] = {
-        {SIGSEGV, "SIGSEGV"}, {SIGKILL, "SIGKILL"}, {SIGTERM, "SIGTERM"},
-        {SIGINT, "SIGINT"},   {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},
-        {SIGPIPE, "SIGPIPE"}, {SIGHUP, "SIGHUP"},
+        {SIGSEGV, "SIGSEGV"},
+        {SIGKILL, "SIGKILL"},
+        {SIGTERM, "SIGTERM"},
+        {SIGINT, "SIGINT"},
+        {SIGABRT, "SIGABRT"},
+        {SIGBUS, "SIGBUS"},
+        {SIGPIPE, "SIGPIPE"},
+        {SIGHUP, "SIGHUP"},
         /* Not in the list of names: "signal N", as the header says. */
-        {SIGWINCH, ""},       {SIGCHLD, ""},        {64, ""},
+        {SIGWINCH, ""},
+        {SIGCHLD, ""},
+        {64, ""},
     };
 
     return cr_make_param_array(struct sig_case, cases,
@@ -200,8 +208,8 @@ Test(proc, output_cap_counts_the_rest)
 
     strbuf_init(&out, 1 << 20);
     strbuf_init(&errb, 1 << 20);
-    cr_assert_eq(sh_capture("head -c 5242880 /dev/zero", &out, &errb, 0,
-                            NULL, &st, NULL, &e),
+    cr_assert_eq(sh_capture("head -c 5242880 /dev/zero", &out, &errb, 0, NULL,
+                            &st, NULL, &e),
                  0, "%s", e.msg);
     cr_assert(st.exited && st.code == 0, "the child is not blocked by the cap");
     cr_assert_eq(out.len, (size_t)1 << 20);
@@ -210,19 +218,49 @@ Test(proc, output_cap_counts_the_rest)
     strbuf_release(&errb);
 }
 
+/* Wait (bounded) until the file at path holds a whole line. */
+static void wait_for_line(const char *path)
+{
+    for (int i = 0; i < 1000; i++) {
+        char *text;
+        size_t len;
+        struct err e = ERR_INIT;
+
+        if (fs_read_file(path, &text, &len, &e) == 0) {
+            bool done = len && text[len - 1] == '\n';
+            free(text);
+            if (done)
+                return;
+        }
+        err_release(&e);
+        nap_ms(20);
+    }
+    cr_assert_fail("'%s' was never written", path);
+}
+
 Test(proc, timeout_ends_the_child_and_its_group, .init = make_tmp,
      .fini = remove_tmp)
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
     struct err e = ERR_INIT;
-    pid_t pid = 0;
     char *pidfile = xasprintf("%s/sleep.pid", tmp);
-    char *script = xasprintf("sleep 30 & echo $! > '%s'; echo started; wait",
-                             pidfile);
+    char *script =
+        xasprintf("echo started; sleep 30 & echo $! > '%s'; wait", pidfile);
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    struct proc_spec spec = {.argv = argv};
+    struct proc p;
 
-    cr_assert_eq(sh_capture(script, &out, &errb, 200, NULL, &st, &pid, &e), 0,
-                 "%s", e.msg);
+    cr_assert_eq(proc_start(&p, &spec, &e), 0, "%s", e.msg);
+    pid_t pid = p.pid;
+    /*
+     * The deadline counts from proc_capture: start it only once the child
+     * is waiting, so a slow machine (valgrind) cannot kill it earlier.
+     */
+    wait_for_line(pidfile);
+    cr_assert_eq(
+        proc_capture(&p, &out, &errb, 200, SIGTERM, 200, NULL, &st, &e), 0,
+        "%s", e.msg);
     cr_assert(st.timed_out);
     cr_assert(!st.exited, "ended by a signal");
     cr_assert_str_eq(out.buf, "started\n", "output before the kill is kept");
@@ -234,6 +272,36 @@ Test(proc, timeout_ends_the_child_and_its_group, .init = make_tmp,
     strbuf_release(&errb);
 }
 
+Test(proc, escalates_to_sigkill_when_signals_are_ignored, .init = make_tmp,
+     .fini = remove_tmp)
+{
+    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
+    struct proc_status st;
+    struct err e = ERR_INIT;
+    char *ready = xasprintf("%s/ready", tmp);
+    /* An ignored signal stays ignored across exec: sleep ignores both. */
+    char *script =
+        xasprintf("trap '' INT TERM; echo ready > '%s'; exec sleep 30", ready);
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    struct proc_spec spec = {.argv = argv};
+    struct proc p;
+
+    cr_assert_eq(proc_start(&p, &spec, &e), 0, "%s", e.msg);
+    pid_t pid = p.pid;
+    wait_for_line(ready);
+    cr_assert_eq(proc_capture(&p, &out, &errb, 100, SIGINT, 100, NULL, &st, &e),
+                 0, "%s", e.msg);
+    cr_assert(st.timed_out);
+    cr_assert(!st.exited);
+    cr_assert_eq(st.code, SIGKILL, "INT and TERM were ignored: %s",
+                 proc_signame(st.code));
+    cr_assert(gone(pid));
+    free(script);
+    free(ready);
+    strbuf_release(&out);
+    strbuf_release(&errb);
+}
+
 Test(proc, background_grandchild_does_not_hang_capture, .init = make_tmp,
      .fini = remove_tmp)
 {
@@ -241,8 +309,8 @@ Test(proc, background_grandchild_does_not_hang_capture, .init = make_tmp,
     struct proc_status st;
     struct err e = ERR_INIT;
     char *pidfile = xasprintf("%s/grandchild.pid", tmp);
-    char *script = xasprintf("sleep 30 & echo $! > '%s'; echo bye; exit 0",
-                             pidfile);
+    char *script =
+        xasprintf("sleep 30 & echo $! > '%s'; echo bye; exit 0", pidfile);
 
     /* Returning at all is the point: the sleep holds stdout and stderr. */
     cr_assert_eq(sh_capture(script, &out, &errb, 0, NULL, &st, NULL, &e), 0,
@@ -266,10 +334,10 @@ Test(proc, escaped_grandchild_does_not_hang_capture, .init = make_tmp,
     struct err e = ERR_INIT;
     char *pidfile = xasprintf("%s/escaped.pid", tmp);
     /* setsid puts the sleep out of the case's process group. */
-    char *script = xasprintf(
-        "setsid sh -c 'echo $$ > \"$1\"; exec sleep 30' sh '%s' & "
-        "while [ ! -s '%s' ]; do sleep 0.05; done; exit 0",
-        pidfile, pidfile);
+    char *script =
+        xasprintf("setsid sh -c 'echo $$ > \"$1\"; exec sleep 30' sh '%s' & "
+                  "while [ ! -s '%s' ]; do sleep 0.05; done; exit 0",
+                  pidfile, pidfile);
 
     int r = sh_capture(script, &out, &errb, 0, NULL, &st, NULL, &e);
     pid_t escaped = read_pid(pidfile);
@@ -311,6 +379,23 @@ Test(proc, missing_cwd_is_named)
 
     cr_assert_eq(proc_start(&p, &spec, &e), -1);
     cr_assert_not_null(strstr(e.msg, cwd), "%s", e.msg);
+    err_release(&e);
+}
+
+Test(proc, missing_stdin_or_output_folder_is_named)
+{
+    const char *argv[] = {"/bin/true", NULL};
+    const char *in = "/tmp/isotest-no-such-folder/input.sql";
+    const char *log = "/tmp/isotest-no-such-folder/out.log";
+    struct proc_spec a = {.argv = argv, .stdin_path = in};
+    struct proc_spec b = {.argv = argv, .out_path = log};
+    struct proc p;
+    struct err e = ERR_INIT;
+
+    cr_assert_eq(proc_start(&p, &a, &e), -1);
+    cr_assert_not_null(strstr(e.msg, in), "%s", e.msg);
+    cr_assert_eq(proc_start(&p, &b, &e), -1);
+    cr_assert_not_null(strstr(e.msg, log), "%s", e.msg);
     err_release(&e);
 }
 

@@ -35,9 +35,8 @@ ParameterizedTestParameters(runcase, database_url)
     static struct url_case cases[] = {
         {"localhost", "5432", "alice", "", false, "db1", "",
          "postgresql://alice@localhost:5432/db1"},
-        {"db.example.com", "6543", "bob", "secret", true,
-         "isotest_deadbeef_1", "",
-         "postgresql://bob:secret@db.example.com:6543/isotest_deadbeef_1"},
+        {"db.example.com", "6543", "bob", "secret", true, "isotest_deadbeef_1",
+         "", "postgresql://bob:secret@db.example.com:6543/isotest_deadbeef_1"},
         {"::1", "5432", "alice", "", false, "db", "",
          "postgresql://alice@[::1]:5432/db"},
         {"/tmp/pg sock", "5433", "alice", "", false, "db", "",
@@ -120,8 +119,8 @@ static const char *get(char **env, const char *name)
 static void pollute_environment(void)
 {
     static const char *const names[] = {
-        "PGHOST",       "PGPORT",      "PGUSER",    "PGDATABASE",
-        "PGPASSWORD",   "PGOPTIONS",   "PGSERVICE", "PGSSLMODE",
+        "PGHOST",       "PGPORT",          "PGUSER",           "PGDATABASE",
+        "PGPASSWORD",   "PGOPTIONS",       "PGSERVICE",        "PGSSLMODE",
         "DATABASE_URL", "ISOTEST_SANDBOX", "ISOTEST_SOMETHING"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -131,10 +130,9 @@ static void pollute_environment(void)
 
 static struct target tgt(char *password)
 {
-    static char host[] = "/tmp/isotest sock", port[] = "5433",
-                user[] = "alice";
-    struct target t = {.host = host, .port = port, .user = user,
-                       .password = password};
+    static char host[] = "/tmp/isotest sock", port[] = "5433", user[] = "alice";
+    struct target t = {
+        .host = host, .port = port, .user = user, .password = password};
 
     return t;
 }
@@ -162,8 +160,8 @@ Test(runcase, env_database_mode, .init = pollute_environment)
     struct target t = tgt(NULL);
     struct sandbox sb = database_sandbox();
     char **env = runcase_env(&t, &sb, "shop/sql/x", 2, NULL);
-    char *url = runcase_database_url(t.host, t.port, t.user, NULL, sb.dbname,
-                                     NULL);
+    char *url =
+        runcase_database_url(t.host, t.port, t.user, NULL, sb.dbname, NULL);
 
     cr_assert_str_eq(get(env, "PGHOST"), "/tmp/isotest sock");
     cr_assert_str_eq(get(env, "PGPORT"), "5433");
@@ -268,17 +266,17 @@ static char *split_by_sh(const char *cmd)
 
 Test(runcase, psql_command_survives_the_shell)
 {
-    static char host[] = "/tmp/o'neil dir", port[] = "5432",
-                user[] = "o'brien";
+    static char host[] = "/tmp/o'neil dir", port[] = "5432", user[] = "o'brien";
     struct target t = {.host = host, .port = port, .user = user};
     struct sandbox sc = schema_sandbox();
     char *cmd = runcase_psql_command(&t, &sc);
     char *out = split_by_sh(cmd);
 
-    cr_expect_str_eq(out, "[-h]\n[/tmp/o'neil dir]\n[-p]\n[5432]\n[-U]\n"
-                          "[o'brien]\n[-d]\n[isotest_deadbeef_schemas]\n"
-                          "PGOPTIONS=[-c search_path=isotest_deadbeef_4,"
-                          "public]\n",
+    cr_expect_str_eq(out,
+                     "[-h]\n[/tmp/o'neil dir]\n[-p]\n[5432]\n[-U]\n"
+                     "[o'brien]\n[-d]\n[isotest_deadbeef_schemas]\n"
+                     "PGOPTIONS=[-c search_path=isotest_deadbeef_4,"
+                     "public]\n",
                      "command was: %s", cmd);
     free(out);
     free(cmd);

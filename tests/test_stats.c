@@ -149,8 +149,8 @@ Test(stats, fmt_seconds_keeps_its_format_for_any_double)
 Test(stats, fmt_seconds_ignores_lc_numeric)
 {
     static const char *const comma_locales[] = {
-        "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
-        "nl_NL.UTF-8", "ru_RU.UTF-8", "de_DE",      "fr_FR",
+        "de_DE.UTF-8", "de_DE.utf8",  "fr_FR.UTF-8", "fr_FR.utf8",
+        "nl_NL.UTF-8", "ru_RU.UTF-8", "de_DE",       "fr_FR",
     };
     char buf[32];
     const char *found = NULL;

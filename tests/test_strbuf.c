@@ -216,14 +216,10 @@ struct rtrim_case {
 ParameterizedTestParameters(strbuf, rtrim)
 {
     static struct rtrim_case cases[] = {
-        {"abc", "abc"},
-        {"abc\n", "abc"},
-        {"abc \t\r\n", "abc"},
-        {"abc\r\n\r\n", "abc"},
-        {"a b c  ", "a b c"},
-        {"  leading kept", "  leading kept"},
-        {" \n\t\r", ""},
-        {"", ""},
+        {"abc", "abc"},        {"abc\n", "abc"},
+        {"abc \t\r\n", "abc"}, {"abc\r\n\r\n", "abc"},
+        {"a b c  ", "a b c"},  {"  leading kept", "  leading kept"},
+        {" \n\t\r", ""},       {"", ""},
         {"x\ny\n", "x\ny"},
     };
 
