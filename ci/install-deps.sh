@@ -6,7 +6,14 @@ set -eu
 
 PKGS="build-essential pkg-config libpq-dev libxml2-dev libxml2-utils
 libssl-dev libcriterion-dev postgresql-15 postgresql-client-15
-postgresql-15-pgtap python3-pytest python3-psycopg2 valgrind diffutils"
+postgresql-15-pgtap python3-pytest python3-psycopg2 valgrind diffutils
+locales"
+
+# A decimal-comma locale, so the tests can show that times in reports keep
+# their dot whatever LC_NUMERIC says.
+need_locale() {
+    ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf8$'
+}
 
 missing=""
 for p in $PKGS; do
@@ -14,7 +21,9 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ] && ! need_locale; then
+    exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
@@ -26,13 +35,19 @@ if [ "$(id -u)" -ne 0 ]; then
 else
     SUDO=
 fi
-echo "install-deps: installing$missing" >&2
+[ -n "$missing" ] && echo "install-deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
 # The postgresql-common package would create and start a 'main' cluster;
 # isotest starts its own throwaway server, so skip that.
 if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
     $SUDO mkdir -p /etc/postgresql-common
     echo 'create_main_cluster = false' | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if need_locale; then
+    $SUDO sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+    $SUDO locale-gen >/dev/null
+fi

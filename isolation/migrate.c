@@ -344,7 +344,9 @@ int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct err *e)
             continue;
         }
         struct strbuf sb = STRBUF_INIT;
-        const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+        const char *posf = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+        /* Read before PQclear: the field lives in the result. */
+        long pos = posf ? strtol(posf, NULL, 10) : 0;
         int line = 0;
         describe(&sb, res);
         PQclear(res);
@@ -354,8 +356,8 @@ int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct err *e)
             PGresult *rb = PQexec(conn, "ROLLBACK");
             PQclear(rb);
         }
-        if (pos) {
-            line = migrate_line_of(m->sql, m->len, strtol(pos, NULL, 10));
+        if (pos > 0) {
+            line = migrate_line_of(m->sql, m->len, pos);
         } else if (PQstatus(conn) == CONNECTION_OK &&
                    PQtransactionStatus(conn) == PQTRANS_IDLE) {
             line = locate_failure(conn, m);
