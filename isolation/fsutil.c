@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -347,5 +348,39 @@ int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
     }
     close(fd);
     *out = strbuf_detach(&sb, len);
+    return 0;
+}
+
+int fs_write_atomic(const char *path, const char *data, size_t len,
+                    struct err *e)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int saved = 0;
+
+    if (fd < 0) {
+        saved = errno;
+        free(tmp);
+        return err_errno(e, saved, "cannot write '%s'", path);
+    }
+    for (size_t off = 0; off < len && !saved;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            saved = errno;
+        else
+            off += (size_t)w;
+    }
+    if (close(fd) < 0 && !saved)
+        saved = errno;
+    if (!saved && rename(tmp, path) < 0)
+        saved = errno;
+    if (saved) {
+        unlink(tmp);
+        free(tmp);
+        return err_errno(e, saved, "cannot write '%s'", path);
+    }
+    free(tmp);
     return 0;
 }

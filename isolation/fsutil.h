@@ -28,6 +28,13 @@ int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e);
 /* mkdir -p with the given mode for the directories it creates. */
 int fs_mkdirs(const char *path, mode_t mode, struct err *e);
 
+/*
+ * Write data to a temporary file beside path and rename it over path, so a
+ * reader never sees half a file.  -1 with e naming the path.
+ */
+int fs_write_atomic(const char *path, const char *data, size_t len,
+                    struct err *e);
+
 /* Read a whole file; the caller frees *out.  -1 with e naming the path. */
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e);
 

@@ -109,21 +109,15 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
             continue;
         }
         struct err e2 = ERR_INIT;
-        char *q = ident_quote(conn, name, &e2);
-        int r = -1;
-        if (q) {
-            char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)",
-                                  q);
-            r = target_exec(conn, sql, &e2);
-            free(sql);
-            PQfreemem(q);
-        }
+        int r = target_drop_database(conn, name, &e2);
         if (r == 0) {
             strbuf_addf(log, "dropped database %s\n", name);
             st->dropped++;
         } else {
+            /* e2 says "cannot drop database 'NAME': why"; keep the why. */
+            const char *why = e2.msg ? strstr(e2.msg, "': ") : NULL;
             strbuf_addf(log, "cannot drop database %s: %s\n", name,
-                        e2.msg ? e2.msg : "unknown error");
+                        why ? why + 3 : e2.msg ? e2.msg : "unknown error");
             st->failed++;
         }
         err_release(&e2);

@@ -110,22 +110,6 @@ static int clone_db(PGconn *conn, const struct sandbox_factory *f,
     return 0;
 }
 
-static int drop_db(PGconn *conn, const char *name, struct err *e)
-{
-    char *q = ident_quote(conn, name, e);
-
-    if (!q)
-        return -1;
-    /* FORCE ends sessions a killed case left behind (PostgreSQL 13+). */
-    char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
-    PQfreemem(q);
-    int r = target_exec(conn, sql, e);
-    free(sql);
-    if (r < 0)
-        return err_prefix(e, "cannot drop sandbox database '%s'", name);
-    return 0;
-}
-
 /* Pool threads: make clones ahead, drop released ones. */
 static void *pool_thread(void *arg)
 {
@@ -151,7 +135,7 @@ static void *pool_thread(void *arg)
             memcpy(name, f->todrop[--f->ndrop], sizeof(name));
             pthread_mutex_unlock(&f->plock);
             struct err ignore = ERR_INIT;
-            drop_db(conn, name, &ignore); /* the sweep retries a failure */
+            target_drop_database(conn, name, &ignore); /* the sweep retries a failure */
             err_release(&ignore);
             pthread_mutex_lock(&f->plock);
             continue;
@@ -319,7 +303,7 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
 fail:;
     struct err ignore = ERR_INIT;
     if (f->rundb[0])
-        drop_db(maint, f->rundb, &ignore);
+        target_drop_database(maint, f->rundb, &ignore);
     err_release(&ignore);
     free(f->create_fmt_post);
     free(f);
@@ -348,7 +332,7 @@ int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e)
         return -1;
     }
     for (int i = 0; i < PQntuples(res); i++) {
-        if (drop_db(maint, PQgetvalue(res, i, 0), e) < 0)
+        if (target_drop_database(maint, PQgetvalue(res, i, 0), e) < 0)
             r = -1;
         else
             n++;
@@ -531,7 +515,7 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
         if (w->f->threads)
             pool_give_back(w->f, sb->name);
         else
-            r = drop_db(w->conn, sb->name, e);
+            r = target_drop_database(w->conn, sb->name, e);
         break;
     case SANDBOX_SCHEMA:
         if (!w->conn) {

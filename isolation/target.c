@@ -3,6 +3,7 @@
  * messages for the ways connecting fails.
  */
 #include "target.h"
+#include "ident.h"
 #include "strbuf.h"
 
 #include <stdbool.h>
@@ -307,9 +308,9 @@ PGconn *target_connect(const struct target *t, const char *dbname,
     return conn;
 }
 
-int target_exec(PGconn *conn, const char *sql, struct err *e)
+/* Hand a result to the caller (out) or free it; -1 with its error. */
+static int finish_result(PGresult *res, PGresult **out, struct err *e)
 {
-    PGresult *res = PQexec(conn, sql);
     ExecStatusType st = PQresultStatus(res);
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -321,7 +322,39 @@ int target_exec(PGconn *conn, const char *sql, struct err *e)
         PQclear(res);
         return -1;
     }
-    PQclear(res);
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return 0;
+}
+
+int target_exec(PGconn *conn, const char *sql, struct err *e)
+{
+    return finish_result(PQexec(conn, sql), NULL, e);
+}
+
+int target_exec_params(PGconn *conn, const char *sql, int n,
+                       const char *const *vals, PGresult **out,
+                       struct err *e)
+{
+    return finish_result(
+        PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0), out, e);
+}
+
+int target_drop_database(PGconn *conn, const char *name, struct err *e)
+{
+    char *q = ident_quote(conn, name, e);
+
+    if (!q)
+        return -1;
+    /* FORCE ends sessions a killed case left behind (PostgreSQL 13+). */
+    char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
+    PQfreemem(q);
+    int r = target_exec(conn, sql, e);
+    free(sql);
+    if (r < 0)
+        return err_prefix(e, "cannot drop database '%s'", name);
     return 0;
 }
 

@@ -83,7 +83,21 @@ size_t target_secret_len(const struct target *t);
 /* Percent-encode s for a URL component (RFC 3986 unreserved kept). */
 void target_url_encode(struct strbuf *sb, const char *s);
 
-/* Run a statement with no result rows; -1 with the server's message. */
+/* Run statements (several allowed); -1 with the server's message. */
 int target_exec(PGconn *conn, const char *sql, struct err *e);
+
+/*
+ * One statement with text parameters.  With out, the result goes to the
+ * caller (free with PQclear); -1 with the server's message.
+ */
+int target_exec_params(PGconn *conn, const char *sql, int n,
+                       const char *const *vals, PGresult **out,
+                       struct err *e);
+
+/*
+ * DROP DATABASE IF EXISTS ... WITH (FORCE), the name validated and quoted;
+ * -1 with "cannot drop database 'NAME': ...".
+ */
+int target_drop_database(PGconn *conn, const char *name, struct err *e);
 
 #endif

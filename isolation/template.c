@@ -62,28 +62,6 @@ void template_hash(const struct template_spec *spec, int server_version,
     out[64] = '\0';
 }
 
-static int exec_params(PGconn *conn, const char *sql, int n,
-                       const char *const *vals, PGresult **out, struct err *e)
-{
-    PGresult *res = PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        struct strbuf sb = STRBUF_INIT;
-        strbuf_addstr(&sb, PQresultErrorMessage(res));
-        strbuf_rtrim(&sb);
-        err_set(e, "%s", sb.buf);
-        strbuf_release(&sb);
-        PQclear(res);
-        return -1;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return 0;
-}
-
 /* Returns 1/0 for the try_ functions' answer, 0 for the others, or -1. */
 static int advisory_class(PGconn *conn, const char *fn, int32_t cls,
                           int32_t key, struct err *e)
@@ -95,7 +73,7 @@ static int advisory_class(PGconn *conn, const char *fn, int32_t cls,
 
     snprintf(k1, sizeof(k1), "%d", (int)cls);
     snprintf(k2, sizeof(k2), "%d", (int)key);
-    int r = exec_params(conn, sql, 2, vals, &res, e);
+    int r = target_exec_params(conn, sql, 2, vals, &res, e);
     free(sql);
     if (r < 0)
         return -1;
@@ -112,7 +90,7 @@ static int advisory(PGconn *conn, const char *fn, int32_t key, struct err *e)
 
     snprintf(k1, sizeof(k1), "%d", IDENT_TPL_LOCK_CLASS);
     snprintf(k2, sizeof(k2), "%d", (int)key);
-    int r = exec_params(conn, sql, 2, vals, NULL, e);
+    int r = target_exec_params(conn, sql, 2, vals, NULL, e);
     free(sql);
     return r;
 }
@@ -123,7 +101,7 @@ static int template_state(PGconn *conn, const char *name, struct err *e)
     const char *vals[] = {name};
     PGresult *res;
 
-    if (exec_params(conn,
+    if (target_exec_params(conn,
                     "SELECT datistemplate FROM pg_database WHERE datname = $1",
                     1, vals, &res, e) < 0)
         return -1;
@@ -131,19 +109,6 @@ static int template_state(PGconn *conn, const char *name, struct err *e)
             : strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1
                                                       : 2;
     PQclear(res);
-    return r;
-}
-
-static int drop_db(PGconn *conn, const char *name, struct err *e)
-{
-    char *q = ident_quote(conn, name, e);
-
-    if (!q)
-        return -1;
-    char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
-    PQfreemem(q);
-    int r = target_exec(conn, sql, e);
-    free(sql);
     return r;
 }
 
@@ -180,7 +145,7 @@ static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
     const char *vals[] = {tpl->name};
     PGresult *res;
 
-    if (exec_params(conn,
+    if (target_exec_params(conn,
                     "SELECT coalesce(shobj_description(oid, 'pg_database'), "
                     "'') FROM pg_database WHERE datname = $1",
                     1, vals, &res, e) < 0)
@@ -199,7 +164,7 @@ static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
     }
     PQclear(res);
 
-    if (exec_params(conn,
+    if (target_exec_params(conn,
                     "SELECT coalesce(quote_ident(r.rolname), ''), "
                     "       unnest(s.setconfig) "
                     "FROM pg_db_role_setting s "
@@ -239,7 +204,7 @@ static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
     }
     PQclear(res);
 
-    if (exec_params(conn,
+    if (target_exec_params(conn,
                     "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
                     "       ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
                     "       a.privilege_type, a.is_grantable "
@@ -369,7 +334,7 @@ int template_ensure(const struct target *t, PGconn *maint,
     } else if (state >= 0) {
         struct err ignore = ERR_INIT;
         /* Renamed but not marked ready: a build that died in between. */
-        if (state == 2 && drop_db(maint, tpl->name, e) < 0)
+        if (state == 2 && target_drop_database(maint, tpl->name, e) < 0)
             goto unlock;
         char *extlist = NULL;
         r = build(t, maint, spec, buildname, &extlist, e);
@@ -408,8 +373,8 @@ int template_ensure(const struct target *t, PGconn *maint,
                 PQfreemem(qn);
         }
         if (r < 0) {
-            drop_db(maint, buildname, &ignore);
-            drop_db(maint, tpl->name, &ignore);
+            target_drop_database(maint, buildname, &ignore);
+            target_drop_database(maint, tpl->name, &ignore);
         }
         free(extlist);
         err_release(&ignore);
@@ -460,7 +425,7 @@ int template_prune(PGconn *maint, const char *keep, int n_keep,
     int n = 0, skip = n_keep > 0 ? n_keep - (keep ? 1 : 0) : 0;
 
     /* Newest first: OIDs follow creation. */
-    if (exec_params(maint,
+    if (target_exec_params(maint,
                     "SELECT d.datname FROM pg_database d "
                     "WHERE d.datname ~ '^isotest_tpl_[0-9a-f]{16}$' "
                     "  AND d.datistemplate AND d.datname <> $1 "

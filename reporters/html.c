@@ -2,11 +2,11 @@
  * html.c: the timeline and benchmark pages.
  */
 #include "html.h"
+#include "fsutil.h"
 #include "stats.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,29 +27,6 @@ void html_escape(struct strbuf *sb, const char *s)
         }
     }
     free(safe);
-}
-
-static int write_file(const char *path, const struct strbuf *sb,
-                      struct err *e)
-{
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "we");
-
-    if (!f) {
-        int saved = errno;
-        free(tmp);
-        return err_errno(e, saved, "cannot write '%s'", path);
-    }
-    size_t w = fwrite(sb->buf, 1, sb->len, f);
-    int bad = w != sb->len || ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
-        int saved = errno;
-        unlink(tmp);
-        free(tmp);
-        return err_errno(e, saved ? saved : EIO, "cannot write '%s'", path);
-    }
-    free(tmp);
-    return 0;
 }
 
 static void head(struct strbuf *sb, const char *title)
@@ -144,7 +121,7 @@ int html_timeline(const char *path, const struct test_result *r, size_t n,
                     outcome_name(r[i].outcome), r[i].time_ms, r[i].start_ms);
     }
     strbuf_addstr(&sb, "</svg>\n</body></html>\n");
-    int rc = write_file(path, &sb, e);
+    int rc = fs_write_atomic(path, sb.buf, sb.len, e);
     strbuf_release(&sb);
     return rc;
 }
@@ -228,7 +205,7 @@ int html_bench(const char *path, const struct bench_row *rows, size_t n,
     bars(&sb, rows, n, "Wall time (median)", 0);
     bars(&sb, rows, n, "Speedup against the serial isolated run", 1);
     strbuf_addstr(&sb, "</body></html>\n");
-    int rc = write_file(path, &sb, e);
+    int rc = fs_write_atomic(path, sb.buf, sb.len, e);
     strbuf_release(&sb);
     return rc;
 }

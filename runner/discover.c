@@ -68,6 +68,21 @@ bool discover_filter_match(const char *id, const char *const *globs,
     return false;
 }
 
+static void case_free(struct test_case *c)
+{
+    for (size_t k = 0; k < c->nexpected; k++)
+        free(c->expected[k]);
+    free(c->expected);
+    free(c->id);
+    free(c->suite);
+    free(c->classname);
+    free(c->name);
+    free(c->path);
+    free(c->abspath);
+    free(c->dir);
+    free(c->shell);
+}
+
 static struct test_case *new_case(struct walk *w)
 {
     struct case_list *cl = w->cl;
@@ -200,18 +215,8 @@ static int add_file(struct walk *w, const char *abs, const char *rel,
         }
     }
     if (!discover_filter_match(c->id, w->o->filters, w->o->nfilters)) {
-        struct test_case gone = *c;
+        case_free(c);
         w->cl->n--;
-        for (size_t i = 0; i < gone.nexpected; i++)
-            free(gone.expected[i]);
-        free(gone.expected);
-        free(gone.id);
-        free(gone.suite);
-        free(gone.classname);
-        free(gone.name);
-        free(gone.path);
-        free(gone.abspath);
-        free(gone.dir);
     }
     return 0;
 }
@@ -369,14 +374,7 @@ static int from_listing(const struct discover_opts *o, struct case_list *cl,
             c->shell = strbuf_detach(&cmd, NULL);
             c->path = xstrdup(c->shell); /* what ran, for the report */
             if (!discover_filter_match(c->id, o->filters, o->nfilters)) {
-                free(c->id);
-                free(c->suite);
-                free(c->classname);
-                free(c->name);
-                free(c->path);
-                free(c->abspath);
-                free(c->dir);
-                free(c->shell);
+                case_free(c);
                 cl->n--;
             }
         }
@@ -510,20 +508,8 @@ int discover(const struct discover_opts *o, struct case_list *cl,
 
 void case_list_release(struct case_list *cl)
 {
-    for (size_t i = 0; i < cl->n; i++) {
-        struct test_case *c = &cl->v[i];
-        for (size_t k = 0; k < c->nexpected; k++)
-            free(c->expected[k]);
-        free(c->expected);
-        free(c->id);
-        free(c->suite);
-        free(c->classname);
-        free(c->name);
-        free(c->path);
-        free(c->abspath);
-        free(c->dir);
-        free(c->shell);
-    }
+    for (size_t i = 0; i < cl->n; i++)
+        case_free(&cl->v[i]);
     free(cl->v);
     free(cl->migrations_dir);
     strbuf_release(&cl->notes);

@@ -145,29 +145,18 @@ double history_lookup(const struct history *h, const char *classname,
 int history_save(const char *path, const struct test_result *r, size_t n,
                  double wall_ms, struct err *e)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "we");
+    struct strbuf sb = STRBUF_INIT;
 
-    if (!f) {
-        int saved = errno;
-        free(tmp);
-        return err_errno(e, saved, "cannot write history '%s'", path);
-    }
-    fputs(MAGIC, f);
-    fprintf(f, "wall_ms\t%.1f\n", wall_ms);
+    strbuf_addstr(&sb, MAGIC);
+    strbuf_addf(&sb, "wall_ms\t%.1f\n", wall_ms);
     for (size_t i = 0; i < n; i++)
         if (r[i].done && r[i].outcome != OUTCOME_SKIPPED)
-            fprintf(f, "%s::%s\t%.1f\n", r[i].classname, r[i].name,
-                    r[i].time_ms);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
-        int saved = errno;
-        unlink(tmp);
-        free(tmp);
-        return err_errno(e, saved ? saved : EIO, "cannot write history '%s'",
-                         path);
-    }
-    free(tmp);
+            strbuf_addf(&sb, "%s::%s\t%.1f\n", r[i].classname, r[i].name,
+                        r[i].time_ms);
+    int rc = fs_write_atomic(path, sb.buf, sb.len, e);
+    strbuf_release(&sb);
+    if (rc < 0)
+        return err_prefix(e, "cannot save the run history");
     return 0;
 }
 
