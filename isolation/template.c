@@ -417,8 +417,8 @@ int template_carry(const struct template *tpl, PGconn *conn,
     return 0;
 }
 
-int template_prune(PGconn *maint, const char *keep, int n_keep,
-                   struct strbuf *dropped, struct err *e)
+int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
+                   struct strbuf *log, struct err *e)
 {
     PGresult *res;
     const char *vals[] = {keep ? keep : ""};
@@ -445,8 +445,8 @@ int template_prune(PGconn *maint, const char *keep, int n_keep,
                                  IDENT_TPL_USE_CLASS, key, e);
         if (got <= 0)
             continue;
-        char *q = ident_quote(maint, name, e);
-        int r = -1;
+        char *q = dry_run ? NULL : ident_quote(maint, name, e);
+        int r = dry_run ? 0 : -1;
         if (q) {
             /* IS_TEMPLATE databases must be unmarked before they can go. */
             char *sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE false",
@@ -466,8 +466,9 @@ int template_prune(PGconn *maint, const char *keep, int n_keep,
         err_release(&ignore);
         if (r == 0) {
             n++;
-            if (dropped)
-                strbuf_addf(dropped, "dropped template %s\n", name);
+            if (log)
+                strbuf_addf(log, "%s template %s\n",
+                            dry_run ? "would drop" : "dropped", name);
         }
     }
     PQclear(res);

@@ -81,10 +81,11 @@ void template_release(struct template *tpl);
 
 /*
  * Drop finished templates other than `keep` beyond the newest `n_keep`
- * (by creation order) that no one is connected to.  Returns how many were
- * dropped; names go to `dropped` (may be NULL), one per line.
+ * (by creation order) that no live run uses.  Returns how many were
+ * dropped (with dry_run: would be); each goes to `log` (may be NULL) as
+ * "dropped template NAME" or "would drop template NAME".
  */
-int template_prune(PGconn *maint, const char *keep, int n_keep,
-                   struct strbuf *dropped, struct err *e);
+int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
+                   struct strbuf *log, struct err *e);
 
 #endif

@@ -296,9 +296,9 @@ static int cmd_clean(int argc, char **argv)
     struct strbuf log = STRBUF_INIT;
     struct reclaim_stats st;
     int r = reclaim_dead(conn, dry, keep_age, &log, &st, &e);
-    if (r == 0 && !dry) {
+    if (r == 0) {
         /* Keep the newest few templates; the rest, unused, go. */
-        int pruned = template_prune(conn, NULL, 3, &log, &e);
+        int pruned = template_prune(conn, NULL, 3, dry, &log, &e);
         if (pruned < 0) {
             print_error(&t, &e);
             st.failed++;
@@ -610,7 +610,7 @@ static int cmd_run(int argc, char **argv)
     bool save = false;
     if (r.srv.cluster && !interrupted()) {
         struct err ignore = ERR_INIT;
-        int pruned = template_prune(r.srv.maint, r.tpl.name, 3, NULL,
+        int pruned = template_prune(r.srv.maint, r.tpl.name, 3, false, NULL,
                                     &ignore);
         err_release(&ignore);
         save = !r.tpl.reused || pruned > 0 ||
