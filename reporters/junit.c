@@ -244,17 +244,30 @@ int junit_write(const char *path, const struct test_result *results,
                 struct err *e)
 {
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    struct w w = {xmlNewTextWriterFilename(tmp, 0), 0};
+    /*
+     * Our own FILE, not xmlNewTextWriterFilename(): libxml2 would print
+     * its own I/O errors, and library code never prints.
+     */
+    FILE *f = fopen(tmp, "we");
+    if (!f) {
+        int saved = errno;
+        free(tmp);
+        return err_errno(e, saved, "cannot write JUnit report '%s'", path);
+    }
+    xmlOutputBufferPtr ob = xmlOutputBufferCreateFile(f, NULL);
+    struct w w = {ob ? xmlNewTextWriter(ob) : NULL, 0};
     struct suite_totals *suites = xcalloc(n ? n : 1, sizeof(*suites));
     size_t ns = collect_suites(results, n, suites);
     size_t tests = 0, failures = 0, errors = 0;
 
     if (!w.x) {
-        int saved = errno;
+        if (ob)
+            xmlOutputBufferClose(ob);
+        fclose(f);
+        unlink(tmp);
         free(tmp);
         free(suites);
-        return err_errno(e, saved ? saved : EIO,
-                         "cannot write JUnit report '%s'", path);
+        return err_set(e, "cannot write JUnit report '%s'", path);
     }
     xmlTextWriterSetIndent(w.x, 1);
     xmlTextWriterSetIndentString(w.x, BAD_CAST "  ");
@@ -294,7 +307,9 @@ int junit_write(const char *path, const struct test_result *results,
         w.rc = -1;
     if (w.rc >= 0 && xmlTextWriterFlush(w.x) < 0)
         w.rc = -1;
-    xmlFreeTextWriter(w.x); /* closes the file */
+    xmlFreeTextWriter(w.x); /* frees the buffer; the FILE is ours */
+    if (fclose(f) != 0)
+        w.rc = -1;
     free(suites);
     if (w.rc < 0) {
         unlink(tmp);
