@@ -425,10 +425,13 @@ static int split_modes(const char *s, const char **out, int max)
                 break;
         if (k == 3 || n == max)
             return -1;
+        for (int j = 0; j < n; j++)
+            if (out[j] == known[k])
+                return -1; /* twice the same mode */
         out[n++] = known[k];
         p += len;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && !*++p)
+            return -1; /* "database," ends in an empty item */
     }
     return n ? n : -1;
 }
