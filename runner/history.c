@@ -6,6 +6,7 @@
 #include "strbuf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ int history_load(struct history *h, const char *path, struct err *e)
             *tab = '\0';
             char *end;
             double v = strtod(tab + 1, &end);
-            if (*end || v < 0) {
+            if (end == tab + 1 || *end || !isfinite(v) || v < 0) {
                 free(text);
                 history_release(h);
                 return err_set(e, "'%s' line %d: bad duration", path, lineno);
