@@ -623,3 +623,30 @@ char *itest_junit_runid(const char *path)
     free(text);
     return id;
 }
+
+char *itest_summary_line(const struct itest_result *r)
+{
+    const char *best = NULL;
+    int a, b, c;
+    char tail;
+
+    for (const char *p = r->out; *p;) {
+        if (sscanf(p, "%d passed, %d failed, %d skipped%c", &a, &b, &c,
+                   &tail) == 4 &&
+            tail == '\n')
+            best = p;
+        const char *nl = strchr(p, '\n');
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    cr_assert(best, "no summary line in the output:\n%s\n%s", r->out, r->err);
+    return xstrndup(best, (size_t)(strchr(best, '\n') - best));
+}
+
+void itest_assert_summary(const struct itest_result *r, const char *want)
+{
+    char *line = itest_summary_line(r);
+
+    cr_assert_str_eq(line, want, "summary '%s', expected '%s'\n%s\n%s", line,
+                     want, r->out, r->err);
+    free(line);
+}

@@ -71,6 +71,14 @@ void itest_run(struct itest_result *r, const char *const *args,
                const char *const *env);
 void itest_result_release(struct itest_result *r);
 
+/*
+ * The line "N passed, N failed, N skipped" of a run's stdout (the last one
+ * that reads so; asserts there is one); the caller frees it.
+ */
+char *itest_summary_line(const struct itest_result *r);
+/* Assert that summary line is exactly `want`. */
+void itest_assert_summary(const struct itest_result *r, const char *want);
+
 /* The last non-empty line of text, copied; the caller frees it. */
 char *itest_last_line(const char *text);
 

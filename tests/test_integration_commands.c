@@ -54,34 +54,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* The line "N passed, N failed, N skipped" (the last one that reads so). */
-static char *summary_line(const struct itest_result *r)
-{
-    const char *best = NULL;
-    int a, b, c;
-    char tail;
-
-    for (const char *p = r->out; *p;) {
-        if (sscanf(p, "%d passed, %d failed, %d skipped%c", &a, &b, &c,
-                   &tail) == 4 &&
-            tail == '\n')
-            best = p;
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    cr_assert(best, "no summary line in the output:\n%s\n%s", r->out, r->err);
-    return xstrndup(best, (size_t)(strchr(best, '\n') - best));
-}
-
-static void assert_summary(const struct itest_result *r, const char *want)
-{
-    char *line = summary_line(r);
-
-    cr_assert_str_eq(line, want, "summary '%s', expected '%s'\n%s\n%s", line,
-                     want, r->out, r->err);
-    free(line);
-}
-
 static void assert_code(const struct itest_result *r, int want)
 {
     cr_assert_eq(r->code, want,
@@ -464,7 +436,7 @@ Test(commands, hanging_scripts_time_out)
            ARGV("--timeout", "1", "-j", "3", "--junit", junit, FX "cmd_hang"),
            ARGV(pids_env));
     assert_code(&r, 1);
-    assert_summary(&r, "0 passed, 3 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 3 failed, 0 skipped");
     static const char *const names[] = {"background.sh", "forever.sh",
                                         "stubborn.sh"};
     for (size_t i = 0; i < 3; i++) {
@@ -507,7 +479,7 @@ Test(commands, leftover_background_process_is_ended)
 
     run_on(&r, ci, ARGV(FX "cmd_leftover"), ARGV(pids_env));
     assert_code(&r, 0);
-    assert_summary(&r, "1 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "1 passed, 0 failed, 0 skipped");
     assert_pids_gone(pids, 2);
     itest_assert_no_sandboxes(ci);
     free(pids_env);
@@ -528,7 +500,7 @@ static void sql_hang_in_mode(const char *mode)
                 FX "cmd_sqlhang"),
            NULL);
     assert_code(&r, 1);
-    assert_summary(&r, "0 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 1 failed, 0 skipped");
     cr_assert(strstr(r.out, "TIMEOUT cmd_sqlhang/hang"), "no TIMEOUT in\n%s",
               r.out);
     itest_junit_check(junit, &jc);
@@ -574,7 +546,7 @@ Test(commands, segfault_names_the_signal)
 
     run_on(&r, ci, ARGV("--junit", junit, FX "cmd_segv"), NULL);
     assert_code(&r, 1);
-    assert_summary(&r, "0 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 1 failed, 0 skipped");
     cr_assert(strstr(r.out, "ERROR   cmd_segv/segv.sh"), "no ERROR in\n%s",
               r.out);
     cr_assert(strstr(r.out, "killed by SIGSEGV (exit code 139)"),
@@ -606,7 +578,7 @@ Test(commands, huge_output_is_capped)
 
     run_on(&r, ci, ARGV("--junit", junit, FX "cmd_bigout"), NULL);
     assert_code(&r, 0);
-    assert_summary(&r, "1 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "1 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 1);
     junit_case(junit, "flood.sh", &c);
@@ -652,7 +624,7 @@ Test(commands, binary_output_keeps_report_valid)
 
     run_on(&r, ci, ARGV("--junit", junit, FX "cmd_binary"), NULL);
     assert_code(&r, 1);
-    assert_summary(&r, "1 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "1 passed, 1 failed, 0 skipped");
     cr_assert(strstr(r.out, "exit code 3"), "no exit code in\n%s", r.out);
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 2);
@@ -689,7 +661,7 @@ Test(commands, exit_77_skips)
 
     run_on(&r, ci, ARGV("--junit", junit, FX "cmd_skip"), NULL);
     assert_code(&r, 0);
-    assert_summary(&r, "0 passed, 0 failed, 1 skipped");
+    itest_assert_summary(&r, "0 passed, 0 failed, 1 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 1);
     cr_assert_eq(jc.skipped, 1);
@@ -728,7 +700,7 @@ static void env_check(const char *ci, const char *mode, const char *password)
                    "ISOTEST_WORKER=leak", mode_env,
                    pw_env ? pw_env : "CMD_PASSWORD="));
     assert_code(&r, 0);
-    assert_summary(&r, "1 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "1 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 1);
 
@@ -789,7 +761,7 @@ Test(commands, listing_runs_each_id)
                 "test {} = '$(false);x'"),
            NULL);
     assert_code(&r, 0);
-    assert_summary(&r, "4 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "4 passed, 0 failed, 0 skipped");
     cr_assert(strstr(r.out, "list/a ") && strstr(r.out, "list/b c ") &&
                   strstr(r.out, "list/it's ") &&
                   strstr(r.out, "list/$(false);x "),
@@ -808,7 +780,7 @@ Test(commands, listing_runs_each_id)
     run_on(&r, ci,
            ARGV("--list", "printf 'a\\nx\\n'", "--each", "test {} != x"), NULL);
     assert_code(&r, 1);
-    assert_summary(&r, "1 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "1 passed, 1 failed, 0 skipped");
     cr_assert(strstr(r.out, "FAIL    list/x"), "no FAIL line in\n%s", r.out);
     itest_result_release(&r);
 }
@@ -887,7 +859,7 @@ static void interrupt_run(const char *ci, int sig)
     bg_finish(&p, &r, NULL);
 
     assert_code(&r, 128 + sig);
-    assert_summary(&r, "0 passed, 10 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 10 failed, 0 skipped");
     cr_assert(strstr(r.err, "interrupted"), "no note on stderr:\n%s", r.err);
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 10, "%ld testcases in the report", jc.tests);
@@ -1012,7 +984,7 @@ static char *run_keep_failed(const char *ci, const char *mode, char **db)
            ARGV("--keep-failed", "--isolation", mode, "-j", "2", FX "cmd_keep"),
            NULL);
     assert_code(&r, 1);
-    assert_summary(&r, "1 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "1 passed, 1 failed, 0 skipped");
     char *cmd = kept_command(&r);
     *db = kept_db(cmd);
     cr_assert_eq(itest_db_count(ci, *db), 1, "database %s is gone", *db);
@@ -1148,7 +1120,7 @@ Test(commands, filter_selects_cases)
                 "--junit", junit, FX "cmd_select"),
            NULL);
     assert_code(&r, 0);
-    assert_summary(&r, "2 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "2 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 2);
     assert_case(junit, "a_pass.sh", "passed", NULL);
@@ -1183,7 +1155,7 @@ Test(commands, fail_fast_skips_the_rest)
            ARGV("--fail-fast", "-j", "1", "--junit", junit, FX "cmd_select"),
            NULL);
     assert_code(&r, 1);
-    assert_summary(&r, "1 passed, 1 failed, 2 skipped");
+    itest_assert_summary(&r, "1 passed, 1 failed, 2 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 4);
     cr_assert_eq(jc.failures, 1);

@@ -37,43 +37,11 @@ static const char *server_for_basic(void)
     return ci;
 }
 
-/*
- * The line "N passed, N failed, N skipped" of the output.  It must be the
- * last line; that rule has a test of its own (summary_is_the_last_line),
- * so that here a line printed after it does not hide the other checks.
- */
-static char *summary_line(const struct itest_result *r)
-{
-    const char *best = NULL;
-    int a, b, c;
-    char tail;
-
-    for (const char *p = r->out; *p;) {
-        if (sscanf(p, "%d passed, %d failed, %d skipped%c", &a, &b, &c,
-                   &tail) == 4 &&
-            tail == '\n')
-            best = p;
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    cr_assert(best, "no summary line in the output:\n%s\n%s", r->out, r->err);
-    return xstrndup(best, (size_t)(strchr(best, '\n') - best));
-}
-
-static void assert_summary(const struct itest_result *r, const char *want)
-{
-    char *line = summary_line(r);
-
-    cr_assert_str_eq(line, want, "summary '%s', expected '%s'\n%s\n%s", line,
-                     want, r->out, r->err);
-    free(line);
-}
-
 /* The summary line, read back into numbers. */
 static void read_summary(const struct itest_result *r, int *passed, int *failed,
                          int *skipped)
 {
-    char *line = summary_line(r);
+    char *line = itest_summary_line(r);
 
     cr_assert(sscanf(line, "%d passed, %d failed, %d skipped", passed, failed,
                      skipped) == 3);
@@ -93,7 +61,7 @@ static void run_basic_in_mode(const char *mode)
               NULL);
     cr_assert_eq(r.code, 0, "exit code %d in %s mode\n%s\n%s", r.code, mode,
                  r.out, r.err);
-    assert_summary(&r, "5 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "5 passed, 0 failed, 0 skipped");
 
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, BASIC_CASES);
@@ -153,7 +121,7 @@ Test(run, template_settings_in_every_sandbox)
                   NULL);
         cr_assert_eq(r.code, 0, "%s mode: exit code %d\n%s\n%s", modes[i],
                      r.code, r.out, r.err);
-        assert_summary(&r, "6 passed, 0 failed, 0 skipped");
+        itest_assert_summary(&r, "6 passed, 0 failed, 0 skipped");
         itest_result_release(&r);
     }
     /* And the template itself carries them, for later runs to read. */
@@ -219,7 +187,7 @@ Test(run, embedded_server_by_default)
 
     itest_run(&r, ARGV("run", "-j", "2", "--junit", junit, BASIC), NULL);
     cr_assert_eq(r.code, 0, "exit code %d\n%s\n%s", r.code, r.out, r.err);
-    assert_summary(&r, "5 passed, 0 failed, 0 skipped");
+    itest_assert_summary(&r, "5 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, BASIC_CASES);
     char *embedded = itest_junit_property(junit, "isotest.embedded_server");
@@ -242,7 +210,7 @@ Test(run, failures_are_reported)
     itest_run(&r, ARGV("run", "--db", ci, "-j", "2", "--junit", junit, FAILING),
               NULL);
     cr_assert_eq(r.code, 1, "exit code %d\n%s\n%s", r.code, r.out, r.err);
-    assert_summary(&r, "1 passed, 3 failed, 1 skipped");
+    itest_assert_summary(&r, "1 passed, 3 failed, 1 skipped");
 
     /* SQL error: file, line and SQLSTATE. */
     cr_assert(strstr(r.out, FAILING "/sql_error.sql:4:"), "no file:line in\n%s",
