@@ -357,6 +357,24 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
     return r;
 }
 
+int sandbox_factory_warm(struct sandbox_factory *f, int n, struct err *e)
+{
+    int r = 0;
+
+    if (!f->threads)
+        return 0;
+    size_t want = (size_t)n < f->cfg.expected ? (size_t)n : f->cfg.expected;
+    if (want > (size_t)f->cfg.pool)
+        want = (size_t)f->cfg.pool;
+    pthread_mutex_lock(&f->plock);
+    while (f->nready < want && !f->pool_error && !f->stopping)
+        pthread_cond_wait(&f->pcond, &f->plock);
+    if (f->pool_error)
+        r = err_set(e, "%s", f->pool_error);
+    pthread_mutex_unlock(&f->plock);
+    return r;
+}
+
 struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
                                           struct err *e)
 {

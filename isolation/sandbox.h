@@ -67,6 +67,12 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
 int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
                          struct err *e);
 
+/*
+ * With a pool: wait until `n` clones (at most the expected number) are
+ * ready, so the first cases do not wait for theirs.  No-op without one.
+ */
+int sandbox_factory_warm(struct sandbox_factory *f, int n, struct err *e);
+
 struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
                                           struct err *e);
 void sandbox_worker_free(struct sandbox_worker *w);
