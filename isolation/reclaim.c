@@ -13,22 +13,12 @@
 
 int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e)
 {
-    char k1[16], k2[16];
-    const char *vals[] = {k1, k2};
-
     if (!ident_runid_valid(runid))
         return err_set(e, "invalid run id '%s'", runid);
-    snprintf(k1, sizeof(k1), "%d", IDENT_LOCK_CLASS);
-    snprintf(k2, sizeof(k2), "%d", (int)ident_runid_key(runid));
-    PGresult *res = PQexecParams(conn,
-                                 "SELECT pg_advisory_lock($1::int4, $2::int4)",
-                                 2, NULL, vals, NULL, NULL, 0);
-    int r = 0;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        r = err_set(e, "cannot take the run lock: %s",
-                    PQresultErrorMessage(res));
-    PQclear(res);
-    return r;
+    if (target_advisory(conn, "pg_advisory_lock", IDENT_LOCK_CLASS,
+                        ident_runid_key(runid), e) < 0)
+        return err_prefix(e, "cannot take the run lock");
+    return 0;
 }
 
 int reclaim_mark_kept(PGconn *conn, const char *dbname, struct err *e)
@@ -58,12 +48,11 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
                  struct strbuf *log, struct reclaim_stats *st,
                  struct err *e)
 {
-    char k1[16], age[32];
-    const char *vals[] = {k1, age};
+    char k1[16];
+    const char *vals[] = {k1};
 
     memset(st, 0, sizeof(*st));
     snprintf(k1, sizeof(k1), "%u", (unsigned)IDENT_LOCK_CLASS);
-    snprintf(age, sizeof(age), "%.0f", keep_age_s);
     /*
      * A run is alive while some session holds its lock.  The run id's hex
      * digits are the lock's second key, which pg_locks shows as objid.
@@ -85,9 +74,8 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
         "      AND l.objsubid = 2 AND l.granted "
         "      AND l.objid = ('x' || substr(d.datname, 9, 8))::bit(32)"
         "                    ::bigint::oid) "
-        "  AND $2::bigint >= 0 "
         "ORDER BY d.datname",
-        2, NULL, vals, NULL, NULL, 0);
+        1, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         err_set(e, "cannot list isotest databases: %s",
                 PQresultErrorMessage(res));

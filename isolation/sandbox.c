@@ -383,10 +383,10 @@ struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
     w->f = f;
     if (f->cfg.mode == SANDBOX_SCHEMA)
         w->conn = target_connect(f->cfg.target, f->rundb, e);
-    else if (f->cfg.mode == SANDBOX_DATABASE)
+    else if (f->cfg.mode == SANDBOX_DATABASE && !f->threads)
         w->conn = target_connect(f->cfg.target, f->cfg.target->maint_db, e);
     else
-        return w; /* none: nothing to create or drop per case */
+        return w; /* none, or the pool's threads do the work */
     if (!w->conn) {
         free(w);
         return NULL;

@@ -342,6 +342,25 @@ int target_exec_params(PGconn *conn, const char *sql, int n,
         PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0), out, e);
 }
 
+int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
+                    struct err *e)
+{
+    char k1[16], k2[16];
+    const char *vals[] = {k1, k2};
+    char *sql = xasprintf("SELECT %s($1::int4, $2::int4)::text", fn);
+    PGresult *res = NULL;
+
+    snprintf(k1, sizeof(k1), "%d", (int)cls);
+    snprintf(k2, sizeof(k2), "%d", (int)key);
+    int r = target_exec_params(conn, sql, 2, vals, &res, e);
+    free(sql);
+    if (r < 0)
+        return -1;
+    r = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "true");
+    PQclear(res);
+    return r;
+}
+
 int target_drop_database(PGconn *conn, const char *name, struct err *e)
 {
     char *q = ident_quote(conn, name, e);

@@ -17,6 +17,8 @@
 #ifndef ISOTEST_TARGET_H
 #define ISOTEST_TARGET_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 #include "err.h"
@@ -93,6 +95,14 @@ int target_exec(PGconn *conn, const char *sql, struct err *e);
 int target_exec_params(PGconn *conn, const char *sql, int n,
                        const char *const *vals, PGresult **out,
                        struct err *e);
+
+/*
+ * SELECT fn(cls, key) for an advisory-lock function (pg_advisory_lock,
+ * pg_try_advisory_lock, pg_advisory_lock_shared, pg_advisory_unlock ...).
+ * Returns its boolean answer as 1/0 (0 for the void ones), or -1.
+ */
+int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
+                    struct err *e);
 
 /*
  * DROP DATABASE IF EXISTS ... WITH (FORCE), the name validated and quoted;

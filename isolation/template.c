@@ -62,39 +62,6 @@ void template_hash(const struct template_spec *spec, int server_version,
     out[64] = '\0';
 }
 
-/* Returns 1/0 for the try_ functions' answer, 0 for the others, or -1. */
-static int advisory_class(PGconn *conn, const char *fn, int32_t cls,
-                          int32_t key, struct err *e)
-{
-    char k1[16], k2[16];
-    const char *vals[] = {k1, k2};
-    char *sql = xasprintf("SELECT %s($1::int4, $2::int4)::text", fn);
-    PGresult *res;
-
-    snprintf(k1, sizeof(k1), "%d", (int)cls);
-    snprintf(k2, sizeof(k2), "%d", (int)key);
-    int r = target_exec_params(conn, sql, 2, vals, &res, e);
-    free(sql);
-    if (r < 0)
-        return -1;
-    r = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "true");
-    PQclear(res);
-    return r;
-}
-
-static int advisory(PGconn *conn, const char *fn, int32_t key, struct err *e)
-{
-    char k1[16], k2[16];
-    const char *vals[] = {k1, k2};
-    char *sql = xasprintf("SELECT %s($1::int4, $2::int4)", fn);
-
-    snprintf(k1, sizeof(k1), "%d", IDENT_TPL_LOCK_CLASS);
-    snprintf(k2, sizeof(k2), "%d", (int)key);
-    int r = target_exec_params(conn, sql, 2, vals, NULL, e);
-    free(sql);
-    return r;
-}
-
 /* 1: exists and ready, 0: missing, 2: exists but not marked ready. */
 static int template_state(PGconn *conn, const char *name, struct err *e)
 {
@@ -324,7 +291,7 @@ int template_ensure(const struct target *t, PGconn *maint,
 
     /* The hash's first 32 bits key the build lock. */
     int32_t key = ident_runid_key(tpl->hash);
-    if (advisory(maint, "pg_advisory_lock", key, e) < 0)
+    if (target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS, key, e) < 0)
         return err_prefix(e, "cannot lock template '%s'", tpl->name);
 
     int state = template_state(maint, tpl->name, e);
@@ -381,13 +348,14 @@ int template_ensure(const struct target *t, PGconn *maint,
     }
 unlock:;
     struct err ignore = ERR_INIT;
-    advisory(maint, "pg_advisory_unlock", key, &ignore);
+    target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_LOCK_CLASS, key,
+                    &ignore);
     err_release(&ignore);
     /*
      * While this session lives, the template is in use: template_prune()
      * in another run must not drop it between two of our clones.
      */
-    if (r == 0 && advisory_class(maint, "pg_advisory_lock_shared",
+    if (r == 0 && target_advisory(maint, "pg_advisory_lock_shared",
                                  IDENT_TPL_USE_CLASS, key, e) < 0)
         r = -1;
     if (r == 0)
@@ -441,7 +409,7 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
             continue;
         }
         /* A run that clones from it holds the shared lock: leave it. */
-        int got = advisory_class(maint, "pg_try_advisory_lock",
+        int got = target_advisory(maint, "pg_try_advisory_lock",
                                  IDENT_TPL_USE_CLASS, key, e);
         if (got <= 0)
             continue;
@@ -461,7 +429,7 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
             PQfreemem(q);
         }
         struct err ignore = ERR_INIT;
-        advisory_class(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
+        target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
                        &ignore);
         err_release(&ignore);
         if (r == 0) {

@@ -24,7 +24,6 @@ struct walk {
     struct case_list *cl;
     const struct discover_opts *o;
     const char *suite;
-    const char *root_abs; /* the suite folder */
     const char *root_disp;
 };
 
@@ -469,7 +468,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
             while (dl > 1 && disp[dl - 1] == '/')
                 disp[--dl] = '\0';
             struct walk w = {.cl = cl, .o = o, .suite = base_name(abs),
-                             .root_abs = abs, .root_disp = disp};
+                             .root_disp = disp};
             r = walk_dir(&w, abs, "", e);
             free(disp);
         } else if (S_ISREG(st.st_mode)) {
@@ -478,7 +477,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
                                                    strrchr(p, '/') - p))
                                              : xstrdup(".");
             struct walk w = {.cl = cl, .o = o, .suite = base_name(dir_abs),
-                             .root_abs = dir_abs, .root_disp = disp_dir};
+                             .root_disp = disp_dir};
             const char *nm = base_name(abs);
             if (ends_with(nm, ".sql"))
                 r = add_file(&w, abs, nm, CASE_SQL, e);

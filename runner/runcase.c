@@ -391,10 +391,9 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                  const struct sandbox *sb, int worker, atomic_int *pid_slot,
                  struct test_result *r)
 {
-    static const char *const regress_env[] = {
-        /* pg_regress sets these, and its expected files depend on them. */
-        "PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL, NULL};
-    const char *extra[4] = {regress_env[0], regress_env[1], NULL, NULL};
+    /* pg_regress sets these, and its expected files depend on them. */
+    const char *extra[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
+                           NULL};
     bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
     char *pgoptions = NULL;
     const char *argv[24];
