@@ -32,23 +32,19 @@ int target_init(struct target *t, const char *conninfo, struct err *e)
             }
             /*
              * These two quote a keyword, which is safe to show; other
-             * messages may quote any part of the value, password too.
+             * messages may quote any part of the value, password too:
+             * cut them at the quote.
              */
-            char *clean = NULL;
-            const char *m = sb.buf;
-            const char *q = strchr(m, '"');
-            bool keyword = !strncmp(m, "invalid connection option", 25) ||
-                           !strncmp(m, "invalid URI query parameter", 27);
+            const char *q = strchr(sb.buf, '"');
+            bool keyword =
+                !strncmp(sb.buf, "invalid connection option", 25) ||
+                !strncmp(sb.buf, "invalid URI query parameter", 27);
             if (q && !keyword) {
-                clean = xstrndup(m, (size_t)(q - m));
-                strbuf_reset(&sb);
-                strbuf_addstr(&sb, clean);
+                sb.len = (size_t)(q - sb.buf);
+                sb.buf[sb.len] = '\0';
                 strbuf_rtrim(&sb);
-                free(clean);
-                clean = NULL;
             }
-            err_set(e, "invalid --db value: %s", m);
-            free(clean);
+            err_set(e, "invalid --db value: %s", sb.buf);
             strbuf_release(&sb);
             return -1;
         }

@@ -3,6 +3,7 @@
  */
 #include "bench.h"
 #include "cluster.h"
+#include "fsutil.h"
 #include "html.h"
 #include "options.h"
 #include "proc.h"
@@ -267,66 +268,54 @@ static void print_table(const struct bench_row *rows, size_t n)
            "to fail cases).\n");
 }
 
-static void json_str(FILE *f, const char *s)
+static void json_str(struct strbuf *sb, const char *s)
 {
-    fputc('"', f);
+    strbuf_addch(sb, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
+            strbuf_addf(sb, "\\%c", *p);
         else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
+            strbuf_addf(sb, "\\u%04x", *p);
         else
-            fputc(*p, f);
+            strbuf_addch(sb, (char)*p);
     }
-    fputc('"', f);
+    strbuf_addch(sb, '"');
 }
 
 static int write_json(const char *path, const struct bench_row *rows,
                       const struct config *cs, size_t n,
                       const char *server_version, struct err *e)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "we");
+    struct strbuf sb = STRBUF_INIT;
 
-    if (!f) {
-        int saved = errno;
-        free(tmp);
-        return err_errno(e, saved, "cannot write '%s'", path);
-    }
-    fputs("{\n  \"isotest_version\": ", f);
-    json_str(f, ISOTEST_VERSION);
-    fputs(",\n  \"server_version\": ", f);
-    json_str(f, server_version);
-    fputs(",\n  \"configurations\": [\n", f);
+    strbuf_addstr(&sb, "{\n  \"isotest_version\": ");
+    json_str(&sb, ISOTEST_VERSION);
+    strbuf_addstr(&sb, ",\n  \"server_version\": ");
+    json_str(&sb, server_version);
+    strbuf_addstr(&sb, ",\n  \"configurations\": [\n");
     for (size_t i = 0; i < n; i++) {
         const struct bench_row *r = &rows[i];
-        fputs("    {\"name\": ", f);
-        json_str(f, r->name);
-        fputs(", \"isolation\": ", f);
-        json_str(f, r->isolation);
-        fprintf(f,
-                ", \"jobs\": %d, \"runs\": %d, \"wall_ms_median\": %.1f, "
-                "\"speedup\": %.3f, \"efficiency\": %.3f, "
-                "\"overhead_p50_ms\": %.2f, \"overhead_p95_ms\": %.2f, "
-                "\"wait_p50_ms\": %.2f, \"wait_p95_ms\": %.2f, "
-                "\"failed\": %ld, \"cases\": %ld, \"wall_ms\": [",
-                r->jobs, r->repeat, r->wall_ms, r->speedup, r->efficiency,
-                r->overhead_p50_ms, r->overhead_p95_ms, r->wait_p50_ms,
-                r->wait_p95_ms, r->failed, r->cases);
+        strbuf_addstr(&sb, "    {\"name\": ");
+        json_str(&sb, r->name);
+        strbuf_addstr(&sb, ", \"isolation\": ");
+        json_str(&sb, r->isolation);
+        strbuf_addf(&sb,
+                    ", \"jobs\": %d, \"runs\": %d, \"wall_ms_median\": %.1f, "
+                    "\"speedup\": %.3f, \"efficiency\": %.3f, "
+                    "\"overhead_p50_ms\": %.2f, \"overhead_p95_ms\": %.2f, "
+                    "\"wait_p50_ms\": %.2f, \"wait_p95_ms\": %.2f, "
+                    "\"failed\": %ld, \"cases\": %ld, \"wall_ms\": [",
+                    r->jobs, r->repeat, r->wall_ms, r->speedup, r->efficiency,
+                    r->overhead_p50_ms, r->overhead_p95_ms, r->wait_p50_ms,
+                    r->wait_p95_ms, r->failed, r->cases);
         for (int k = 0; k < cs[i].nruns; k++)
-            fprintf(f, "%s%.1f", k ? ", " : "", cs[i].runs[k].wall_ms);
-        fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
+            strbuf_addf(&sb, "%s%.1f", k ? ", " : "", cs[i].runs[k].wall_ms);
+        strbuf_addf(&sb, "]}%s\n", i + 1 < n ? "," : "");
     }
-    fputs("  ]\n}\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
-        int saved = errno;
-        unlink(tmp);
-        free(tmp);
-        return err_errno(e, saved ? saved : EIO, "cannot write '%s'", path);
-    }
-    free(tmp);
-    return 0;
+    strbuf_addstr(&sb, "  ]\n}\n");
+    int r = fs_write_atomic(path, sb.buf, sb.len, e);
+    strbuf_release(&sb);
+    return r;
 }
 
 static void prop(xmlTextWriterPtr w, const char *name, const char *fmt,
