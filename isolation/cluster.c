@@ -261,6 +261,11 @@ static int start_server(struct cluster *c, struct err *e)
         "-c", "max_wal_size=1GB",
         "-c", "min_wal_size=4MB",
         "-c", "logging_collector=off",
+        /*
+         * Loaded once into the postmaster instead of into every backend
+         * that runs a DO block or a PL/pgSQL function: ~1 ms per case.
+         */
+        "-c", "shared_preload_libraries=plpgsql",
         /* Segments in the data folder: gone with it, even after SIGQUIT. */
         "-c", "dynamic_shared_memory_type=mmap",
         NULL};
