@@ -36,6 +36,9 @@ const char options_run_usage[] =
     "  --list CMD --each T   cases from a listing command: one id per line,\n"
     "                        each run as T with {} replaced by the id\n"
     "  --output-cap BYTES    captured stdout/stderr per case (default 1 MiB)\n"
+    "  --always-psql         run every SQL case through psql (default: a\n"
+    "                        plain SQL file without psql commands runs\n"
+    "                        over isotest's own connection, like psql -f)\n"
     "  --history FILE        case durations of past runs (default:\n"
     "                        SUITE/.isotest-history); longest cases start\n"
     "                        first, and slower ones are reported\n"
@@ -149,6 +152,10 @@ int options_parse(int argc, char **argv, struct run_options *o,
         }
         if (!strcmp(a, "--no-history")) {
             o->no_history = true;
+            continue;
+        }
+        if (!strcmp(a, "--always-psql")) {
+            o->always_psql = true;
             continue;
         }
         if (!strcmp(a, "--no-cache")) {

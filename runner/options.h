@@ -39,6 +39,7 @@ struct run_options {
     const char *clone_strategy;
     const char *history;      /* NULL: SUITE/.isotest-history */
     bool no_history;
+    bool always_psql;
     int pool; /* -1: the job count */
     const char *compare_with; /* a previous JUnit report */
     bool help;

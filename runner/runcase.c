@@ -4,6 +4,7 @@
 #include "runcase.h"
 #include "fsutil.h"
 #include "proc.h"
+#include "sqlexec.h"
 #include "strbuf.h"
 #include "tap.h"
 
@@ -328,15 +329,16 @@ static void judge_expected(const struct runcase_ctx *ctx,
     r->detail = best;
 }
 
-static void judge_sql(const struct test_case *c, const struct proc_status *st,
+/*
+ * err_line: the first error as "PATH:LINE: ERROR: text (SQLSTATE x)", or
+ * NULL; owned by the caller.
+ */
+static void judge_sql(const struct proc_status *st, const char *err_line,
                       struct test_result *r)
 {
     struct tap_result tap;
 
     tap_parse(r->out.data, r->out.len, &tap);
-    char *err_line = st->exited && st->code != 0
-                         ? psql_error(r->err.data, c->path)
-                         : NULL;
     if (tap.seen) {
         if (tap_passed(&tap) && st->exited && st->code == 0) {
             r->outcome = tap.skip_all ? OUTCOME_SKIPPED : OUTCOME_PASSED;
@@ -366,7 +368,6 @@ static void judge_sql(const struct test_case *c, const struct proc_status *st,
         if (r->err.len)
             r->detail = xstrndup(r->err.data, r->err.len);
     }
-    free(err_line);
     tap_release(&tap);
 }
 
@@ -387,6 +388,93 @@ static void judge_command(const struct proc_status *st, struct test_result *r)
     }
 }
 
+/*
+ * A plain or TAP SQL case, run over libpq in this process (sqlexec.h says
+ * why).  False, with nothing done, when the file needs psql.
+ */
+static bool run_in_process(const struct runcase_ctx *ctx,
+                           const struct test_case *c,
+                           const struct sandbox *sb, struct test_result *r)
+{
+    char *text = NULL;
+    size_t len = 0, nstmts = 0;
+    struct sql_stmt *stmts = NULL;
+    const char *why;
+    struct err e = ERR_INIT;
+
+    if (fs_read_file(c->abspath, &text, &len, &e) < 0) {
+        err_release(&e); /* psql reports an unreadable file its own way */
+        return false;
+    }
+    if (sqlscan_split(text, len, &stmts, &nstmts, &why) < 0) {
+        free(text);
+        return false;
+    }
+    const struct target *t = ctx->target;
+    char *options = sb->schema[0]
+                        ? xasprintf("-c search_path=%s,public", sb->schema)
+                        : NULL;
+    char connect_timeout[32] = "";
+    if (ctx->timeout_s > 0)
+        snprintf(connect_timeout, sizeof(connect_timeout), "%ld",
+                 (long)ctx->timeout_s + 1);
+    const char *keys[10], *vals[10];
+    int k = 0;
+    keys[k] = "host", vals[k++] = t->host;
+    keys[k] = "port", vals[k++] = t->port;
+    keys[k] = "user", vals[k++] = t->user;
+    keys[k] = "dbname", vals[k++] = sb->dbname;
+    /* The sandbox name as application_name lets release find stragglers. */
+    keys[k] = "application_name", vals[k++] = sb->name;
+    if (t->password)
+        keys[k] = "password", vals[k++] = t->password;
+    if (options)
+        keys[k] = "options", vals[k++] = options;
+    if (connect_timeout[0])
+        keys[k] = "connect_timeout", vals[k++] = connect_timeout;
+    keys[k] = NULL, vals[k] = NULL;
+
+    struct sqlexec_spec spec = {
+        .keywords = keys, .values = vals, .display_path = c->path,
+        .text = text, .stmts = stmts, .nstmts = nstmts,
+        .timeout_ms = (long)(ctx->timeout_s * 1000), .grace_ms = 2000,
+        .stop = ctx->stop};
+    struct sqlexec_status st;
+    struct strbuf out, err;
+    size_t slack = target_secret_len(t);
+    strbuf_init(&out, ctx->output_cap + slack);
+    strbuf_init(&err, ctx->output_cap + slack);
+    double start = now_ms();
+
+    sqlexec_run(&spec, &out, &err, &st);
+    bool done = st.code != SQLEXEC_NEED_PSQL;
+    if (done) {
+        r->time_ms = now_ms() - start;
+        keep_output(t, ctx->output_cap, r, &out, &err);
+        if (st.timed_out) {
+            r->outcome = OUTCOME_TIMEOUT;
+            r->message = xasprintf("timed out after %g s", ctx->timeout_s);
+        } else if (st.stopped) {
+            r->outcome = OUTCOME_ERROR;
+            r->message = xstrdup("interrupted");
+        } else {
+            struct proc_status ps = {.exited = true, .code = (int)st.code};
+            char *line = st.message && slack
+                             ? target_redact(t, st.message)
+                             : NULL;
+            judge_sql(&ps, line ? line : st.message, r);
+            free(line);
+        }
+    }
+    free(st.message);
+    strbuf_release(&out);
+    strbuf_release(&err);
+    free(options);
+    free(stmts);
+    free(text);
+    return done;
+}
+
 void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                  const struct sandbox *sb, int worker, atomic_int *pid_slot,
                  struct test_result *r)
@@ -401,6 +489,9 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
     const char *file = strrchr(c->abspath, '/') + 1;
     struct proc_spec spec = {.cwd = c->dir};
 
+    if (c->kind == CASE_SQL && !expected_mode && !ctx->always_psql &&
+        run_in_process(ctx, c, sb, r))
+        return;
     if (c->kind == CASE_SQL) {
         argv[a++] = ctx->psql;
         argv[a++] = "-X";
@@ -497,7 +588,11 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
         }
         judge_expected(ctx, c, r);
     } else {
-        judge_sql(c, &st, r);
+        char *err_line = st.exited && st.code != 0
+                             ? psql_error(r->err.data, c->path)
+                             : NULL;
+        judge_sql(&st, err_line, r);
+        free(err_line);
     }
 done:
     if (!r->time_ms)

@@ -16,6 +16,7 @@
 #define ISOTEST_RUNCASE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "discover.h"
@@ -31,6 +32,7 @@ struct runcase_ctx {
     double timeout_s;
     size_t output_cap;
     const atomic_int *stop; /* non-zero: end the case now (interrupt) */
+    bool always_psql;       /* no plain SQL case in process (sqlexec.h) */
 };
 
 /*

@@ -650,3 +650,94 @@ void itest_assert_summary(const struct itest_result *r, const char *want)
                      want, r->out, r->err);
     free(line);
 }
+
+static char *xml_attr(xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    char *r = v ? xstrdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return r;
+}
+
+static bool elem(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+}
+
+static xmlNode *find_case(xmlNode *n, const char *name)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (elem(n, "testcase")) {
+            char *nm = xml_attr(n, "name");
+            bool hit = nm && !strcmp(nm, name);
+            free(nm);
+            if (hit)
+                return n;
+        }
+        xmlNode *r = find_case(n->children, name);
+        if (r)
+            return r;
+    }
+    return NULL;
+}
+
+void itest_junit_case(const char *path, const char *name, struct itest_case *c)
+{
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
+
+    memset(c, 0, sizeof(*c));
+    cr_assert(doc, "cannot parse JUnit report '%s'", path);
+    xmlNode *tc = find_case(xmlDocGetRootElement(doc), name);
+    cr_assert(tc, "no testcase named '%s' in %s", name, path);
+    c->outcome = xstrdup("passed");
+    for (xmlNode *k = tc->children; k; k = k->next) {
+        if (elem(k, "failure") || elem(k, "error") || elem(k, "skipped")) {
+            free(c->outcome);
+            c->outcome = xstrdup((const char *)k->name);
+            c->type = xml_attr(k, "type");
+            c->message = xml_attr(k, "message");
+        } else if (elem(k, "system-out") || elem(k, "system-err")) {
+            xmlChar *t = xmlNodeGetContent(k);
+            char *s = xstrdup(t ? (const char *)t : "");
+            xmlFree(t);
+            if (elem(k, "system-out")) {
+                c->out = s;
+                c->out_len = strlen(s);
+            } else {
+                c->err = s;
+            }
+        }
+    }
+    if (!c->out)
+        c->out = xstrdup("");
+    if (!c->err)
+        c->err = xstrdup("");
+    xmlFreeDoc(doc);
+}
+
+void itest_case_release(struct itest_case *c)
+{
+    free(c->outcome);
+    free(c->type);
+    free(c->message);
+    free(c->out);
+    free(c->err);
+}
+
+void itest_assert_case(const char *junit, const char *name,
+                        const char *outcome, const char *msg)
+{
+    struct itest_case c;
+
+    itest_junit_case(junit, name, &c);
+    cr_assert_str_eq(c.outcome, outcome, "%s: outcome %s (%s), expected %s",
+                     name, c.outcome, c.message ? c.message : "", outcome);
+    if (msg)
+        cr_assert(c.message && strstr(c.message, msg),
+                  "%s: message '%s' does not contain '%s'", name,
+                  c.message ? c.message : "(none)", msg);
+    itest_case_release(&c);
+}

@@ -124,4 +124,25 @@ char *itest_junit_property(const char *path, const char *name);
 /* The run id ("1a2b3c4d") from the sandbox names in the report, or NULL. */
 char *itest_junit_runid(const char *path);
 
+/*
+ * One testcase of a JUnit report, found by its name attribute:
+ * itest_junit_case() fills it (asserting the report parses and has the
+ * case), itest_case_release() frees it.  itest_assert_case() asserts the
+ * outcome and that the message contains `msg` (unless NULL).
+ */
+struct itest_case {
+    char *outcome; /* "passed", "failure", "error" or "skipped" */
+    char *type;    /* the type attribute of that element, or NULL */
+    char *message; /* its message attribute, or NULL */
+    char *out;     /* system-out text, "" when there is none */
+    size_t out_len;
+    char *err; /* system-err text, "" when there is none */
+};
+
+void itest_junit_case(const char *path, const char *name,
+                      struct itest_case *c);
+void itest_case_release(struct itest_case *c);
+void itest_assert_case(const char *junit, const char *name,
+                       const char *outcome, const char *msg);
+
 #endif

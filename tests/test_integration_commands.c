@@ -79,108 +79,6 @@ static void run_on(struct itest_result *r, const char *ci,
     free(v);
 }
 
-/* One testcase of a JUnit report, found by its name attribute. */
-struct jcase {
-    char *outcome; /* "passed", "failure", "error" or "skipped" */
-    char *type;    /* the type attribute of that element, or NULL */
-    char *message; /* its message attribute, or NULL */
-    char *out;     /* system-out text, "" when there is none */
-    size_t out_len;
-    char *err; /* system-err text, "" when there is none */
-};
-
-static char *xml_attr(xmlNode *n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, BAD_CAST name);
-    char *r = v ? xstrdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return r;
-}
-
-static bool elem(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
-}
-
-static xmlNode *find_case(xmlNode *n, const char *name)
-{
-    for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (elem(n, "testcase")) {
-            char *nm = xml_attr(n, "name");
-            bool hit = nm && !strcmp(nm, name);
-            free(nm);
-            if (hit)
-                return n;
-        }
-        xmlNode *r = find_case(n->children, name);
-        if (r)
-            return r;
-    }
-    return NULL;
-}
-
-static void junit_case(const char *path, const char *name, struct jcase *c)
-{
-    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
-
-    memset(c, 0, sizeof(*c));
-    cr_assert(doc, "cannot parse JUnit report '%s'", path);
-    xmlNode *tc = find_case(xmlDocGetRootElement(doc), name);
-    cr_assert(tc, "no testcase named '%s' in %s", name, path);
-    c->outcome = xstrdup("passed");
-    for (xmlNode *k = tc->children; k; k = k->next) {
-        if (elem(k, "failure") || elem(k, "error") || elem(k, "skipped")) {
-            free(c->outcome);
-            c->outcome = xstrdup((const char *)k->name);
-            c->type = xml_attr(k, "type");
-            c->message = xml_attr(k, "message");
-        } else if (elem(k, "system-out") || elem(k, "system-err")) {
-            xmlChar *t = xmlNodeGetContent(k);
-            char *s = xstrdup(t ? (const char *)t : "");
-            xmlFree(t);
-            if (elem(k, "system-out")) {
-                c->out = s;
-                c->out_len = strlen(s);
-            } else {
-                c->err = s;
-            }
-        }
-    }
-    if (!c->out)
-        c->out = xstrdup("");
-    if (!c->err)
-        c->err = xstrdup("");
-    xmlFreeDoc(doc);
-}
-
-static void jcase_release(struct jcase *c)
-{
-    free(c->outcome);
-    free(c->type);
-    free(c->message);
-    free(c->out);
-    free(c->err);
-}
-
-/* Assert a testcase's outcome and that its message contains `msg`. */
-static void assert_case(const char *junit, const char *name,
-                        const char *outcome, const char *msg)
-{
-    struct jcase c;
-
-    junit_case(junit, name, &c);
-    cr_assert_str_eq(c.outcome, outcome, "%s: outcome %s (%s), expected %s",
-                     name, c.outcome, c.message ? c.message : "", outcome);
-    if (msg)
-        cr_assert(c.message && strstr(c.message, msg),
-                  "%s: message '%s' does not contain '%s'", name,
-                  c.message ? c.message : "(none)", msg);
-    jcase_release(&c);
-}
-
 static char *read_text(const char *path)
 {
     char *text = NULL;
@@ -443,7 +341,7 @@ Test(commands, hanging_scripts_time_out)
         char *line = xasprintf("TIMEOUT cmd_hang/%s", names[i]);
         cr_assert(strstr(r.out, line), "no '%s' in\n%s", line, r.out);
         free(line);
-        assert_case(junit, names[i], "error", "timed out after 1 s");
+        itest_assert_case(junit, names[i], "error", "timed out after 1 s");
     }
     cr_assert(strstr(r.out, "timed out after 1 s"), "no message in\n%s", r.out);
     itest_junit_check(junit, &jc);
@@ -451,11 +349,11 @@ Test(commands, hanging_scripts_time_out)
     cr_assert_eq(jc.errors, 3);
 
     /* What a case printed before it hung is kept. */
-    struct jcase c;
-    junit_case(junit, "forever.sh", &c);
+    struct itest_case c;
+    itest_junit_case(junit, "forever.sh", &c);
     cr_assert(strstr(c.out, "forever started"), "system-out:\n%s", c.out);
     cr_assert_str_eq(c.type ? c.type : "", "timeout");
-    jcase_release(&c);
+    itest_case_release(&c);
 
     assert_pids_gone(pids, 6);
     itest_assert_no_sandboxes(ci);
@@ -505,15 +403,15 @@ static void sql_hang_in_mode(const char *mode)
               r.out);
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.errors, 1);
-    assert_case(junit, "hang", "error", "timed out after 1 s");
+    itest_assert_case(junit, "hang", "error", "timed out after 1 s");
 
     /* psql got SIGINT and cancelled the query; the server said so. */
-    struct jcase c;
-    junit_case(junit, "hang", &c);
+    struct itest_case c;
+    itest_junit_case(junit, "hang", &c);
     cr_assert(strstr(c.err, "canceling statement due to user request"),
               "the query was not cancelled on the server; system-err:\n%s",
               c.err);
-    jcase_release(&c);
+    itest_case_release(&c);
 
     char *left = itest_sql_value(
         ci, "SELECT count(*) FROM pg_stat_activity "
@@ -553,11 +451,11 @@ Test(commands, segfault_names_the_signal)
               "no signal name in\n%s", r.out);
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.errors, 1);
-    assert_case(junit, "segv.sh", "error", "killed by SIGSEGV (exit code 139)");
-    struct jcase c;
-    junit_case(junit, "segv.sh", &c);
+    itest_assert_case(junit, "segv.sh", "error", "killed by SIGSEGV (exit code 139)");
+    struct itest_case c;
+    itest_junit_case(junit, "segv.sh", &c);
     cr_assert(strstr(c.out, "about to crash"), "system-out:\n%s", c.out);
-    jcase_release(&c);
+    itest_case_release(&c);
     itest_assert_no_sandboxes(ci);
     free(junit);
     itest_result_release(&r);
@@ -574,14 +472,14 @@ Test(commands, huge_output_is_capped)
     char *junit = itest_tmpfile("report.xml");
     struct itest_result r;
     struct itest_junit jc;
-    struct jcase c;
+    struct itest_case c;
 
     run_on(&r, ci, ARGV("--junit", junit, FX "cmd_bigout"), NULL);
     assert_code(&r, 0);
     itest_assert_summary(&r, "1 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 1);
-    junit_case(junit, "flood.sh", &c);
+    itest_junit_case(junit, "flood.sh", &c);
     cr_assert_str_eq(c.outcome, "passed");
     cr_assert(c.out_len >= 1048576 && c.out_len < 2 * 1048576,
               "system-out holds %zu bytes", c.out_len);
@@ -591,7 +489,7 @@ Test(commands, huge_output_is_capped)
               c.out + (c.out_len > 300 ? c.out_len - 300 : 0));
     cr_assert(strstr(c.err, "flood done"), "system-err:\n%s", c.err);
     cr_assert(!strstr(c.out, "flood done"), "stderr went to system-out");
-    jcase_release(&c);
+    itest_case_release(&c);
     itest_result_release(&r);
 
     run_on(&r, ci,
@@ -599,12 +497,12 @@ Test(commands, huge_output_is_capped)
            NULL);
     assert_code(&r, 0);
     itest_junit_check(junit, &jc);
-    junit_case(junit, "flood.sh", &c);
+    itest_junit_case(junit, "flood.sh", &c);
     cr_assert(c.out_len >= 4096 && c.out_len < 8192,
               "system-out holds %zu bytes with --output-cap 4096", c.out_len);
     cr_assert(strstr(c.out, "[isotest] 99995904 more bytes were cut"),
               "no cut note in\n%s", c.out + c.out_len - 200);
-    jcase_release(&c);
+    itest_case_release(&c);
     itest_assert_no_sandboxes(ci);
     free(junit);
     itest_result_release(&r);
@@ -630,13 +528,13 @@ Test(commands, binary_output_keeps_report_valid)
     cr_assert_eq(jc.tests, 2);
     cr_assert_eq(jc.failures, 1);
     cr_assert_eq(jc.errors, 0);
-    assert_case(junit, "noisy_pass.sh", "passed", NULL);
-    assert_case(junit, "noisy_fail.sh", "failure", "exit code 3");
+    itest_assert_case(junit, "noisy_pass.sh", "passed", NULL);
+    itest_assert_case(junit, "noisy_fail.sh", "failure", "exit code 3");
 
     static const char *const names[] = {"noisy_pass.sh", "noisy_fail.sh"};
     for (size_t i = 0; i < 2; i++) {
-        struct jcase c;
-        junit_case(junit, names[i], &c);
+        struct itest_case c;
+        itest_junit_case(junit, names[i], &c);
         cr_assert(strstr(c.out, "start red") && strstr(c.out, ": end"),
                   "%s: text lost around the noise in system-out:\n%s", names[i],
                   c.out);
@@ -645,7 +543,7 @@ Test(commands, binary_output_keeps_report_valid)
                   c.err);
         cr_assert(!strchr(c.out, '\033') && !strchr(c.err, '\033'),
                   "%s: an ESC byte reached the report", names[i]);
-        jcase_release(&c);
+        itest_case_release(&c);
     }
     itest_assert_no_sandboxes(ci);
     free(junit);
@@ -666,7 +564,7 @@ Test(commands, exit_77_skips)
     cr_assert_eq(jc.tests, 1);
     cr_assert_eq(jc.skipped, 1);
     cr_assert_eq(jc.failures + jc.errors, 0);
-    assert_case(junit, "skip.sh", "skipped", "exit code 77");
+    itest_assert_case(junit, "skip.sh", "skipped", "exit code 77");
     itest_assert_no_sandboxes(ci);
     free(junit);
     itest_result_release(&r);
@@ -704,11 +602,11 @@ static void env_check(const char *ci, const char *mode, const char *password)
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 1);
 
-    struct jcase c;
-    junit_case(junit, "env_check.sh", &c);
+    struct itest_case c;
+    itest_junit_case(junit, "env_check.sh", &c);
     cr_assert(strstr(c.out, "DATABASE_URL=postgresql://"), "system-out:\n%s",
               c.out);
-    jcase_release(&c);
+    itest_case_release(&c);
     if (password) {
         char *xml = read_text(junit);
         cr_assert(!strstr(xml, password), "the password is in the report");
@@ -768,10 +666,10 @@ Test(commands, listing_runs_each_id)
               "case ids missing from\n%s", r.out);
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 4);
-    assert_case(junit, "a", "passed", NULL);
-    assert_case(junit, "b c", "passed", NULL);
-    assert_case(junit, "it's", "passed", NULL);
-    assert_case(junit, "$(false);x", "passed", NULL);
+    itest_assert_case(junit, "a", "passed", NULL);
+    itest_assert_case(junit, "b c", "passed", NULL);
+    itest_assert_case(junit, "it's", "passed", NULL);
+    itest_assert_case(junit, "$(false);x", "passed", NULL);
     itest_assert_no_sandboxes(ci);
     free(junit);
     itest_result_release(&r);
@@ -1123,8 +1021,8 @@ Test(commands, filter_selects_cases)
     itest_assert_summary(&r, "2 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
     cr_assert_eq(jc.tests, 2);
-    assert_case(junit, "a_pass.sh", "passed", NULL);
-    assert_case(junit, "c_pass.sh", "passed", NULL);
+    itest_assert_case(junit, "a_pass.sh", "passed", NULL);
+    itest_assert_case(junit, "c_pass.sh", "passed", NULL);
     cr_assert(!strstr(r.out, "b_fail") && !strstr(r.out, "d_pass"),
               "a case outside the filter ran:\n%s", r.out);
     itest_result_release(&r);
@@ -1160,10 +1058,10 @@ Test(commands, fail_fast_skips_the_rest)
     cr_assert_eq(jc.tests, 4);
     cr_assert_eq(jc.failures, 1);
     cr_assert_eq(jc.skipped, 2);
-    assert_case(junit, "a_pass.sh", "passed", NULL);
-    assert_case(junit, "b_fail.sh", "failure", "exit code 1");
-    assert_case(junit, "c_pass.sh", "skipped", "--fail-fast");
-    assert_case(junit, "d_pass.sh", "skipped", "--fail-fast");
+    itest_assert_case(junit, "a_pass.sh", "passed", NULL);
+    itest_assert_case(junit, "b_fail.sh", "failure", "exit code 1");
+    itest_assert_case(junit, "c_pass.sh", "skipped", "--fail-fast");
+    itest_assert_case(junit, "d_pass.sh", "skipped", "--fail-fast");
     itest_assert_no_sandboxes(ci);
     free(junit);
     itest_result_release(&r);

@@ -1,0 +1,242 @@
+/*
+ * sqlexec.c: a plain SQL case over libpq, statement by statement.
+ *
+ * The wait for a result polls the socket in 20 ms steps so that the case's
+ * deadline and the run's stop flag are seen; either one sends a cancel
+ * request (what psql does on SIGINT), and when the server has not answered
+ * `grace_ms` later the connection is abandoned: the sandbox's drop ends
+ * the backend.
+ */
+#define _GNU_SOURCE /* strncasecmp */
+#include "sqlexec.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct run {
+    const struct sqlexec_spec *spec;
+    struct sqlexec_status *st;
+    struct strbuf *out, *err;
+    const struct sql_stmt *cur; /* the statement being run */
+    double deadline;            /* 0: none */
+    double give_up;             /* after the cancel */
+    bool cancelled;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* Notices as psql prints them in a script: "FILE:LINE: NOTICE:  ...". */
+static void on_notice(void *arg, const char *message)
+{
+    struct run *r = arg;
+
+    strbuf_addf(r->err, "%s:%d: %s", r->spec->display_path,
+                r->cur ? r->cur->line : 0, message);
+}
+
+static void cancel(PGconn *conn)
+{
+    PGcancel *c = PQgetCancel(conn);
+    char buf[256];
+
+    if (c) {
+        PQcancel(c, buf, sizeof(buf));
+        PQfreeCancel(c);
+    }
+}
+
+/* Until a result can be read without blocking: 0, or -1 to give up. */
+static int wait_ready(PGconn *conn, struct run *r)
+{
+    while (PQisBusy(conn)) {
+        double now = now_ms();
+        bool stop = r->spec->stop && atomic_load(r->spec->stop);
+
+        if (!r->cancelled &&
+            (stop || (r->deadline > 0 && now >= r->deadline))) {
+            if (stop)
+                r->st->stopped = true;
+            else
+                r->st->timed_out = true;
+            cancel(conn);
+            r->cancelled = true;
+            r->give_up = now + (double)r->spec->grace_ms;
+        }
+        if (r->cancelled && now >= r->give_up)
+            return -1;
+        double wait = 20;
+        if (!r->cancelled && r->deadline > 0 && r->deadline - now < wait)
+            wait = r->deadline - now;
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait + 1) < 0 &&
+            errno != EINTR)
+            return -1;
+        if (!PQconsumeInput(conn))
+            return 0; /* the connection broke: PQgetResult says how */
+    }
+    return 0;
+}
+
+static void print_rows(struct strbuf *out, const PGresult *res)
+{
+    int rows = PQntuples(res), cols = PQnfields(res);
+
+    for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < cols; j++) {
+            if (j)
+                strbuf_addch(out, '|');
+            if (!PQgetisnull(res, i, j))
+                strbuf_add(out, PQgetvalue(res, i, j),
+                           (size_t)PQgetlength(res, i, j));
+        }
+        strbuf_addch(out, '\n');
+    }
+}
+
+static void record_error(struct run *r, const PGresult *res)
+{
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+    int line = r->cur->line;
+
+    if (pos)
+        line = sqlscan_line_at(r->spec->text, r->cur, strtol(pos, NULL, 10));
+    strbuf_addf(r->err, "%s:%d: %s", r->spec->display_path, line,
+                PQresultErrorMessage(res));
+    if (r->st->message)
+        return;
+    struct strbuf m = STRBUF_INIT;
+    strbuf_addf(&m, "%s:%d: %s: ", r->spec->display_path, line,
+                sev ? sev : "ERROR");
+    if (msg) {
+        strbuf_addstr(&m, msg);
+    } else {
+        strbuf_addstr(&m, PQresultErrorMessage(res));
+        strbuf_rtrim(&m);
+    }
+    if (state)
+        strbuf_addf(&m, " (SQLSTATE %s)", state);
+    r->st->message = strbuf_detach(&m, NULL);
+}
+
+/* Send one statement and read all it returns; false when it failed. */
+static bool run_statement(PGconn *conn, struct run *r)
+{
+    const struct sql_stmt *s = r->cur;
+    char *sql = xstrndup(r->spec->text + s->start, s->end - s->start);
+    bool ok = true;
+
+    if (!PQsendQuery(conn, sql)) {
+        free(sql);
+        strbuf_addf(r->err, "%s:%d: %s", r->spec->display_path, s->line,
+                    PQerrorMessage(conn));
+        if (!r->st->message) {
+            struct strbuf m = STRBUF_INIT;
+            strbuf_addf(&m, "%s:%d: %s", r->spec->display_path, s->line,
+                        PQerrorMessage(conn));
+            strbuf_rtrim(&m);
+            r->st->message = strbuf_detach(&m, NULL);
+        }
+        return false;
+    }
+    free(sql);
+    /* Rows one at a time: a huge result is capped, not held. */
+    PQsetSingleRowMode(conn);
+    for (;;) {
+        if (wait_ready(conn, r) < 0) {
+            if (!r->st->message)
+                r->st->message = xasprintf(
+                    "%s:%d: the server did not answer the cancel request",
+                    r->spec->display_path, s->line);
+            return false;
+        }
+        PGresult *res = PQgetResult(conn);
+        if (!res)
+            break;
+        switch (PQresultStatus(res)) {
+        case PGRES_SINGLE_TUPLE:
+        case PGRES_TUPLES_OK:
+            print_rows(r->out, res);
+            break;
+        case PGRES_COPY_IN:
+            /* sqlscan sends COPY FROM STDIN to psql; this is a safety net. */
+            PQputCopyEnd(conn, "COPY FROM STDIN needs psql");
+            break;
+        case PGRES_COPY_OUT: {
+            char *buf;
+            while (PQgetCopyData(conn, &buf, 0) > 0)
+                PQfreemem(buf);
+            break;
+        }
+        case PGRES_FATAL_ERROR:
+            record_error(r, res);
+            ok = false;
+            break;
+        default:
+            break;
+        }
+        PQclear(res);
+        if (PQstatus(conn) == CONNECTION_BAD)
+            return false;
+    }
+    return ok;
+}
+
+void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
+                 struct strbuf *err, struct sqlexec_status *st)
+{
+    struct run r = {.spec = spec, .st = st, .out = out, .err = err};
+
+    memset(st, 0, sizeof(*st));
+    if (spec->timeout_ms > 0)
+        r.deadline = now_ms() + (double)spec->timeout_ms;
+    PGconn *conn = PQconnectdbParams(spec->keywords, spec->values, 0);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        strbuf_addstr(err, PQerrorMessage(conn));
+        struct strbuf m = STRBUF_INIT;
+        strbuf_addf(&m, "%s: cannot connect: %s", spec->display_path,
+                    PQerrorMessage(conn));
+        strbuf_rtrim(&m);
+        st->message = strbuf_detach(&m, NULL);
+        st->code = SQLEXEC_NO_CONN;
+        PQfinish(conn);
+        return;
+    }
+    /* sqlscan read quotes the standard way; psql asks the server. */
+    const char *scs = PQparameterStatus(conn, "standard_conforming_strings");
+    if (!scs || strcmp(scs, "on") != 0) {
+        st->code = SQLEXEC_NEED_PSQL;
+        PQfinish(conn);
+        return;
+    }
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    PQsetNoticeProcessor(conn, on_notice, &r);
+    st->code = SQLEXEC_OK;
+    for (size_t i = 0; i < spec->nstmts; i++) {
+        r.cur = &spec->stmts[i];
+        bool stop = spec->stop && atomic_load(spec->stop);
+        if (stop || (r.deadline > 0 && now_ms() >= r.deadline)) {
+            if (stop)
+                st->stopped = true;
+            else
+                st->timed_out = true;
+        }
+        if (st->stopped || st->timed_out || !run_statement(conn, &r)) {
+            st->code = SQLEXEC_FAILED;
+            break;
+        }
+    }
+    PQfinish(conn);
+}
