@@ -126,13 +126,22 @@ static void *pool_thread(void *arg)
         err_release(&e);
         return NULL;
     }
-    while (!f->stopping) {
+    for (;;) {
+        /*
+         * Once stopping, the threads drop what is released or was never
+         * used, side by side, and make nothing new; the run's sweep then
+         * finds nothing (it still catches what a failed drop left).
+         */
         bool want_make = f->nready + (size_t)f->making < (size_t)f->cfg.pool &&
-                         f->made < f->cfg.expected && !f->pool_error;
+                         f->made < f->cfg.expected && !f->pool_error &&
+                         !f->stopping;
+        bool drop_ready = f->stopping && f->nready;
         /* A waiting worker comes first; otherwise free space first. */
-        if (f->ndrop && !(want_make && f->waiters)) {
+        if (drop_ready || (f->ndrop && !(want_make && f->waiters))) {
             name_t name;
-            memcpy(name, f->todrop[--f->ndrop], sizeof(name));
+            memcpy(name, drop_ready ? f->ready[--f->nready]
+                                    : f->todrop[--f->ndrop],
+                   sizeof(name));
             pthread_mutex_unlock(&f->plock);
             struct err ignore = ERR_INIT;
             target_drop_database(conn, name, &ignore); /* the sweep retries a failure */
@@ -160,6 +169,8 @@ static void *pool_thread(void *arg)
             pthread_cond_broadcast(&f->pcond);
             continue;
         }
+        if (f->stopping)
+            break;
         pthread_cond_wait(&f->pcond, &f->plock);
     }
     pthread_mutex_unlock(&f->plock);
@@ -190,7 +201,6 @@ static void pool_stop(struct sandbox_factory *f)
     pthread_mutex_unlock(&f->plock);
     for (int i = 0; i < f->nthreads; i++)
         pthread_join(f->threads[i], NULL);
-    /* Ready and undropped clones are left to the run's sweep. */
     free(f->threads);
     free(f->ready);
     free(f->todrop);

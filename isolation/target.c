@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define APP_NAME "isotest"
 
@@ -357,12 +358,41 @@ int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
     return r;
 }
 
+/*
+ * A session still ending (its client has just gone) would make DROP
+ * DATABASE sleep 100 ms before it looks again (CountOtherDBBackends), so
+ * such sessions are waited for, in steps from 1 ms up to 8 ms: FORCE ends
+ * what is left after 200 ms.
+ */
+void target_wait_sessions_end(PGconn *conn, const char *name)
+{
+    const char *params[] = {name};
+    long step_ms = 1;
+
+    for (long waited = 0; waited < 200; waited += step_ms) {
+        PGresult *res = PQexecParams(
+            conn, "SELECT EXISTS (SELECT FROM pg_stat_activity "
+                  "WHERE datname = $1 AND pid <> pg_backend_pid())",
+            1, NULL, params, NULL, NULL, 0);
+        bool busy = PQresultStatus(res) == PGRES_TUPLES_OK &&
+                    PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (!busy)
+            return;
+        if (waited)
+            step_ms = step_ms < 8 ? step_ms * 2 : 8;
+        struct timespec ts = {0, step_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int target_drop_database(PGconn *conn, const char *name, struct err *e)
 {
     char *q = ident_quote(conn, name, e);
 
     if (!q)
         return -1;
+    target_wait_sessions_end(conn, name);
     /* FORCE ends sessions a killed case left behind (PostgreSQL 13+). */
     char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
     PQfreemem(q);

@@ -110,4 +110,11 @@ int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
  */
 int target_drop_database(PGconn *conn, const char *name, struct err *e);
 
+/*
+ * Wait until no session other than conn's is connected to database name
+ * (up to 200 ms; sessions that just lost their client end within a few
+ * ms).  CREATE and DROP DATABASE that meet such a session sleep 100 ms.
+ */
+void target_wait_sessions_end(PGconn *conn, const char *name);
+
 #endif

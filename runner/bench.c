@@ -67,6 +67,8 @@ static const char usage[] =
     "the median wall time, the speedup against the serial isolated run, the\n"
     "parallel efficiency, the sandbox overhead per case and the failed\n"
     "cases.  `none` with 1 job is the old way: serial on a shared database.\n"
+    "A warm-up run builds the template and records case durations: every\n"
+    "measured run then starts the longest cases first.\n"
     "Other options (--migrations, --timeout, --pool, ...) go to each run.\n";
 
 /* The value of <property name=...> on the first testsuite, or -1. */
@@ -145,11 +147,16 @@ static int self_path(char *buf, size_t size, const char *argv0)
     return 0;
 }
 
-/* One child `isotest run`; its report goes to report_path. */
+/*
+ * One child `isotest run`; its report goes to report_path.  Every run reads
+ * and updates the bench's own history file, so cases start longest first
+ * in every measured run (the warm-up run seeds it), as they do for a user
+ * whose suite has a history; the suite's own history is left alone.
+ */
 static int run_once(const char *self, const char *db, const struct config *c,
                     const char *const *fwd, size_t nfwd,
-                    const char *report_path, struct run_figures *f,
-                    struct err *e)
+                    const char *report_path, const char *history,
+                    struct run_figures *f, struct err *e)
 {
     const char **argv = xcalloc(nfwd + 16, sizeof(*argv));
     char jobs[16];
@@ -166,7 +173,8 @@ static int run_once(const char *self, const char *db, const struct config *c,
     argv[a++] = jobs;
     argv[a++] = "--junit";
     argv[a++] = report_path;
-    argv[a++] = "--no-history";
+    argv[a++] = "--history";
+    argv[a++] = history;
     for (size_t i = 0; i < nfwd; i++)
         argv[a++] = fwd[i];
     argv[a] = NULL;
@@ -571,18 +579,20 @@ int bench_main(int argc, char **argv)
         goto out;
     }
     char *report = xasprintf("%s/run.xml", dir);
+    char *history = xasprintf("%s/history", dir);
 
     printf("isotest bench: %zu configurations x %d runs, server %s\n", ncs,
            repeat, srv.target.server_version_str);
     /* A first run builds the template, so no configuration pays for it. */
     struct run_figures warm;
-    if (run_once(self, conninfo, &cs[0], fwd, nfwd, report, &warm, &e) < 0)
+    if (run_once(self, conninfo, &cs[0], fwd, nfwd, report, history, &warm,
+                 &e) < 0)
         goto fail;
     for (size_t i = 0; i < ncs; i++) {
         printf("  %-24s", cs[i].name);
         fflush(stdout);
         for (int k = 0; k < repeat; k++) {
-            if (run_once(self, conninfo, &cs[i], fwd, nfwd, report,
+            if (run_once(self, conninfo, &cs[i], fwd, nfwd, report, history,
                          &cs[i].runs[k], &e) < 0) {
                 putchar('\n');
                 goto fail;
@@ -618,8 +628,10 @@ fail:
     code = 2;
 cleanup:
     unlink(report);
+    unlink(history);
     rmdir(dir);
     free(report);
+    free(history);
 out:
     free(dir);
     free(env_conn);

@@ -237,6 +237,18 @@ void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
             st->code = SQLEXEC_FAILED;
             break;
         }
+        /* A function the file called may have changed it (sqlscan.h). */
+        scs = PQparameterStatus(conn, "standard_conforming_strings");
+        if (i + 1 < spec->nstmts && (!scs || strcmp(scs, "on") != 0)) {
+            st->message = xasprintf(
+                "%s:%d: standard_conforming_strings was turned off, and "
+                "isotest splits the file only with it on: run it with "
+                "--always-psql",
+                spec->display_path, r.cur->line);
+            strbuf_addf(err, "%s\n", st->message);
+            st->code = SQLEXEC_FAILED;
+            break;
+        }
     }
     PQfinish(conn);
 }

@@ -127,11 +127,11 @@ static size_t skip_blank(const char *t, size_t len, size_t i)
 {
     while (i < len) {
         unsigned char c = (unsigned char)t[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-            c == '\v') {
+        /* The server's whitespace: no \v. */
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
             i++;
         } else if (c == '-' && i + 1 < len && t[i + 1] == '-') {
-            while (i < len && t[i] != '\n')
+            while (i < len && t[i] != '\n' && t[i] != '\r')
                 i++;
         } else if (c == '/' && i + 1 < len && t[i + 1] == '*') {
             i = skip_comment(t, len, i);
@@ -140,6 +140,17 @@ static size_t skip_blank(const char *t, size_t len, size_t i)
         }
     }
     return i;
+}
+
+/* Whether word occurs in t, ignoring ASCII case. */
+static bool mentions(const char *t, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (size_t i = 0; i + n <= len; i++)
+        if (!strncasecmp(t + i, word, n))
+            return true;
+    return false;
 }
 
 static int count_lines(const char *t, size_t from, size_t to, int line)
@@ -163,6 +174,15 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
     *n = 0;
     if (memchr(t, '\0', len)) {
         *why = "a NUL byte";
+        return -1;
+    }
+    /*
+     * psql's lexer follows this setting; this one assumes it on.  Any
+     * mention (SET, a quoted name, set_config('...')) sends the file to
+     * psql; the executor watches for a change made out of sight.
+     */
+    if (mentions(t, len, "standard_conforming_strings")) {
+        *why = "standard_conforming_strings";
         return -1;
     }
     while (i < len) {
@@ -199,10 +219,6 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
             if ((i - w == 5 && !strncasecmp(t + w, "stdin", 5)) ||
                 (i - w == 6 && !strncasecmp(t + w, "stdout", 6)))
                 need = "COPY FROM STDIN or TO STDOUT";
-            else if (i - w == 27 &&
-                     !strncasecmp(t + w, "standard_conforming_strings", 27))
-                /* psql's lexer follows the setting; this one cannot. */
-                need = "a change of standard_conforming_strings";
             else
                 see_identifier(&s, t + w, i - w);
         } else if (c == '\\') {
