@@ -384,3 +384,19 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
     free(tmp);
     return 0;
 }
+
+int fs_check_writable(const char *path, const char *what, struct err *e)
+{
+    char *probe = xasprintf("%s.probe.%ld", path, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        int saved = errno;
+        free(probe);
+        return err_errno(e, saved, "cannot write %s '%s'", what, path);
+    }
+    close(fd);
+    unlink(probe);
+    free(probe);
+    return 0;
+}

@@ -35,6 +35,13 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e);
 int fs_write_atomic(const char *path, const char *data, size_t len,
                     struct err *e);
 
+/*
+ * Whether a file can be created beside path (a probe file is made and
+ * removed; path itself is not touched).  -1 with "cannot write WHAT
+ * 'PATH': reason".
+ */
+int fs_check_writable(const char *path, const char *what, struct err *e);
+
 /* Read a whole file; the caller frees *out.  -1 with e naming the path. */
 int fs_read_file(const char *path, char **out, size_t *len, struct err *e);
 

@@ -520,6 +520,18 @@ int bench_main(int argc, char **argv)
         options_release(&o);
     }
 
+    /* Before minutes of runs, not after them. */
+    const char *reports[] = {junit, json, html};
+    const char *report_opts[] = {"--junit", "--json", "--html"};
+    for (size_t i = 0; i < sizeof(reports) / sizeof(*reports); i++)
+        if (reports[i] && fs_check_writable(reports[i], "report", &e) < 0) {
+            err_prefix(&e, "%s", report_opts[i]);
+            fprintf(stderr, "isotest: error: %s\n", e.msg);
+            err_release(&e);
+            free(fwd);
+            return 2;
+        }
+
     /* Configurations; the serial isolated run is always among them. */
     struct config *cs = xcalloc(MAX_CONFIGS, sizeof(*cs));
     size_t ncs = 0;

@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "cluster.h"
 #include "console.h"
+#include "fsutil.h"
 #include "discover.h"
 #include "history.h"
 #include "html.h"
@@ -118,22 +119,6 @@ static bool interrupted(void)
 static int interrupted_exit(void)
 {
     return 128 + atomic_load(&sig.signo);
-}
-
-static int check_writable(const char *path, struct err *e)
-{
-    char *probe = xasprintf("%s.probe.%ld", path, (long)getpid());
-    FILE *f = fopen(probe, "we");
-
-    if (!f) {
-        int saved = errno;
-        free(probe);
-        return err_errno(e, saved, "cannot write report '%s'", path);
-    }
-    fclose(f);
-    unlink(probe);
-    free(probe);
-    return 0;
 }
 
 static void xml_quiet(void *ctx, const char *msg, ...)
@@ -427,8 +412,8 @@ static int cmd_run(int argc, char **argv)
     }
     r.psql = find_psql();
     /* Fail before the run, not after it, when the report cannot be written. */
-    if ((r.o.junit && check_writable(r.o.junit, &e) < 0) ||
-        (r.o.html && check_writable(r.o.html, &e) < 0))
+    if ((r.o.junit && fs_check_writable(r.o.junit, "report", &e) < 0) ||
+        (r.o.html && fs_check_writable(r.o.html, "report", &e) < 0))
         goto fail;
     if (!r.o.no_history)
         r.hist_path = r.o.history ? xstrdup(r.o.history)

@@ -691,6 +691,10 @@ ParameterizedTestParameters(bench, bad_values)
         {"--isolation", ",none"}, {"--isolation", "Database"},
         {"--repeat", "0"},        {"--repeat", "x"},
         {"--repeat", "51"},
+        /* Reports are checked before the runs, not after minutes of them. */
+        {"--junit", "/nonexistent/dir/b.xml"},
+        {"--json", "/nonexistent/dir/b.json"},
+        {"--html", "/nonexistent/dir/b.html"},
     };
 
     return cr_make_param_array(struct bad_value, cases,
