@@ -127,8 +127,11 @@ static void properties(struct w *w, const struct test_result *r, size_t n,
     property_ms(w, "isotest.sandbox_cycle_p50_ms", stats_median(cyc, k));
     property_ms(w, "isotest.sandbox_cycle_p95_ms",
                 stats_percentile(cyc, k, 95));
+    property_ms(w, "isotest.sandbox_cycle_mean_ms",
+                k ? stats_sum(cyc, k) / (double)k : 0);
     property_ms(w, "isotest.wall_ms", info->wall_ms);
     property_ms(w, "isotest.case_time_sum_ms", sum);
+    property_ms(w, "isotest.case_time_mean_ms", k ? sum / (double)k : 0);
     property_ms(w, "isotest.start_to_first_case_ms", info->start_to_first_ms);
     snprintf(buf, sizeof(buf), "%.2f",
              info->wall_ms > 0 ? sum / info->wall_ms : 0.0);

@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -350,4 +351,34 @@ Test(fsutil, read_file_errors_name_the_path, .init = make_tmp,
     cr_assert_null(text);
     err_release(&e);
     free(missing);
+}
+
+Test(fsutil, check_writable_leaves_nothing, .init = make_tmp,
+     .fini = remove_tmp)
+{
+    struct err e = ERR_INIT;
+    char *report = at("report.xml");
+
+    cr_assert_eq(fs_check_writable(report, "report", &e), 0, "%s", e.msg);
+    cr_assert_eq(access(report, F_OK), -1, "the path itself is not made");
+    DIR *d = opendir(tmp);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    cr_assert_eq(n, 0, "the probe file is left behind");
+    free(report);
+}
+
+Test(fsutil, check_writable_names_what_and_path)
+{
+    struct err e = ERR_INIT;
+
+    cr_assert_eq(fs_check_writable("/nonexistent/dir/r.json", "report", &e),
+                 -1);
+    cr_assert(strstr(e.msg, "cannot write report '/nonexistent/dir/r.json'"),
+              "%s", e.msg);
+    err_release(&e);
 }

@@ -234,8 +234,10 @@ static const char *const property_names[] = {
     "isotest.sandbox_release_p95_ms",
     "isotest.sandbox_cycle_p50_ms",
     "isotest.sandbox_cycle_p95_ms",
+    "isotest.sandbox_cycle_mean_ms",
     "isotest.wall_ms",
     "isotest.case_time_sum_ms",
+    "isotest.case_time_mean_ms",
     "isotest.start_to_first_case_ms",
     "isotest.speedup",
     "isotest.interrupted",
@@ -283,6 +285,10 @@ static void check_properties(xmlNodePtr suite)
         cr_assert_null(v, "%s without a previous run",
                        comparison_properties[i]);
     }
+    /* Every done case took 3 + 2 ms of sandbox work. */
+    char *cyc = property(props, "isotest.sandbox_cycle_mean_ms");
+    cr_assert_str_eq(cyc, "5.00");
+    free(cyc);
     char *jobs = property(props, "isotest.jobs");
     char *mode = property(props, "isotest.isolation");
     char *intr = property(props, "isotest.interrupted");

@@ -75,6 +75,7 @@ Test(options, defaults)
     cr_assert_null(o.history);
     cr_assert_null(o.compare_with);
     cr_assert(!o.no_history);
+    cr_assert(!o.always_psql);
     cr_assert_eq(o.pool, -1, "-1: as many as jobs");
     cr_assert_null(o.list_cmd);
     cr_assert_null(o.each_cmd);
@@ -350,6 +351,7 @@ Test(options, valued_and_flag_options)
                     "h.tsv",
                     "--compare-with=old.xml",
                     "--no-history",
+                    "--always-psql",
                     "--pool",
                     "0",
                     "p",
@@ -367,6 +369,7 @@ Test(options, valued_and_flag_options)
     cr_assert_str_eq(o.history, "h.tsv");
     cr_assert_str_eq(o.compare_with, "old.xml");
     cr_assert(o.no_history);
+    cr_assert(o.always_psql);
     cr_assert_eq(o.pool, 0);
     options_release(&o);
 }
