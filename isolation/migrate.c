@@ -3,6 +3,7 @@
  * server error back to a file and line.
  */
 #include "migrate.h"
+#include "sqlscan.h"
 #include "fsutil.h"
 #include "strbuf.h"
 
@@ -134,134 +135,20 @@ void migrate_release(struct migrate_set *ms)
 
 int migrate_line_of(const char *text, size_t len, long pos)
 {
-    int line = 1;
-    long chars = 0;
+    struct sql_stmt all = {0, len, 1};
 
-    for (size_t i = 0; i < len; i++) {
-        /* Count characters: skip UTF-8 continuation bytes. */
-        if (((unsigned char)text[i] & 0xC0) != 0x80) {
-            chars++;
-            if (chars >= pos)
-                break;
-        }
-        if (text[i] == '\n')
-            line++;
-    }
-    return line;
-}
-
-/* Skip white space and comments from i; returns the new offset. */
-static size_t skip_blank(const char *t, size_t len, size_t i)
-{
-    for (;;) {
-        while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' ||
-                           t[i] == '\r'))
-            i++;
-        if (i + 1 < len && t[i] == '-' && t[i + 1] == '-') {
-            while (i < len && t[i] != '\n')
-                i++;
-        } else if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
-            int depth = 1;
-            i += 2;
-            while (i < len && depth) {
-                if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
-                    depth++;
-                    i += 2;
-                } else if (i + 1 < len && t[i] == '*' && t[i + 1] == '/') {
-                    depth--;
-                    i += 2;
-                } else {
-                    i++;
-                }
-            }
-        } else {
-            return i;
-        }
-    }
-}
-
-/* If a dollar-quote tag starts at i, its length ($tag$), else 0. */
-static size_t dollar_tag(const char *t, size_t len, size_t i)
-{
-    size_t j = i + 1;
-
-    if (i > 0) {
-        char p = t[i - 1];
-        /* $1 parameters and identifiers containing $ are not quotes. */
-        if ((p >= 'a' && p <= 'z') || (p >= 'A' && p <= 'Z') ||
-            (p >= '0' && p <= '9') || p == '_')
-            return 0;
-    }
-    while (j < len && t[j] != '$') {
-        char c = t[j];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              (j > i + 1 && c >= '0' && c <= '9') || (unsigned char)c >= 0x80))
-            return 0;
-        j++;
-    }
-    return j < len ? j - i + 1 : 0;
+    return sqlscan_line_at(text, &all, pos);
 }
 
 size_t migrate_split(const char *t, size_t len, size_t **starts)
 {
-    size_t n = 0, cap = 16;
-    size_t i = skip_blank(t, len, 0);
-    int parens = 0;
+    struct sql_stmt *v;
+    size_t n = sqlscan_statements(t, len, &v);
 
-    *starts = xmalloc(cap * sizeof(**starts));
-    if (i < len)
-        (*starts)[n++] = i;
-    while (i < len) {
-        char c = t[i];
-        if (c == '\'' || c == '"') {
-            /* E'' strings allow \' escapes. */
-            bool esc = c == '\'' && i > 0 && (t[i - 1] == 'E' ||
-                                              t[i - 1] == 'e');
-            i++;
-            while (i < len) {
-                if (esc && t[i] == '\\') {
-                    i += 2;
-                    continue;
-                }
-                if (t[i] == c) {
-                    if (i + 1 < len && t[i + 1] == c) {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i++;
-            }
-            i++;
-        } else if (c == '$' && dollar_tag(t, len, i)) {
-            size_t tl = dollar_tag(t, len, i);
-            const char *tag = t + i;
-            i += tl;
-            while (i + tl <= len && strncmp(t + i, tag, tl) != 0)
-                i++;
-            i += tl;
-        } else if ((c == '-' && i + 1 < len && t[i + 1] == '-') ||
-                   (c == '/' && i + 1 < len && t[i + 1] == '*')) {
-            i = skip_blank(t, len, i);
-        } else if (c == '(') {
-            parens++;
-            i++;
-        } else if (c == ')') {
-            parens--;
-            i++;
-        } else if (c == ';' && parens <= 0) {
-            i = skip_blank(t, len, i + 1);
-            if (i < len) {
-                if (n == cap) {
-                    cap *= 2;
-                    *starts = xrealloc(*starts, cap * sizeof(**starts));
-                }
-                (*starts)[n++] = i;
-            }
-        } else {
-            i++;
-        }
-    }
+    *starts = xmalloc((n ? n : 1) * sizeof(**starts));
+    for (size_t i = 0; i < n; i++)
+        (*starts)[i] = v[i].start;
+    free(v);
     return n;
 }
 

@@ -7,7 +7,6 @@
  * `grace_ms` later the connection is abandoned: the sandbox's drop ends
  * the backend.
  */
-#define _GNU_SOURCE /* strncasecmp */
 #include "sqlexec.h"
 
 #include <errno.h>
@@ -140,15 +139,14 @@ static bool run_statement(PGconn *conn, struct run *r)
 
     if (!PQsendQuery(conn, sql)) {
         free(sql);
-        strbuf_addf(r->err, "%s:%d: %s", r->spec->display_path, s->line,
+        struct strbuf m = STRBUF_INIT;
+        strbuf_addf(&m, "%s:%d: %s", r->spec->display_path, s->line,
                     PQerrorMessage(conn));
-        if (!r->st->message) {
-            struct strbuf m = STRBUF_INIT;
-            strbuf_addf(&m, "%s:%d: %s", r->spec->display_path, s->line,
-                        PQerrorMessage(conn));
-            strbuf_rtrim(&m);
+        strbuf_add(r->err, m.buf, m.len);
+        strbuf_rtrim(&m);
+        if (!r->st->message)
             r->st->message = strbuf_detach(&m, NULL);
-        }
+        strbuf_release(&m);
         return false;
     }
     free(sql);

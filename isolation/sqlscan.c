@@ -161,8 +161,9 @@ static int count_lines(const char *t, size_t from, size_t to, int line)
     return line;
 }
 
-int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
-                  size_t *n, const char **why)
+/* strict: refuse what needs psql (sqlscan_split); else split regardless. */
+static int split(const char *t, size_t len, bool strict,
+                 struct sql_stmt **stmts, size_t *n, const char **why)
 {
     size_t cap = 0, count = 0, line_pos = 0;
     struct sql_stmt *v = NULL;
@@ -172,7 +173,7 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
 
     *stmts = NULL;
     *n = 0;
-    if (memchr(t, '\0', len)) {
+    if (strict && memchr(t, '\0', len)) {
         *why = "a NUL byte";
         return -1;
     }
@@ -181,7 +182,7 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
      * mention (SET, a quoted name, set_config('...')) sends the file to
      * psql; the executor watches for a change made out of sight.
      */
-    if (mentions(t, len, "standard_conforming_strings")) {
+    if (strict && mentions(t, len, "standard_conforming_strings")) {
         *why = "standard_conforming_strings";
         return -1;
     }
@@ -223,12 +224,14 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
                 see_identifier(&s, t + w, i - w);
         } else if (c == '\\') {
             need = "a backslash command";
+            i++;
         } else if (c == ':' && i + 1 < len && t[i + 1] == ':') {
             i += 2;
         } else if (c == ':' && i + 1 < len &&
                    (var_char((unsigned char)t[i + 1]) || t[i + 1] == '\'' ||
                     t[i + 1] == '"' || t[i + 1] == '{')) {
             need = "a psql variable";
+            i++;
         } else if (c == '(') {
             s.parens++;
             i++;
@@ -251,7 +254,7 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
         } else {
             i++;
         }
-        if (need) {
+        if (need && strict) {
             free(v);
             *why = need;
             return -1;
@@ -266,6 +269,21 @@ int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
     *stmts = v;
     *n = count;
     return 0;
+}
+
+int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
+                  size_t *n, const char **why)
+{
+    return split(t, len, true, stmts, n, why);
+}
+
+size_t sqlscan_statements(const char *t, size_t len, struct sql_stmt **stmts)
+{
+    size_t n;
+    const char *why;
+
+    split(t, len, false, stmts, &n, &why);
+    return n;
 }
 
 int sqlscan_line_at(const char *t, const struct sql_stmt *s, long pos)

@@ -31,6 +31,13 @@ int sqlscan_split(const char *text, size_t len, struct sql_stmt **stmts,
                   size_t *n, const char **why);
 
 /*
+ * The same split without refusing anything (for text sent to the server
+ * as is, such as migrations).  Returns the count; the caller frees *stmts.
+ */
+size_t sqlscan_statements(const char *text, size_t len,
+                          struct sql_stmt **stmts);
+
+/*
  * 1-based line of the 1-based character position `pos` (the server
  * counts characters, not bytes) inside statement s of text.
  */
