@@ -34,7 +34,7 @@ struct sandbox_factory {
     int nthreads;
     pthread_mutex_t plock;
     pthread_cond_t pcond;
-    name_t *ready;   /* cfg.pool slots */
+    name_t *ready;   /* cfg.pool + makers slots */
     size_t nready;
     name_t *todrop;  /* released, not yet dropped */
     size_t ndrop, dropcap;
@@ -110,12 +110,21 @@ static int clone_db(PGconn *conn, const struct sandbox_factory *f,
     return 0;
 }
 
-/* Pool threads: make clones ahead, drop released ones. */
-static void *pool_thread(void *arg)
+/*
+ * Pool threads come in two kinds.  Makers clone ahead; droppers drop
+ * released clones.  They are kept apart because a DROP DATABASE waits
+ * on every backend of the server (PostgreSQL 15 makes each one close
+ * its files, a ProcSignalBarrier) and on a checkpoint: tens of
+ * milliseconds of wall time on a busy machine, during which a maker
+ * stuck behind it could not answer a waiting worker.  Makers drop only
+ * when the backlog passes its bound (disk use stays bounded) or when
+ * the run is stopping, so the last drops go side by side.
+ */
+static void *pool_thread(struct sandbox_factory *f, bool dropper)
 {
-    struct sandbox_factory *f = arg;
     struct err e = ERR_INIT;
     PGconn *conn = target_connect(f->cfg.target, f->cfg.target->maint_db, &e);
+    size_t backlog = 2 * (size_t)f->cfg.pool;
 
     pthread_mutex_lock(&f->plock);
     if (!conn) {
@@ -128,16 +137,23 @@ static void *pool_thread(void *arg)
     }
     for (;;) {
         /*
-         * Once stopping, the threads drop what is released or was never
-         * used, side by side, and make nothing new; the run's sweep then
-         * finds nothing (it still catches what a failed drop left).
+         * Once stopping, every thread drops what is released or was never
+         * used and makes nothing new; the run's sweep then finds nothing
+         * (it still catches what a failed drop left).
          */
-        bool want_make = f->nready + (size_t)f->making < (size_t)f->cfg.pool &&
+        /*
+         * A maker starts a clone whenever fewer than cfg.pool are ready,
+         * whatever is in progress: counting clones in progress against
+         * the bound would leave workers of short cases waiting on a busy
+         * machine, where a clone takes several times its own CPU time.
+         */
+        bool want_make = !dropper && f->nready < (size_t)f->cfg.pool &&
                          f->made < f->cfg.expected && !f->pool_error &&
                          !f->stopping;
         bool drop_ready = f->stopping && f->nready;
-        /* A waiting worker comes first; otherwise free space first. */
-        if (drop_ready || (f->ndrop && !(want_make && f->waiters))) {
+        bool may_drop = dropper || f->stopping || f->ndrop > backlog;
+        if (drop_ready || (f->ndrop && may_drop &&
+                           !(want_make && f->waiters))) {
             name_t name;
             memcpy(name, drop_ready ? f->ready[--f->nready]
                                     : f->todrop[--f->ndrop],
@@ -178,19 +194,36 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
+static void *maker_thread(void *arg)
+{
+    return pool_thread(arg, false);
+}
+
+static void *dropper_thread(void *arg)
+{
+    return pool_thread(arg, true);
+}
+
 static void pool_start(struct sandbox_factory *f)
 {
     pthread_mutex_init(&f->plock, NULL);
     pthread_cond_init(&f->pcond, NULL);
-    f->ready = xcalloc((size_t)f->cfg.pool, sizeof(*f->ready));
     /* Cloning is I/O on the server: a few connections keep up. */
-    f->nthreads = f->cfg.pool < 4 ? f->cfg.pool : 4;
-    f->threads = xcalloc((size_t)f->nthreads, sizeof(*f->threads));
-    for (int i = 0; i < f->nthreads; i++)
-        if (pthread_create(&f->threads[i], NULL, pool_thread, f) != 0) {
-            f->nthreads = i;
+    int makers = f->cfg.pool < 4 ? f->cfg.pool : 4;
+    int droppers = f->cfg.pool < 2 ? f->cfg.pool : 2;
+    /* Each maker may finish one more while cfg.pool - 1 are ready. */
+    f->ready = xcalloc((size_t)(f->cfg.pool + makers), sizeof(*f->ready));
+    f->threads = xcalloc((size_t)(makers + droppers), sizeof(*f->threads));
+    for (int i = 0; i < makers + droppers; i++) {
+        if (pthread_create(&f->threads[i], NULL,
+                           i < makers ? maker_thread : dropper_thread,
+                           f) != 0)
             break;
-        }
+        f->nthreads = i + 1;
+    }
+    /* Fewer threads than asked for still work; none would hang. */
+    if (f->nthreads == 0)
+        f->pool_error = xstrdup("cannot start the sandbox pool's threads");
 }
 
 static void pool_stop(struct sandbox_factory *f)
