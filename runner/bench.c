@@ -24,10 +24,14 @@
 
 #define MAX_CONFIGS 64
 #define MAX_REPEAT 50
+/* Failed cases named per run; the count covers the rest. */
+#define MAX_NAMED 50
 
 struct run_figures {
     double wall_ms, cycle_p50, cycle_p95, wait_p50, wait_p95;
     long tests, failed;
+    char **failed_names; /* "classname.name", at most MAX_NAMED */
+    size_t nnamed;
 };
 
 struct config {
@@ -104,6 +108,51 @@ static long attr_long(xmlNode *n, const char *name)
     return r;
 }
 
+static void figures_release(struct run_figures *f)
+{
+    for (size_t i = 0; i < f->nnamed; i++)
+        free(f->failed_names[i]);
+    free(f->failed_names);
+    f->failed_names = NULL;
+    f->nnamed = 0;
+}
+
+/* A testcase with a <failure> or <error> child. */
+static bool case_failed(xmlNode *tc)
+{
+    for (xmlNode *c = tc->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE &&
+            (!strcmp((const char *)c->name, "failure") ||
+             !strcmp((const char *)c->name, "error")))
+            return true;
+    return false;
+}
+
+static void collect_failed(xmlNode *root, struct run_figures *f)
+{
+    for (xmlNode *s = root->children; s; s = s->next) {
+        if (s->type != XML_ELEMENT_NODE ||
+            strcmp((const char *)s->name, "testsuite"))
+            continue;
+        for (xmlNode *tc = s->children; tc; tc = tc->next) {
+            if (tc->type != XML_ELEMENT_NODE ||
+                strcmp((const char *)tc->name, "testcase") || !case_failed(tc))
+                continue;
+            if (f->nnamed == MAX_NAMED)
+                return;
+            xmlChar *cls = xmlGetProp(tc, BAD_CAST "classname");
+            xmlChar *name = xmlGetProp(tc, BAD_CAST "name");
+            if (!f->failed_names)
+                f->failed_names = xcalloc(MAX_NAMED, sizeof(char *));
+            f->failed_names[f->nnamed++] =
+                xasprintf("%s.%s", cls ? (const char *)cls : "?",
+                          name ? (const char *)name : "?");
+            xmlFree(cls);
+            xmlFree(name);
+        }
+    }
+}
+
 static int read_report(const char *path, struct run_figures *f,
                        struct err *e)
 {
@@ -118,6 +167,7 @@ static int read_report(const char *path, struct run_figures *f,
     memset(f, 0, sizeof(*f));
     f->tests = attr_long(root, "tests");
     f->failed = attr_long(root, "failures") + attr_long(root, "errors");
+    collect_failed(root, f);
     for (xmlNode *n = root->children; n && !suite; n = n->next)
         if (n->type == XML_ELEMENT_NODE &&
             !strcmp((const char *)n->name, "testsuite"))
@@ -130,8 +180,10 @@ static int read_report(const char *path, struct run_figures *f,
         f->wait_p95 = property(suite, "isotest.sandbox_acquire_p95_ms");
     }
     xmlFreeDoc(doc);
-    if (!suite || f->wall_ms < 0)
+    if (!suite || f->wall_ms < 0) {
+        figures_release(f);
         return err_set(e, "the run's report '%s' has no figures", path);
+    }
     return 0;
 }
 
@@ -276,6 +328,32 @@ static void print_table(const struct bench_row *rows, size_t n)
            "to fail cases).\n");
 }
 
+/* Which cases failed, per configuration: the first run with failures. */
+static void print_failed(const struct config *cs, size_t n)
+{
+    bool header = false;
+
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < cs[i].nruns; k++) {
+            const struct run_figures *f = &cs[i].runs[k];
+            if (!f->failed)
+                continue;
+            if (!header)
+                printf("\nfailed cases (the first run of each configuration "
+                       "that had any):\n");
+            header = true;
+            printf("  %s, run %d: %ld of %ld:", cs[i].name, k + 1, f->failed,
+                   f->tests);
+            for (size_t j = 0; j < f->nnamed && j < 5; j++)
+                printf("%s %s", j ? "," : "", f->failed_names[j]);
+            if (f->failed > 5)
+                printf(", ...");
+            putchar('\n');
+            break;
+        }
+    }
+}
+
 static void json_str(struct strbuf *sb, const char *s)
 {
     strbuf_addch(sb, '"');
@@ -318,6 +396,18 @@ static int write_json(const char *path, const struct bench_row *rows,
                     r->wait_p95_ms, r->failed, r->cases);
         for (int k = 0; k < cs[i].nruns; k++)
             strbuf_addf(&sb, "%s%.1f", k ? ", " : "", cs[i].runs[k].wall_ms);
+        /* Per run, the failed cases (the first MAX_NAMED). */
+        strbuf_addstr(&sb, "], \"failed_cases\": [");
+        for (int k = 0; k < cs[i].nruns; k++) {
+            const struct run_figures *f = &cs[i].runs[k];
+            strbuf_addstr(&sb, k ? ", [" : "[");
+            for (size_t j = 0; j < f->nnamed; j++) {
+                if (j)
+                    strbuf_addstr(&sb, ", ");
+                json_str(&sb, f->failed_names[j]);
+            }
+            strbuf_addch(&sb, ']');
+        }
         strbuf_addf(&sb, "]}%s\n", i + 1 < n ? "," : "");
     }
     strbuf_addstr(&sb, "  ]\n}\n");
@@ -392,6 +482,24 @@ static int write_junit(const char *path, const struct bench_row *rows,
             xmlTextWriterWriteAttribute(
                 w, BAD_CAST "time",
                 BAD_CAST stats_fmt_seconds(buf, cs[i].runs[k].wall_ms));
+            /*
+             * Failed cases are a figure of the configuration, not a failure
+             * of the bench: listed, so a CI page shows them, not marked.
+             */
+            const struct run_figures *f = &cs[i].runs[k];
+            if (f->failed) {
+                struct strbuf so = STRBUF_INIT;
+                strbuf_addf(&so, "%ld of %ld cases failed:", f->failed,
+                            f->tests);
+                for (size_t j = 0; j < f->nnamed; j++)
+                    strbuf_addf(&so, "\n%s", f->failed_names[j]);
+                if ((size_t)f->failed > f->nnamed)
+                    strbuf_addf(&so, "\n(and %zu more)",
+                                (size_t)f->failed - f->nnamed);
+                xmlTextWriterWriteElement(w, BAD_CAST "system-out",
+                                          BAD_CAST so.buf);
+                strbuf_release(&so);
+            }
             xmlTextWriterEndElement(w);
         }
         xmlTextWriterEndElement(w);
@@ -600,6 +708,7 @@ int bench_main(int argc, char **argv)
     if (run_once(self, conninfo, &cs[0], fwd, nfwd, report, history, &warm,
                  &e) < 0)
         goto fail;
+    figures_release(&warm);
     for (size_t i = 0; i < ncs; i++) {
         printf("  %-24s", cs[i].name);
         fflush(stdout);
@@ -620,6 +729,7 @@ int bench_main(int argc, char **argv)
     struct bench_row *rows = xcalloc(ncs, sizeof(*rows));
     fill_rows(cs, ncs, rows);
     print_table(rows, ncs);
+    print_failed(cs, ncs);
     code = 0;
     if (junit && write_junit(junit, rows, cs, ncs, &e) < 0)
         code = 2;
@@ -645,6 +755,9 @@ cleanup:
     free(report);
     free(history);
 out:
+    for (size_t i = 0; i < ncs; i++)
+        for (int k = 0; k < cs[i].nruns; k++)
+            figures_release(&cs[i].runs[k]);
     free(dir);
     free(env_conn);
     server_close(&srv, srv.cluster && !cluster_from_cache(srv.cluster),

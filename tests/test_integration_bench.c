@@ -283,7 +283,11 @@ static void check_junit(const char *path, const struct want *w, size_t n,
                 cr_assert(number_property(s, name, bench_properties[i]) >= 0,
                           "testsuite '%s': %s < 0", name, bench_properties[i]);
 
-        /* One testcase per run, named after the configuration. */
+        /*
+         * One testcase per run, named after the configuration; a run with
+         * failed cases names them in its system-out, and is not itself
+         * marked failed.
+         */
         int runs = 0;
         for (xmlNode *tc = s->children; tc; tc = tc->next) {
             if (!is_element(tc, "testcase"))
@@ -295,6 +299,24 @@ static void check_junit(const char *path, const struct want *w, size_t n,
                              name);
             free(want_name);
             xmlFree(tn);
+            xmlChar *so = NULL;
+            for (xmlNode *c = tc->children; c; c = c->next) {
+                cr_assert(!is_element(c, "failure") && !is_element(c, "error"),
+                          "testsuite '%s': run %d is marked failed", name,
+                          runs);
+                if (is_element(c, "system-out"))
+                    so = xmlNodeGetContent(c);
+            }
+            if (collides(x))
+                cr_assert(so && strstr((const char *)so, " cases failed:\n") &&
+                              strstr((const char *)so, ".claim_slot_"),
+                          "testsuite '%s': run %d does not name its failed "
+                          "cases: %s",
+                          name, runs, so ? (const char *)so : "(none)");
+            else
+                cr_assert(!so, "testsuite '%s': run %d has system-out: %s",
+                          name, runs, (const char *)so);
+            xmlFree(so);
         }
         cr_assert_eq(runs, repeat, "testsuite '%s': %d testcases for %d runs",
                      name, runs, repeat);
@@ -311,8 +333,10 @@ static void check_junit(const char *path, const struct want *w, size_t n,
  * Python's json module is the strict parser; it also checks the shape
  * (every key, numbers where numbers belong, wall_ms one per run with
  * wall_ms_median its median) and prints one line per configuration:
- *   name|isolation|jobs|runs|speedup|efficiency|failed|cases
- * with integers printed as integers, so "%d" in C rejects a 2.0.
+ *   name|isolation|jobs|runs|speedup|efficiency|failed|cases|named|twins|empty
+ * with integers printed as integers, so "%d" in C rejects a 2.0.  The last
+ * three: failed cases named over all runs, how many of them are the twin
+ * cases, and how many runs name none.
  */
 static const char json_script[] =
     "import json, statistics, sys\n"
@@ -335,13 +359,21 @@ static const char json_script[] =
     "    w = c.get('wall_ms')\n"
     "    assert isinstance(w, list) and len(w) == c['runs'], n + ': wall_ms'\n"
     "    assert all(type(x) in (int, float) and x > 0 for x in w), n\n"
+    "    fc = c.get('failed_cases')\n"
+    "    assert isinstance(fc, list) and len(fc) == c['runs'], \\\n"
+    "        n + ': failed_cases'\n"
+    "    assert all(isinstance(r, list) and all(isinstance(x, str) for x in r)\n"
+    "               for r in fc), n + ': failed_cases'\n"
+    "    named = sum(len(r) for r in fc)\n"
+    "    twins = sum(1 for r in fc for x in r if '.claim_slot_' in x)\n"
+    "    empty = sum(1 for r in fc if not r)\n"
     "    m = statistics.median(w)\n"
     "    assert abs(m - c['wall_ms_median']) <= 0.11, \\\n"
     "        '%s: wall_ms_median %s, median of %s' % (n, "
     "c['wall_ms_median'], w)\n"
-    "    print('%s|%s|%d|%d|%r|%r|%d|%d' % (n, c['isolation'], c['jobs'],\n"
-    "          c['runs'], c['speedup'], c['efficiency'], c['failed'],\n"
-    "          c['cases']))\n";
+    "    print('%s|%s|%d|%d|%r|%r|%d|%d|%d|%d|%d' % (n, c['isolation'],\n"
+    "          c['jobs'], c['runs'], c['speedup'], c['efficiency'],\n"
+    "          c['failed'], c['cases'], named, twins, empty))\n";
 
 static void check_json(const char *path, const struct want *w, size_t n,
                        int repeat)
@@ -368,11 +400,11 @@ static void check_json(const char *path, const struct want *w, size_t n,
         char *nl = strchr(p, '\n');
         char *line = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
         char name[64], iso[16];
-        int jobs, runs, failed, cases, used = 0;
+        int jobs, runs, failed, cases, named, twins, empty, used = 0;
         double speedup, eff;
-        cr_assert(sscanf(line, "%63[^|]|%15[^|]|%d|%d|%lf|%lf|%d|%d%n", name,
-                         iso, &jobs, &runs, &speedup, &eff, &failed, &cases,
-                         &used) == 8 &&
+        cr_assert(sscanf(line, "%63[^|]|%15[^|]|%d|%d|%lf|%lf|%d|%d|%d|%d|%d%n",
+                         name, iso, &jobs, &runs, &speedup, &eff, &failed,
+                         &cases, &named, &twins, &empty, &used) == 11 &&
                       !line[used],
                   "configuration in '%s' reads '%s'", path, line);
         const struct want *x = &w[want_index(w, n, name, seen, "JSON")];
@@ -381,12 +413,18 @@ static void check_json(const char *path, const struct want *w, size_t n,
         cr_assert_eq(jobs, x->jobs, "'%s': jobs", name);
         cr_assert_eq(runs, repeat, "'%s': runs", name);
         cr_assert_eq(cases, BENCH_CASES, "'%s': cases", name);
-        if (collides(x))
+        if (collides(x)) {
             cr_assert(failed > 0 && failed <= BENCH_CASES,
                       "'%s': failed=%d, expected the twin cases to collide",
                       name, failed);
-        else
+            cr_assert(empty == 0 && named > 0 && twins == named,
+                      "'%s': failed_cases names %d cases, %d of them twins, "
+                      "%d runs none",
+                      name, named, twins, empty);
+        } else {
             cr_assert_eq(failed, 0, "'%s': failed=%d", name, failed);
+            cr_assert_eq(named, 0, "'%s': failed_cases names %d", name, named);
+        }
         cr_assert(speedup > 0, "'%s': speedup %g", name, speedup);
         cr_assert(fabs(eff - speedup / jobs) < 0.002,
                   "'%s': efficiency %g is not speedup %g / %d jobs", name, eff,
@@ -557,6 +595,15 @@ Test(bench, four_configurations_and_their_reports)
                  r.out, r.err);
 
     check_table(&r, four, 4, 2);
+    /* Under the table: which cases failed where. */
+    const char *listed = strstr(r.out, "\nfailed cases (");
+    cr_assert(listed && strstr(listed, "\n  none -j 1, run 1: ") &&
+                  strstr(listed, "\n  none -j 2, run 1: ") &&
+                  strstr(listed, ".claim_slot_"),
+              "no failed cases under the table:\n%s", r.out);
+    cr_assert(!strstr(listed, "\n  database -j"),
+              "an isolated configuration listed with failed cases:\n%s",
+              r.out);
     check_junit(junit, four, 4, 2);
     check_json(json, four, 4, 2);
     check_html(html, four, 4);
