@@ -112,8 +112,7 @@ struct itest_junit {
 };
 
 /*
- * Check a JUnit report: valid against ../shared/junit/junit-10.xsd when
- * that file exists (else that one check is skipped with a warning); every
+ * Check a JUnit report: valid against reporters/junit-10.xsd; every
  * testsuite has name, tests, failures and errors; every testcase has name,
  * classname and time; every time attribute reads like 1.234; each suite's
  * counts agree with its testcase elements.  Fills `counts`.

@@ -5,9 +5,8 @@
  * detail, error, timeout, skipped, never started) in two suites given in
  * non-alphabetical order, plus captured output with colour sequences, NUL
  * bytes, invalid UTF-8 and a cut.  The file is read back with libxml2 and
- * checked element by element, then validated against the Jenkins schema
- * when ../shared/junit/junit-10.xsd is there (only that check is skipped
- * when it is not).  Also: an empty run, write failures that leave no
+ * checked element by element, then validated against the Jenkins schema,
+ * reporters/junit-10.xsd.  Also: an empty run, write failures that leave no
  * temporary file, and a long file path.
  */
 #include <criterion/criterion.h>
@@ -27,7 +26,7 @@
 #include "junit.h"
 #include "strbuf.h"
 
-#define XSD "../shared/junit/junit-10.xsd"
+#define XSD "reporters/junit-10.xsd"
 #define FFFD "\xef\xbf\xbd" /* U+FFFD */
 
 static char tmp[] = "/tmp/isotest-junit-XXXXXX";
@@ -203,13 +202,8 @@ static char *text_of(xmlNodePtr n, const char *name)
 
 static void validate_against_xsd(xmlDocPtr doc)
 {
-    if (access(XSD, R_OK) != 0) {
-        fprintf(stderr, "warning: %s not found (the tests run from the "
-                        "repository root): schema validation skipped, all "
-                        "other checks ran\n",
-                XSD);
-        return;
-    }
+    cr_assert(access(XSD, R_OK) == 0,
+              "%s not found: the tests run from the repository root", XSD);
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(XSD);
     xmlSchemaPtr schema = xmlSchemaParse(pc);
     cr_assert_not_null(schema, "cannot parse %s", XSD);
