@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEPT_PREFIX "isotest kept at "
-
 int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e)
 {
     if (!ident_runid_valid(runid))
@@ -35,8 +33,9 @@ int reclaim_mark_kept(PGconn *conn, const char *dbname, struct err *e)
         PQfreemem(q);
         return -1;
     }
-    char *sql = xasprintf("COMMENT ON DATABASE %s IS '" KEPT_PREFIX "%s'", q,
-                          PQgetvalue(res, 0, 0));
+    char *sql = xasprintf(
+        "COMMENT ON DATABASE %s IS '" RECLAIM_KEPT_PREFIX "%s'", q,
+        PQgetvalue(res, 0, 0));
     PQclear(res);
     PQfreemem(q);
     int r = target_exec(conn, sql, e);
@@ -61,10 +60,11 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
         conn,
         "SELECT d.datname, "
         "       coalesce(shobj_description(d.oid, 'pg_database'), '') "
-        "         LIKE '" KEPT_PREFIX "%' AS kept, "
+        "         LIKE '" RECLAIM_KEPT_PREFIX "%' AS kept, "
         "       coalesce(extract(epoch FROM now())::bigint - nullif("
         "         substring(shobj_description(d.oid, 'pg_database') "
-        "                   FROM '^" KEPT_PREFIX "([0-9]+)$'), '')::bigint, "
+        "                   FROM '^" RECLAIM_KEPT_PREFIX "([0-9]+)$'), "
+        "         '')::bigint, "
         "         0) AS kept_age "
         "FROM pg_database d "
         "WHERE d.datname ~ '^isotest_[0-9a-f]{8}_[a-z0-9_]+$' "

@@ -20,6 +20,9 @@
 #include "err.h"
 #include "strbuf.h"
 
+/* The comment on a kept sandbox: this prefix, then the epoch seconds. */
+#define RECLAIM_KEPT_PREFIX "isotest kept at "
+
 /* Take the run's lock on conn (a session lock, held until it closes). */
 int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e);
 

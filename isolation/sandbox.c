@@ -39,7 +39,6 @@ struct sandbox_factory {
     name_t *todrop;  /* released, not yet dropped */
     size_t ndrop, dropcap;
     size_t made;     /* clones started, at most cfg.expected */
-    int making;      /* clones in progress */
     int waiters;     /* workers waiting for a ready clone */
     bool stopping;
     char *pool_error; /* the first failure, for waiting workers */
@@ -137,15 +136,13 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
     }
     for (;;) {
         /*
-         * Once stopping, every thread drops what is released or was never
-         * used and makes nothing new; the run's sweep then finds nothing
-         * (it still catches what a failed drop left).
-         */
-        /*
          * A maker starts a clone whenever fewer than cfg.pool are ready,
          * whatever is in progress: counting clones in progress against
          * the bound would leave workers of short cases waiting on a busy
          * machine, where a clone takes several times its own CPU time.
+         * Once stopping, every thread drops what is released or was never
+         * used and makes nothing new; the run's sweep then finds nothing
+         * (it still catches what a failed drop left).
          */
         bool want_make = !dropper && f->nready < (size_t)f->cfg.pool &&
                          f->made < f->cfg.expected && !f->pool_error &&
@@ -169,13 +166,11 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
             name_t name;
             unsigned n = atomic_fetch_add(&f->counter, 1) + 1;
             f->made++;
-            f->making++;
             pthread_mutex_unlock(&f->plock);
             int r = ident_sandbox(name, f->cfg.runid, n, &e);
             if (r == 0)
                 r = clone_db(conn, f, name, &e);
             pthread_mutex_lock(&f->plock);
-            f->making--;
             if (r == 0) {
                 memcpy(f->ready[f->nready++], name, sizeof(name));
             } else if (!f->pool_error) {
@@ -366,7 +361,7 @@ int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e)
                                  "SELECT datname FROM pg_database d "
                                  "WHERE datname ~ $1 AND coalesce("
                                  "  shobj_description(d.oid, 'pg_database'),"
-                                 "  '') NOT LIKE 'isotest kept at %' "
+                                 "  '') NOT LIKE '" RECLAIM_KEPT_PREFIX "%' "
                                  "ORDER BY 1",
                                  1, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
