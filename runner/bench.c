@@ -554,60 +554,51 @@ int bench_main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *v = NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             free(fwd);
             return 0;
         }
-        bool takes = !strcmp(a, "--jobs") || !strcmp(a, "--isolation") ||
-                     !strcmp(a, "--repeat") || !strcmp(a, "--junit") ||
-                     !strcmp(a, "--json") || !strcmp(a, "--html") ||
-                     !strcmp(a, "--db");
-        if (takes && !v) {
-            fprintf(stderr, "isotest: error: option '%s' needs a value\n", a);
+        /* The same spellings as `run` takes: "--jobs=1,8", "-j 4". */
+        int t;
+        if ((t = options_take(argc, argv, &i, "--jobs", "-j", &v, &e))) {
+            if (t > 0) {
+                njobs = bench_parse_jobs(v, jobs, 16);
+                if (njobs < 0)
+                    err_set(&e, "invalid value '%s' for --jobs: expected a "
+                                "list like 1,2,4,8", v);
+            }
+        } else if ((t = options_take(argc, argv, &i, "--isolation", NULL, &v,
+                                     &e))) {
+            if (t > 0) {
+                nmodes = split_modes(v, modes, 3);
+                if (nmodes < 0)
+                    err_set(&e, "invalid value '%s' for --isolation: "
+                                "expected a list of database, schema, none",
+                            v);
+            }
+        } else if ((t = options_take(argc, argv, &i, "--repeat", NULL, &v,
+                                     &e))) {
+            long r;
+            if (t > 0 && options_int("--repeat", v, 1, MAX_REPEAT, &r, &e) == 0)
+                repeat = (int)r;
+        } else if (!(t = options_take(argc, argv, &i, "--junit", NULL, &junit,
+                                      &e)) &&
+                   !(t = options_take(argc, argv, &i, "--json", NULL, &json,
+                                      &e)) &&
+                   !(t = options_take(argc, argv, &i, "--html", NULL, &html,
+                                      &e)) &&
+                   !(t = options_take(argc, argv, &i, "--db", NULL, &db,
+                                      &e))) {
+            fwd[nfwd++] = a;
+        }
+        if (e.msg) {
+            fprintf(stderr, "isotest: error: %s\n", e.msg);
+            err_release(&e);
             free(fwd);
             return 2;
         }
-        if (!strcmp(a, "--jobs")) {
-            njobs = bench_parse_jobs(v, jobs, 16);
-            if (njobs < 0) {
-                fprintf(stderr, "isotest: error: invalid value '%s' for "
-                                "--jobs: expected a list like 1,2,4,8\n", v);
-                free(fwd);
-                return 2;
-            }
-        } else if (!strcmp(a, "--isolation")) {
-            nmodes = split_modes(v, modes, 3);
-            if (nmodes < 0) {
-                fprintf(stderr, "isotest: error: invalid value '%s' for "
-                                "--isolation: expected a list of database, "
-                                "schema, none\n", v);
-                free(fwd);
-                return 2;
-            }
-        } else if (!strcmp(a, "--repeat")) {
-            long r;
-            if (options_int("--repeat", v, 1, MAX_REPEAT, &r, &e) < 0) {
-                fprintf(stderr, "isotest: error: %s\n", e.msg);
-                err_release(&e);
-                free(fwd);
-                return 2;
-            }
-            repeat = (int)r;
-        } else if (!strcmp(a, "--junit")) {
-            junit = v;
-        } else if (!strcmp(a, "--json")) {
-            json = v;
-        } else if (!strcmp(a, "--html")) {
-            html = v;
-        } else if (!strcmp(a, "--db")) {
-            db = v;
-        } else {
-            fwd[nfwd++] = a;
-            continue;
-        }
-        i++;
     }
 
     /* The forwarded part must make a valid run: check it now. */
@@ -619,13 +610,20 @@ int bench_main(int argc, char **argv)
             chk[i + 1] = fwd[i];
         int r = options_parse((int)nfwd + 1, (char **)chk, &o, &e);
         free(chk);
+        if (r == 0) {
+            /* Each run reads and writes the bench's own history. */
+            if (o.history || o.no_history || o.compare_with)
+                r = err_set(&e, "--history, --no-history and --compare-with "
+                                "are not for bench: its runs keep a history "
+                                "of their own, and the suite's is left alone");
+            options_release(&o);
+        }
         if (r < 0) {
             fprintf(stderr, "isotest: error: %s\n", e.msg);
             err_release(&e);
             free(fwd);
             return 2;
         }
-        options_release(&o);
     }
 
     /* Before minutes of runs, not after them. */

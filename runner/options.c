@@ -87,12 +87,9 @@ int options_seconds(const char *opt, const char *s, double *out,
     return 0;
 }
 
-/*
- * Match "--name value", "--name=value" and, for short options, "-jN".
- * Returns 1 and sets *val when argv[*i] is this option.
- */
-static int take(int argc, char **argv, int *i, const char *lng,
-                const char *shrt, const char **val, struct err *e)
+/* options.h; "-jN" too for short options. */
+int options_take(int argc, char **argv, int *i, const char *lng,
+                 const char *shrt, const char **val, struct err *e)
 {
     const char *a = argv[*i];
     size_t l = strlen(lng);
@@ -163,7 +160,7 @@ int options_parse(int argc, char **argv, struct run_options *o,
             continue;
         }
 #define OPT(lng, shrt)                                                         \
-    if ((r = take(argc, argv, &i, lng, shrt, &v, e)) < 0)                      \
+    if ((r = options_take(argc, argv, &i, lng, shrt, &v, e)) < 0)                      \
         goto fail;                                                             \
     if (r)
         OPT("--db", NULL)

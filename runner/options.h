@@ -53,6 +53,15 @@ int options_parse(int argc, char **argv, struct run_options *o,
                   struct err *e);
 void options_release(struct run_options *o);
 
+/*
+ * Match argv[*i] against an option that takes a value: "--name value",
+ * "--name=value" and, with a short form, "-j value" or "-jvalue".
+ * Returns 1 with *val set (and *i past the value), 0 when it is another
+ * argument, -1 with e set when the value is missing.
+ */
+int options_take(int argc, char **argv, int *i, const char *lng,
+                 const char *shrt, const char **val, struct err *e);
+
 /* Strict integer and number parsing (whole string, in range). */
 int options_int(const char *opt, const char *s, long min, long max,
                 long *out, struct err *e);

@@ -618,7 +618,11 @@ Test(bench, four_configurations_and_their_reports)
     free(junit);
 }
 
-/* No serial isolated run asked for: "database -j 1" is added, first. */
+/*
+ * No serial isolated run asked for: "database -j 1" is added, first.  The
+ * options are spelled as `run` takes them too ("-j 2", "--name=value"):
+ * none of them may reach the runs, where the last -j would win.
+ */
 Test(bench, adds_the_serial_isolated_run)
 {
     static const struct want two[] = {
@@ -627,12 +631,16 @@ Test(bench, adds_the_serial_isolated_run)
     };
     const char *ci = itest_cluster_start();
     char *junit = itest_tmpfile("bench.xml");
+    char *junit_opt = xasprintf("--junit=%s", junit);
+    char *db_opt = xasprintf("--db=%s", ci);
     struct itest_result r;
 
     itest_run(&r,
-              ARGV("bench", "--db", ci, "--isolation", "database", "--jobs",
-                   "2", "--repeat", "1", "--junit", junit, BENCH_SMALL),
+              ARGV("bench", db_opt, "--isolation=database", "-j", "2",
+                   "--repeat=1", junit_opt, BENCH_SMALL),
               NULL);
+    free(junit_opt);
+    free(db_opt);
     cr_assert_eq(r.code, 0, "exit code %d\nstdout:\n%s\nstderr:\n%s", r.code,
                  r.out, r.err);
     check_table(&r, two, 2, 1);
@@ -751,6 +759,35 @@ ParameterizedTestParameters(bench, bad_values)
 ParameterizedTest(struct bad_value *c, bench, bad_values)
 {
     assert_bad_value(c->opt, c->value);
+}
+
+/* bench keeps its own history for the runs: the run options are refused. */
+Test(bench, history_options_are_refused)
+{
+    const char *const opts[][3] = {{"--history", "h", NULL},
+                                   {"--no-history", NULL, NULL},
+                                   {"--compare-with", "old.xml", NULL}};
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++) {
+        struct itest_result r;
+        if (opts[i][1])
+            itest_run(&r,
+                      ARGV("bench", "--db", NO_SERVER, opts[i][0], opts[i][1],
+                           BENCH_SMALL),
+                      NULL);
+        else
+            itest_run(&r, ARGV("bench", "--db", NO_SERVER, opts[i][0],
+                               BENCH_SMALL),
+                      NULL);
+        cr_assert_eq(r.code, 2, "%s: exit code %d\n%s", opts[i][0], r.code,
+                     r.err);
+        cr_assert(strstr(r.err, "isotest: error: ") &&
+                      strstr(r.err, "not for bench"),
+                  "%s: %s", opts[i][0], r.err);
+        cr_assert_str_empty(r.out, "%s: something ran:\n%s", opts[i][0],
+                            r.out);
+        itest_result_release(&r);
+    }
 }
 
 /*
