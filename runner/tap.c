@@ -2,8 +2,10 @@
  * tap.c: a small TAP (version 12/13) consumer.
  */
 #include "tap.h"
+
 #include "strbuf.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,25 +53,19 @@ void tap_parse(const char *text, size_t len, struct tap_result *r)
             n--;
         }
 
-        if (n >= 3 && line[0] >= '0' && line[0] <= '9') {
-            size_t i = 0;
-            long first = 0, last = 0;
-            while (i < n && line[i] >= '0' && line[i] <= '9')
-                first = first * 10 + (line[i++] - '0');
-            if (first == 1 && i + 2 < n + 1 && i + 1 < n && line[i] == '.' &&
-                line[i + 1] == '.') {
-                i += 2;
-                if (i < n && line[i] >= '0' && line[i] <= '9') {
-                    while (i < n && line[i] >= '0' && line[i] <= '9')
-                        last = last * 10 + (line[i++] - '0');
-                    r->seen = true;
-                    r->planned = (int)last;
-                    if (last == 0)
-                        r->skip_all = true;
-                    in_failure = false;
-                    continue;
-                }
-            }
+        /* A plan, "1..N"; a long run of digits saturates, never overflows. */
+        if (n > 3 && starts(line, n, "1..") && line[3] >= '0' &&
+            line[3] <= '9') {
+            long last = 0;
+            for (size_t i = 3; i < n && line[i] >= '0' && line[i] <= '9'; i++)
+                last = last < INT_MAX / 10 ? last * 10 + (line[i] - '0')
+                                           : INT_MAX;
+            r->seen = true;
+            r->planned = (int)last;
+            if (last == 0)
+                r->skip_all = true;
+            in_failure = false;
+            continue;
         }
         if (starts(line, n, "ok") || starts(line, n, "not ok")) {
             bool ok = line[0] == 'o';

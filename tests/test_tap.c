@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <limits.h>
 
 #include <string.h>
 
@@ -64,6 +65,11 @@ ParameterizedTestParameters(tap, parse)
          false, true, ""},
         {"crlf_failure", "1..2\r\nok 1\r\nnot ok 2\r\n", true, 2, 2, 1, false,
          false, false, "1 of 2 TAP tests failed"},
+        {"long_number_row", "123456789012345678901234567890\n", false, -1, 0,
+         0, false, false, false, ""},
+        {"huge_plan_saturates", "1..99999999999999999999\nok 1\n", true,
+         INT_MAX, 1, 0, false, false, false,
+         "planned 2147483647 TAP tests but ran 1"},
         {"mixed_with_psql_noise", "SET\n 1..2\n ok 1\n\n ok 2\n(3 rows)\n",
          true, 2, 2, 0, false, false, true, ""},
     };
