@@ -157,6 +157,15 @@ static void run_one(struct pool *p, struct sandbox_worker *w, int index,
         free(cmd);
         return;
     }
+    if (e.msg) {
+        /* The case's verdict stands; its sandbox goes like any other. */
+        struct strbuf d = STRBUF_INIT;
+        if (r->detail)
+            strbuf_addf(&d, "%s\n", r->detail);
+        strbuf_addf(&d, "[isotest] --keep-failed: %s", e.msg);
+        free(r->detail);
+        r->detail = strbuf_detach(&d, NULL);
+    }
     err_release(&e);
     /* A case that did not end by itself may have left sessions behind. */
     bool disconnect = r->outcome == OUTCOME_TIMEOUT ||
