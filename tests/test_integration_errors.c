@@ -137,7 +137,7 @@ Test(errors, wrong_password)
     char *good = xasprintf("%s password=%s", ci, right);
     struct itest_result r;
 
-    itest_run(&r, ARGV("run", "--db", bad, BASIC), NULL);
+    itest_run(&r, ARGV("run", "--no-history", "--db", bad, BASIC), NULL);
     assert_refused(&r, ARGV("authentication failed", "postgres"));
     cr_assert(!strstr(r.out, wrong) && !strstr(r.err, wrong),
               "the password shows in the output:\n%s\n%s", r.out, r.err);
@@ -145,7 +145,7 @@ Test(errors, wrong_password)
     itest_assert_no_sandboxes(good);
 
     /* Control: the right password works, and does not show either. */
-    itest_run(&r, ARGV("run", "--db", good, BASIC), NULL);
+    itest_run(&r, ARGV("run", "--no-history", "--db", good, BASIC), NULL);
     cr_assert_eq(r.code, 0, "with the right password: exit code %d\n%s\n%s",
                  r.code, r.out, r.err);
     cr_assert(!strstr(r.out, right) && !strstr(r.err, right),
@@ -164,7 +164,7 @@ Test(errors, role_without_createdb)
     itest_sql(ci, "CREATE ROLE itest_nocreatedb LOGIN");
     char *as_role = xasprintf("host=%s port=5432 user=itest_nocreatedb",
                               itest_cluster_sockdir());
-    itest_run(&r, ARGV("run", "--db", as_role, BASIC), NULL);
+    itest_run(&r, ARGV("run", "--no-history", "--db", as_role, BASIC), NULL);
     assert_refused(&r, ARGV("itest_nocreatedb", "ALTER ROLE", "CREATEDB"));
     itest_assert_no_sandboxes(ci);
     itest_result_release(&r);

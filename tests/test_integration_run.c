@@ -56,8 +56,8 @@ static void run_basic_in_mode(const char *mode)
     struct itest_junit jc;
 
     itest_run(&r,
-              ARGV("run", "--db", ci, "--isolation", mode, "-j", "2", "--junit",
-                   junit, BASIC),
+              ARGV("run", "--no-history", "--db", ci, "--isolation", mode, "-j",
+                   "2", "--junit", junit, BASIC),
               NULL);
     cr_assert_eq(r.code, 0, "exit code %d in %s mode\n%s\n%s", r.code, mode,
                  r.out, r.err);
@@ -113,9 +113,9 @@ Test(run, template_settings_in_every_sandbox)
     for (size_t i = 0; i < 3; i++) {
         struct itest_result r;
         itest_run(&r,
-                  ARGV("run", "--db", ci, "--isolation", modes[i], "-j", "3",
-                       "--migrations", BASIC "/migrations", "--list",
-                       "printf 'a\\nb\\nc\\nd\\ne\\nf\\n'", "--each",
+                  ARGV("run", "--no-history", "--db", ci, "--isolation",
+                       modes[i], "-j", "3", "--migrations", BASIC "/migrations",
+                       "--list", "printf 'a\\nb\\nc\\nd\\ne\\nf\\n'", "--each",
                        "psql -X -q -v ON_ERROR_STOP=1 -f " BASIC
                        "/cases/database_settings.sql # {}"),
                   NULL);
@@ -144,10 +144,14 @@ Test(run, template_reused_on_second_run)
     struct itest_result r;
     struct itest_junit jc;
 
-    itest_run(&r, ARGV("run", "--db", ci, "--junit", junit1, BASIC), NULL);
+    itest_run(&r,
+              ARGV("run", "--no-history", "--db", ci, "--junit", junit1, BASIC),
+              NULL);
     cr_assert_eq(r.code, 0, "first run: %s\n%s", r.out, r.err);
     itest_result_release(&r);
-    itest_run(&r, ARGV("run", "--db", ci, "--junit", junit2, BASIC), NULL);
+    itest_run(&r,
+              ARGV("run", "--no-history", "--db", ci, "--junit", junit2, BASIC),
+              NULL);
     cr_assert_eq(r.code, 0, "second run: %s\n%s", r.out, r.err);
     itest_result_release(&r);
     itest_junit_check(junit2, &jc);
@@ -185,7 +189,9 @@ Test(run, embedded_server_by_default)
     struct itest_result r;
     struct itest_junit jc;
 
-    itest_run(&r, ARGV("run", "-j", "2", "--junit", junit, BASIC), NULL);
+    itest_run(&r,
+              ARGV("run", "--no-history", "-j", "2", "--junit", junit, BASIC),
+              NULL);
     cr_assert_eq(r.code, 0, "exit code %d\n%s\n%s", r.code, r.out, r.err);
     itest_assert_summary(&r, "5 passed, 0 failed, 0 skipped");
     itest_junit_check(junit, &jc);
@@ -207,7 +213,9 @@ Test(run, failures_are_reported)
     struct itest_result r;
     struct itest_junit jc;
 
-    itest_run(&r, ARGV("run", "--db", ci, "-j", "2", "--junit", junit, FAILING),
+    itest_run(&r,
+              ARGV("run", "--no-history", "--db", ci, "-j", "2", "--junit",
+                   junit, FAILING),
               NULL);
     cr_assert_eq(r.code, 1, "exit code %d\n%s\n%s", r.code, r.out, r.err);
     itest_assert_summary(&r, "1 passed, 3 failed, 1 skipped");
@@ -258,8 +266,8 @@ Test(run, shop_isolated_passes_shared_collides)
     int passed, failed, skipped;
 
     itest_run(&r,
-              ARGV("run", "--db", ci, "--isolation", "database", "-j", "4",
-                   "examples/shop"),
+              ARGV("run", "--no-history", "--db", ci, "--isolation", "database",
+                   "-j", "4", "examples/shop"),
               NULL);
     cr_assert_eq(r.code, 0, "database mode: exit code %d\n%s\n%s", r.code,
                  r.out, r.err);
@@ -270,8 +278,8 @@ Test(run, shop_isolated_passes_shared_collides)
     itest_assert_no_sandboxes(ci);
 
     itest_run(&r,
-              ARGV("run", "--db", ci, "--isolation", "none", "-j", "4",
-                   "examples/shop"),
+              ARGV("run", "--no-history", "--db", ci, "--isolation", "none",
+                   "-j", "4", "examples/shop"),
               NULL);
     cr_assert_eq(r.code, 1, "none mode: exit code %d\n%s\n%s", r.code, r.out,
                  r.err);
@@ -291,14 +299,16 @@ Test(run, summary_is_the_last_line)
     char *junit = itest_tmpfile("report.xml");
     struct itest_result r;
 
-    itest_run(&r, ARGV("run", "--db", ci, BASIC), NULL);
+    itest_run(&r, ARGV("run", "--no-history", "--db", ci, BASIC), NULL);
     cr_assert_eq(r.code, 0, "exit code %d\n%s\n%s", r.code, r.out, r.err);
     char *last = itest_last_line(r.out);
     cr_assert_str_eq(last, "5 passed, 0 failed, 0 skipped");
     free(last);
     itest_result_release(&r);
 
-    itest_run(&r, ARGV("run", "--db", ci, "--junit", junit, BASIC), NULL);
+    itest_run(&r,
+              ARGV("run", "--no-history", "--db", ci, "--junit", junit, BASIC),
+              NULL);
     cr_assert_eq(r.code, 0, "exit code %d\n%s\n%s", r.code, r.out, r.err);
     last = itest_last_line(r.out);
     cr_assert_str_eq(last, "5 passed, 0 failed, 0 skipped",
