@@ -113,7 +113,8 @@ valgrind: deps $(BUILD)/tests/unit
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/isotest
-	$(BUILD)/isotest run --junit build/shop-report.xml examples/shop
+	env -u PGHOST -u PGHOSTADDR -u PGPORT -u PGSERVICE -u PGDATABASE \
+		$(BUILD)/isotest run --junit build/shop-report.xml examples/shop
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/isotest build/bench-clone

@@ -176,8 +176,15 @@ echo
 echo "bench: $SUITE, sandbox wait at -j 4 (3 runs)" >&2
 w50="" w95=""
 for i in 1 2 3; do
+    rm -f "$WORK/pool.xml"
     ISOTEST_CACHE_DIR="$WARM" "$ISOTEST" run -j 4 --no-history \
-        --junit "$WORK/pool.xml" "$SUITE" >/dev/null 2>&1
+        --junit "$WORK/pool.xml" "$SUITE" >"$WORK/pool.log" 2>&1
+    rc=$?
+    if [ "$rc" -gt 1 ] || [ ! -s "$WORK/pool.xml" ]; then
+        echo "bench: 'isotest run -j 4 $SUITE' exited with $rc:" >&2
+        tail -n 20 "$WORK/pool.log" >&2
+        exit 2
+    fi
     w50="$w50 $(prop sandbox_acquire_p50_ms "$WORK/pool.xml")"
     w95="$w95 $(prop sandbox_acquire_p95_ms "$WORK/pool.xml")"
 done

@@ -28,6 +28,10 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
         SUDO=sudo
+    elif [ -z "$missing" ]; then
+        # Only the locale is missing: the tests skip that one check.
+        echo "install-deps: note: no de_DE.UTF-8 locale (installing it needs root)" >&2
+        exit 0
     else
         echo "install-deps: missing packages:$missing (run as root to install them)" >&2
         exit 2

@@ -24,6 +24,8 @@ const char options_run_usage[] =
     "  -j, --jobs N          worker threads (default: online CPUs)\n"
     "  --pool N              database mode: clones kept ready by background\n"
     "                        threads (default: the job count; 0: none)\n"
+    "  --clone-strategy S    database mode: FILE_COPY (default on 15+) or\n"
+    "                        WAL_LOG, for CREATE DATABASE ... STRATEGY\n"
     "  --junit FILE          write a JUnit XML report\n"
     "  --html FILE           write a timeline of the run (one row per "
     "worker)\n"
