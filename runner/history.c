@@ -129,31 +129,49 @@ void history_release(struct history *h)
     memset(h, 0, sizeof(*h));
 }
 
-double history_lookup(const struct history *h, const char *classname,
-                      const char *name)
+/* A key is "classname::name". */
+static bool key_is(const char *k, const char *classname, const char *name)
 {
     size_t cl = strlen(classname);
 
-    for (size_t i = 0; i < h->n; i++) {
-        const char *k = h->keys[i];
-        if (!strncmp(k, classname, cl) && k[cl] == ':' && k[cl + 1] == ':' &&
-            !strcmp(k + cl + 2, name))
+    return !strncmp(k, classname, cl) && k[cl] == ':' && k[cl + 1] == ':' &&
+           !strcmp(k + cl + 2, name);
+}
+
+double history_lookup(const struct history *h, const char *classname,
+                      const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (key_is(h->keys[i], classname, name))
             return h->ms[i];
-    }
     return -1;
 }
 
-int history_save(const char *path, const struct test_result *r, size_t n,
-                 double wall_ms, struct err *e)
+static bool ran(const struct test_result *r)
+{
+    return r->done && r->outcome != OUTCOME_SKIPPED;
+}
+
+int history_save(const char *path, const struct history *prev,
+                 const struct test_result *r, size_t n, double wall_ms,
+                 struct err *e)
 {
     struct strbuf sb = STRBUF_INIT;
 
     strbuf_addstr(&sb, MAGIC);
     strbuf_addf(&sb, "wall_ms\t%.1f\n", wall_ms);
     for (size_t i = 0; i < n; i++)
-        if (r[i].done && r[i].outcome != OUTCOME_SKIPPED)
+        if (ran(&r[i]))
             strbuf_addf(&sb, "%s::%s\t%.1f\n", r[i].classname, r[i].name,
                         r[i].time_ms);
+    for (size_t k = 0; prev && k < prev->n; k++) {
+        bool replaced = false;
+        for (size_t i = 0; i < n && !replaced; i++)
+            replaced = ran(&r[i]) &&
+                       key_is(prev->keys[k], r[i].classname, r[i].name);
+        if (!replaced)
+            strbuf_addf(&sb, "%s\t%.1f\n", prev->keys[k], prev->ms[k]);
+    }
     int rc = fs_write_atomic(path, sb.buf, sb.len, e);
     strbuf_release(&sb);
     if (rc < 0)

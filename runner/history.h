@@ -37,8 +37,14 @@ void history_release(struct history *h);
 double history_lookup(const struct history *h, const char *classname,
                       const char *name);
 
-int history_save(const char *path, const struct test_result *r, size_t n,
-                 double wall_ms, struct err *e);
+/*
+ * Writes this run's durations (cases that ran), then the entries of
+ * `prev` (may be NULL) for cases this run did not produce, so a run of a
+ * few cases (--filter, --fail-fast) keeps the others' durations.
+ */
+int history_save(const char *path, const struct history *prev,
+                 const struct test_result *r, size_t n, double wall_ms,
+                 struct err *e);
 
 /*
  * The order to start cases in: longest known duration first, cases the

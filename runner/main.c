@@ -586,7 +586,8 @@ static int cmd_run(int argc, char **argv)
     console_free(con);
 
     if (r.hist_path && !interrupted() &&
-        history_save(r.hist_path, r.results, r.cl.n, info.wall_ms, &e) < 0)
+        history_save(r.hist_path, r.o.compare_with ? NULL : &r.hist,
+                     r.results, r.cl.n, info.wall_ms, &e) < 0)
         print_error(&r.srv.target, &e);
 
     code = 0;

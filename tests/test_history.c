@@ -295,7 +295,7 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
     char *path = xasprintf("%s/hist", tmp);
     struct err e = ERR_INIT;
 
-    cr_assert_eq(history_save(path, r, 7, 1234.56, &e), 0, "%s", e.msg);
+    cr_assert_eq(history_save(path, NULL, r, 7, 1234.56, &e), 0, "%s", e.msg);
 
     char *text;
     size_t len;
@@ -326,12 +326,42 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
     cr_assert_eq(h.n, 0);
 
     /* A second save replaces the first. */
-    cr_assert_eq(history_save(path, r + 2, 1, 5, &e), 0, "%s", e.msg);
+    cr_assert_eq(history_save(path, NULL, r + 2, 1, 5, &e), 0, "%s", e.msg);
     cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
     cr_assert_eq(h.n, 1);
     cr_assert_float_eq(h.wall_ms, 5, EPS);
     cr_assert_float_eq(history_lookup(&h, "shop", "c"), 1000, EPS);
     cr_assert_float_eq(history_lookup(&h, "shop", "a"), -1, EPS);
+    history_release(&h);
+    free(path);
+}
+
+/* A run of some cases keeps what the history knew of the others. */
+Test(history, save_keeps_cases_not_run, .init = make_tmp, .fini = remove_tmp)
+{
+    struct test_result first[] = {
+        res("shop", "a", OUTCOME_PASSED, 10),
+        res("shop", "b", OUTCOME_PASSED, 20),
+        res("shop.tap", "a", OUTCOME_PASSED, 30),
+    };
+    struct test_result second[] = {
+        res("shop", "a", OUTCOME_FAILED, 11),
+        res("shop", "b", OUTCOME_SKIPPED, 1),
+    };
+    char *path = xasprintf("%s/hist", tmp);
+    struct err e = ERR_INIT;
+    struct history h;
+
+    cr_assert_eq(history_save(path, NULL, first, 3, 100, &e), 0, "%s", e.msg);
+    cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
+    cr_assert_eq(history_save(path, &h, second, 2, 50, &e), 0, "%s", e.msg);
+    history_release(&h);
+    cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
+    cr_assert_eq(h.n, 3);
+    cr_assert_float_eq(h.wall_ms, 50, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop", "a"), 11, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop", "b"), 20, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop.tap", "a"), 30, EPS);
     history_release(&h);
     free(path);
 }
@@ -342,7 +372,7 @@ Test(history, save_of_no_results, .init = make_tmp, .fini = remove_tmp)
     struct err e = ERR_INIT;
     struct history h;
 
-    cr_assert_eq(history_save(path, NULL, 0, 0, &e), 0, "%s", e.msg);
+    cr_assert_eq(history_save(path, NULL, NULL, 0, 0, &e), 0, "%s", e.msg);
     cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
     cr_assert(h.present);
     cr_assert_eq(h.n, 0);
@@ -357,7 +387,7 @@ Test(history, save_error_names_the_path, .init = make_tmp, .fini = remove_tmp)
     char *path = xasprintf("%s/no/such/dir/hist", tmp);
     struct err e = ERR_INIT;
 
-    cr_assert_eq(history_save(path, r, 1, 1, &e), -1);
+    cr_assert_eq(history_save(path, NULL, r, 1, 1, &e), -1);
     assert_err_names(&e, path);
     cr_assert(access(path, F_OK) < 0);
     err_release(&e);
