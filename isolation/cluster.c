@@ -9,9 +9,10 @@
  */
 #define _GNU_SOURCE /* F_OFD_SETLK: locks that belong to one descriptor */
 #include "cluster.h"
-#include "fsutil.h"
-#include "proc.h"
-#include "strbuf.h"
+#include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -48,14 +49,6 @@ struct cluster {
     bool from_cache;
 };
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static bool is_file(const char *dir, const char *name)
 {
     char *p = xasprintf("%s/%s", dir, name);
@@ -65,7 +58,7 @@ static bool is_file(const char *dir, const char *name)
     return ok;
 }
 
-char *cluster_find_bindir(const char *hint, struct err *e)
+char *cluster_find_bindir(const char *hint, struct isotest_err *e)
 {
     const char *env = getenv("ISOTEST_PG_BINDIR");
     struct strbuf looked = STRBUF_INIT;
@@ -172,7 +165,7 @@ static char *cache_key(const char *bindir)
     return xasprintf("cluster-%016llx", (unsigned long long)h);
 }
 
-static int lock_file(const char *path, short type, bool wait, struct err *e)
+static int lock_file(const char *path, short type, bool wait, struct isotest_err *e)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
@@ -195,10 +188,10 @@ static void log_tail(struct strbuf *sb, const char *logpath)
 {
     char *text = NULL;
     size_t len = 0;
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
 
     if (fs_read_file(logpath, &text, &len, &ignore) < 0) {
-        err_release(&ignore);
+        isotest_err_release(&ignore);
         return;
     }
     size_t start = len > 1500 ? len - 1500 : 0;
@@ -208,7 +201,7 @@ static void log_tail(struct strbuf *sb, const char *logpath)
     free(text);
 }
 
-static int run_initdb(struct cluster *c, struct err *e)
+static int run_initdb(struct cluster *c, struct isotest_err *e)
 {
     char *initdb = xasprintf("%s/initdb", c->bindir);
     const char *argv[] = {initdb, "-D", c->datadir, "-U", "postgres",
@@ -239,7 +232,7 @@ static int run_initdb(struct cluster *c, struct err *e)
     return r;
 }
 
-static int start_server(struct cluster *c, struct err *e)
+static int start_server(struct cluster *c, struct isotest_err *e)
 {
     char *postgres = xasprintf("%s/postgres", c->bindir);
     char *sockopt = xasprintf("unix_socket_directories=%s", c->sockdir);
@@ -327,7 +320,7 @@ static void cluster_free(struct cluster *c)
     free(c);
 }
 
-static int copy_from_cache(struct cluster *c, struct err *e)
+static int copy_from_cache(struct cluster *c, struct isotest_err *e)
 {
     char *lockpath = xasprintf("%s.lock", c->cache_path);
     int fd = lock_file(lockpath, F_RDLCK, true, e);
@@ -341,9 +334,9 @@ static int copy_from_cache(struct cluster *c, struct err *e)
         r = fs_copy_tree(c->cache_path, c->datadir, c->run_as, c->uid, c->gid,
                          e);
         if (r < 0) {
-            struct err ignore = ERR_INIT;
+            struct isotest_err ignore = ISOTEST_ERR_INIT;
             fs_remove_tree(c->datadir, &ignore);
-            err_release(&ignore);
+            isotest_err_release(&ignore);
         }
     }
     close(fd);
@@ -351,7 +344,7 @@ static int copy_from_cache(struct cluster *c, struct err *e)
 }
 
 struct cluster *cluster_start(const struct cluster_options *opts,
-                              struct err *e)
+                              struct isotest_err *e)
 {
     struct cluster *c = xcalloc(1, sizeof(*c));
     const char *base = opts->base_dir ? opts->base_dir : default_base_dir();
@@ -409,13 +402,13 @@ struct cluster *cluster_start(const struct cluster_options *opts,
         char *dir = opts->cache_dir ? xstrdup(opts->cache_dir)
                                     : default_cache_dir();
         if (dir) {
-            struct err ignore = ERR_INIT;
+            struct isotest_err ignore = ISOTEST_ERR_INIT;
             if (fs_mkdirs(dir, 0700, &ignore) == 0) {
                 char *key = cache_key(c->bindir);
                 c->cache_path = xasprintf("%s/%s", dir, key);
                 free(key);
             }
-            err_release(&ignore);
+            isotest_err_release(&ignore);
             free(dir);
         }
     }
@@ -430,13 +423,13 @@ struct cluster *cluster_start(const struct cluster_options *opts,
     return c;
 
 fail:;
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     if (c->pid > 0) {
         kill(c->pid, SIGQUIT);
         waitpid(c->pid, NULL, 0);
     }
     fs_remove_tree(c->rundir, &ignore);
-    err_release(&ignore);
+    isotest_err_release(&ignore);
     cluster_free(c);
     return NULL;
 }
@@ -444,11 +437,6 @@ fail:;
 const char *cluster_conninfo(const struct cluster *c)
 {
     return c->conninfo;
-}
-
-const char *cluster_bindir(const struct cluster *c)
-{
-    return c->bindir;
 }
 
 const char *cluster_sockdir(const struct cluster *c)
@@ -493,12 +481,26 @@ static void reap_server(pid_t pid, long ms)
     }
 }
 
-static int save_to_cache(struct cluster *c, struct err *e)
+void cluster_abort(struct cluster *c)
+{
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
+
+    if (!c)
+        return;
+    if (c->pid > 0) {
+        kill(c->pid, SIGQUIT);
+        reap_server(c->pid, 3000);
+    }
+    fs_remove_tree(c->rundir, &ignore);
+    isotest_err_release(&ignore);
+}
+
+static int save_to_cache(struct cluster *c, struct isotest_err *e)
 {
     char *tmp = xasprintf("%s.new.%ld", c->cache_path, (long)getpid());
     char *old = xasprintf("%s.old.%ld", c->cache_path, (long)getpid());
     char *lockpath = xasprintf("%s.lock", c->cache_path);
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     int r = -1;
 
     fs_remove_tree(tmp, &ignore);
@@ -523,14 +525,14 @@ static int save_to_cache(struct cluster *c, struct err *e)
         }
     }
     fs_remove_tree(tmp, &ignore);
-    err_release(&ignore);
+    isotest_err_release(&ignore);
     free(tmp);
     free(old);
     free(lockpath);
     return r;
 }
 
-int cluster_stop(struct cluster *c, bool save, struct err *e)
+int cluster_stop(struct cluster *c, bool save, struct isotest_err *e)
 {
     int r = 0;
 
@@ -545,12 +547,12 @@ int cluster_stop(struct cluster *c, bool save, struct err *e)
     }
     if (save && save_to_cache(c, e) < 0)
         r = -1;
-    struct err e2 = ERR_INIT;
+    struct isotest_err e2 = ISOTEST_ERR_INIT;
     if (fs_remove_tree(c->rundir, &e2) < 0 && r == 0) {
         err_set(e, "%s", e2.msg);
         r = -1;
     }
-    err_release(&e2);
+    isotest_err_release(&e2);
     cluster_free(c);
     return r;
 }
@@ -562,7 +564,7 @@ static pid_t run_postmaster(const char *rundir)
     char *datadir = xasprintf("%s/data", rundir);
     char *text = NULL;
     size_t len;
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     pid_t pid = 0;
 
     if (fs_read_file(pidfile, &text, &len, &ignore) == 0) {
@@ -579,13 +581,13 @@ static pid_t run_postmaster(const char *rundir)
         }
         free(text);
     }
-    err_release(&ignore);
+    isotest_err_release(&ignore);
     free(pidfile);
     free(datadir);
     return pid;
 }
 
-int cluster_reclaim(const struct cluster_options *opts, struct err *e)
+int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e)
 {
     const char *base = opts->base_dir ? opts->base_dir : default_base_dir();
     DIR *d = opendir(base);
@@ -613,7 +615,7 @@ int cluster_reclaim(const struct cluster_options *opts, struct err *e)
             free(lockpath);
             continue;
         }
-        struct err e2 = ERR_INIT;
+        struct isotest_err e2 = ISOTEST_ERR_INIT;
         int fd = lock_file(lockpath, F_WRLCK, false, &e2);
         if (fd >= 0) {
             /* Nobody holds it: the run that made this folder is dead. */
@@ -631,7 +633,7 @@ int cluster_reclaim(const struct cluster_options *opts, struct err *e)
             if (fs_remove_tree(dir, &e2) == 0)
                 n++;
         }
-        err_release(&e2);
+        isotest_err_release(&e2);
         free(dir);
         free(lockpath);
     }

@@ -21,7 +21,7 @@
 
 #include <stdbool.h>
 
-#include "err.h"
+#include "common/err.h"
 
 struct cluster;
 
@@ -37,15 +37,14 @@ struct cluster_options {
  * /usr/lib/postgresql/<newest>/bin, then PATH.  The caller frees the
  * result.  NULL with e set (naming where it looked) when not found.
  */
-char *cluster_find_bindir(const char *hint, struct err *e);
+char *cluster_find_bindir(const char *hint, struct isotest_err *e);
 
 /* Returns NULL with e set; the error includes the server log's tail. */
 struct cluster *cluster_start(const struct cluster_options *opts,
-                              struct err *e);
+                              struct isotest_err *e);
 
 /* "host=<sockdir> port=5432 user=postgres"; owned by the cluster. */
 const char *cluster_conninfo(const struct cluster *c);
-const char *cluster_bindir(const struct cluster *c);
 const char *cluster_sockdir(const struct cluster *c);
 bool cluster_from_cache(const struct cluster *c);
 
@@ -53,7 +52,7 @@ bool cluster_from_cache(const struct cluster *c);
  * Stop the server and remove the run folder; with `save`, shut down cleanly
  * and store the data folder in the cache first.  Frees c in every case.
  */
-int cluster_stop(struct cluster *c, bool save, struct err *e);
+int cluster_stop(struct cluster *c, bool save, struct isotest_err *e);
 
 /*
  * Leave the server running (it holds sandboxes kept for debugging) and
@@ -66,9 +65,16 @@ void cluster_detach(struct cluster *c);
 void cluster_kill(const struct cluster *c);
 
 /*
+ * Emergency stop from another thread: immediate shutdown, a wait of up to
+ * 3 s for the postmaster, and the run folder removed.  Nothing is freed;
+ * the process is expected to exit next.
+ */
+void cluster_abort(struct cluster *c);
+
+/*
  * Stop the servers and remove the run folders of dead isotest processes
  * under the base folder.  Returns how many it removed, or -1.
  */
-int cluster_reclaim(const struct cluster_options *opts, struct err *e);
+int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e);
 
 #endif

@@ -38,7 +38,7 @@ bool ident_runid_valid(const char *runid)
     return runid[IDENT_RUNID_LEN] == '\0';
 }
 
-int ident_runid_new(char *buf, struct err *e)
+int ident_runid_new(char *buf, struct isotest_err *e)
 {
     unsigned char raw[IDENT_RUNID_LEN / 2];
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
@@ -67,7 +67,7 @@ int32_t ident_runid_key(const char *runid)
 }
 
 int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
-                     const char *suffix, struct err *e)
+                     const char *suffix, struct isotest_err *e)
 {
     if (!ident_runid_valid(runid))
         return err_set(e, "invalid run id '%s'", runid);
@@ -79,7 +79,7 @@ int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
 }
 
 int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
-                  struct err *e)
+                  struct isotest_err *e)
 {
     char suffix[16];
 
@@ -105,7 +105,7 @@ bool ident_parse_run_object(const char *name, char runid[IDENT_RUNID_LEN + 1])
     return true;
 }
 
-char *ident_quote(PGconn *conn, const char *name, struct err *e)
+char *ident_quote(PGconn *conn, const char *name, struct isotest_err *e)
 {
     if (!ident_valid(name)) {
         err_set(e, "refusing invalid identifier '%s'", name);

@@ -22,7 +22,7 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define IDENT_MAX 63       /* NAMEDATALEN - 1 */
 #define IDENT_BUFSZ 64
@@ -35,17 +35,17 @@
 bool ident_valid(const char *name);
 
 /* A new random run id into buf (IDENT_RUNID_LEN + 1 bytes). */
-int ident_runid_new(char *buf, struct err *e);
+int ident_runid_new(char *buf, struct isotest_err *e);
 bool ident_runid_valid(const char *runid);
 /* The second advisory-lock key for a run id. */
 int32_t ident_runid_key(const char *runid);
 
 /* Writes "isotest_<runid>_<suffix>" into out; -1 if it would be invalid. */
 int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
-                     const char *suffix, struct err *e);
+                     const char *suffix, struct isotest_err *e);
 /* "isotest_<runid>_<n>". */
 int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
-                  struct err *e);
+                  struct isotest_err *e);
 
 /*
  * When `name` is an object of some run ("isotest_<8 hex>_..."), copy the run
@@ -57,6 +57,6 @@ bool ident_parse_run_object(const char *name, char runid[IDENT_RUNID_LEN + 1]);
  * Validate `name` and quote it with PQescapeIdentifier.  The caller frees
  * the result with PQfreemem().  NULL with e set when invalid.
  */
-char *ident_quote(PGconn *conn, const char *name, struct err *e);
+char *ident_quote(PGconn *conn, const char *name, struct isotest_err *e);
 
 #endif

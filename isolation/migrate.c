@@ -3,9 +3,10 @@
  * server error back to a file and line.
  */
 #include "migrate.h"
-#include "sqlscan.h"
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/sqlscan.h"
+#include "common/fsutil.h"
+#include "common/pgerr.h"
+#include "common/strbuf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,7 +68,7 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-int migrate_load(struct migrate_set *ms, const char *dir, struct err *e)
+int migrate_load(struct migrate_set *ms, const char *dir, struct isotest_err *e)
 {
     DIR *d;
     struct dirent *de;
@@ -152,32 +153,6 @@ size_t migrate_split(const char *t, size_t len, size_t **starts)
     return n;
 }
 
-/* "ERROR:  message (SQLSTATE 42P01)" plus detail, hint and context. */
-static void describe(struct strbuf *sb, const PGresult *res)
-{
-    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-    const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
-
-    if (!msg) {
-        strbuf_addstr(sb, PQresultErrorMessage(res));
-        strbuf_rtrim(sb);
-        return;
-    }
-    strbuf_addf(sb, "%s:  %s", sev ? sev : "ERROR", msg);
-    if (state)
-        strbuf_addf(sb, " (SQLSTATE %s)", state);
-    if (detail)
-        strbuf_addf(sb, "\nDETAIL:  %s", detail);
-    if (hint)
-        strbuf_addf(sb, "\nHINT:  %s", hint);
-    if (ctx)
-        strbuf_addf(sb, "\nCONTEXT:  %s", ctx);
-}
-
 /*
  * The server gave no position (a run-time error such as a unique
  * violation): replay the file statement by statement in a transaction that
@@ -218,7 +193,7 @@ static int locate_failure(PGconn *conn, const struct migration *m)
     return line;
 }
 
-int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct err *e)
+int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct isotest_err *e)
 {
     for (size_t i = 0; i < ms->n; i++) {
         const struct migration *m = &ms->v[i];
@@ -235,7 +210,7 @@ int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct err *e)
         /* Read before PQclear: the field lives in the result. */
         long pos = posf ? strtol(posf, NULL, 10) : 0;
         int line = 0;
-        describe(&sb, res);
+        pgerr_add_result(&sb, res, 1);
         PQclear(res);
         if (PQstatus(conn) == CONNECTION_OK &&
             PQtransactionStatus(conn) == PQTRANS_INERROR) {

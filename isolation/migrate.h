@@ -19,7 +19,7 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
+#include "common/err.h"
 
 struct migration {
     char *path; /* as found: <dir>/<name> */
@@ -38,7 +38,7 @@ struct migrate_set {
 int migrate_version_cmp(const char *a, const char *b);
 
 /* -1 with e set: folder missing or unreadable, no .sql file in it. */
-int migrate_load(struct migrate_set *ms, const char *dir, struct err *e);
+int migrate_load(struct migrate_set *ms, const char *dir, struct isotest_err *e);
 void migrate_release(struct migrate_set *ms);
 
 /*
@@ -48,7 +48,7 @@ void migrate_release(struct migrate_set *ms);
  * in a transaction that is rolled back).
  */
 int migrate_apply(const struct migrate_set *ms, PGconn *conn,
-                  struct err *e);
+                  struct isotest_err *e);
 
 /*
  * 1-based line of the 1-based character position `pos` in the UTF-8 text

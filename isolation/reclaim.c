@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e)
+int reclaim_lock_run(PGconn *conn, const char *runid, struct isotest_err *e)
 {
     if (!ident_runid_valid(runid))
         return err_set(e, "invalid run id '%s'", runid);
@@ -19,7 +19,7 @@ int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e)
     return 0;
 }
 
-int reclaim_mark_kept(PGconn *conn, const char *dbname, struct err *e)
+int reclaim_mark_kept(PGconn *conn, const char *dbname, struct isotest_err *e)
 {
     char *q = ident_quote(conn, dbname, e);
 
@@ -45,7 +45,7 @@ int reclaim_mark_kept(PGconn *conn, const char *dbname, struct err *e)
 
 int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
                  struct strbuf *log, struct reclaim_stats *st,
-                 struct err *e)
+                 struct isotest_err *e)
 {
     char k1[16];
     const char *vals[] = {k1};
@@ -96,7 +96,7 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
             st->dropped++;
             continue;
         }
-        struct err e2 = ERR_INIT;
+        struct isotest_err e2 = ISOTEST_ERR_INIT;
         int r = target_drop_database(conn, name, &e2);
         if (r == 0) {
             strbuf_addf(log, "dropped database %s\n", name);
@@ -108,7 +108,7 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
                         why ? why + 3 : e2.msg ? e2.msg : "unknown error");
             st->failed++;
         }
-        err_release(&e2);
+        isotest_err_release(&e2);
     }
     PQclear(res);
     return 0;

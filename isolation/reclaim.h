@@ -17,17 +17,17 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
-#include "strbuf.h"
+#include "common/err.h"
+#include "common/strbuf.h"
 
 /* The comment on a kept sandbox: this prefix, then the epoch seconds. */
 #define RECLAIM_KEPT_PREFIX "isotest kept at "
 
 /* Take the run's lock on conn (a session lock, held until it closes). */
-int reclaim_lock_run(PGconn *conn, const char *runid, struct err *e);
+int reclaim_lock_run(PGconn *conn, const char *runid, struct isotest_err *e);
 
 /* Mark a sandbox database as kept on purpose (for keep_age_s). */
-int reclaim_mark_kept(PGconn *conn, const char *dbname, struct err *e);
+int reclaim_mark_kept(PGconn *conn, const char *dbname, struct isotest_err *e);
 
 struct reclaim_stats {
     int dropped;
@@ -43,6 +43,6 @@ struct reclaim_stats {
  */
 int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
                  struct strbuf *log, struct reclaim_stats *st,
-                 struct err *e);
+                 struct isotest_err *e);
 
 #endif

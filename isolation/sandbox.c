@@ -2,8 +2,9 @@
  * sandbox.c: acquiring and releasing sandboxes in the three modes.
  */
 #include "sandbox.h"
+#include "common/clock.h"
 #include "reclaim.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,14 +50,6 @@ struct sandbox_worker {
     PGconn *conn; /* maintenance db, or the run db in schema mode */
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 int sandbox_mode_parse(const char *s, enum sandbox_mode *out)
 {
     if (!strcmp(s, "database"))
@@ -81,7 +74,7 @@ const char *sandbox_mode_name(enum sandbox_mode m)
 }
 
 static int clone_db(PGconn *conn, const struct sandbox_factory *f,
-                    const char *name, struct err *e)
+                    const char *name, struct isotest_err *e)
 {
     char *q = ident_quote(conn, name, e);
 
@@ -94,7 +87,7 @@ static int clone_db(PGconn *conn, const struct sandbox_factory *f,
     if (r < 0)
         return err_prefix(e, "cannot create sandbox database '%s'", name);
     if (template_carry(f->cfg.tpl, conn, name, e) < 0) {
-        struct err ignore = ERR_INIT;
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
         char *q2 = ident_quote(conn, name, &ignore);
         if (q2) {
             char *drop = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)",
@@ -103,7 +96,7 @@ static int clone_db(PGconn *conn, const struct sandbox_factory *f,
             free(drop);
             PQfreemem(q2);
         }
-        err_release(&ignore);
+        isotest_err_release(&ignore);
         return -1;
     }
     return 0;
@@ -121,7 +114,7 @@ static int clone_db(PGconn *conn, const struct sandbox_factory *f,
  */
 static void *pool_thread(struct sandbox_factory *f, bool dropper)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     PGconn *conn = target_connect(f->cfg.target, f->cfg.target->maint_db, &e);
     size_t backlog = 2 * (size_t)f->cfg.pool;
 
@@ -131,7 +124,7 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
             f->pool_error = xstrdup(e.msg);
         pthread_cond_broadcast(&f->pcond);
         pthread_mutex_unlock(&f->plock);
-        err_release(&e);
+        isotest_err_release(&e);
         return NULL;
     }
     for (;;) {
@@ -156,9 +149,9 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
                                     : f->todrop[--f->ndrop],
                    sizeof(name));
             pthread_mutex_unlock(&f->plock);
-            struct err ignore = ERR_INIT;
+            struct isotest_err ignore = ISOTEST_ERR_INIT;
             target_drop_database(conn, name, &ignore); /* the sweep retries a failure */
-            err_release(&ignore);
+            isotest_err_release(&ignore);
             pthread_mutex_lock(&f->plock);
             continue;
         }
@@ -176,7 +169,7 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
             } else if (!f->pool_error) {
                 f->pool_error = xstrdup(e.msg);
             }
-            err_release(&e);
+            isotest_err_release(&e);
             pthread_cond_broadcast(&f->pcond);
             continue;
         }
@@ -238,7 +231,7 @@ static void pool_stop(struct sandbox_factory *f)
 }
 
 static int pool_take(struct sandbox_factory *f, struct sandbox *sb,
-                     struct err *e)
+                     struct isotest_err *e)
 {
     int r = 0;
 
@@ -273,7 +266,7 @@ static void pool_give_back(struct sandbox_factory *f, const char *name)
 }
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
-                                            PGconn *maint, struct err *e)
+                                            PGconn *maint, struct isotest_err *e)
 {
     struct sandbox_factory *f = xcalloc(1, sizeof(*f));
     char *qt;
@@ -339,16 +332,16 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
         pool_start(f);
     return f;
 fail:;
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     if (f->rundb[0])
         target_drop_database(maint, f->rundb, &ignore);
-    err_release(&ignore);
+    isotest_err_release(&ignore);
     free(f->create_fmt_post);
     free(f);
     return NULL;
 }
 
-int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e)
+int sandbox_sweep_run(PGconn *maint, const char *runid, struct isotest_err *e)
 {
     char pattern[64];
     const char *vals[] = {pattern};
@@ -380,7 +373,7 @@ int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e)
 }
 
 int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
-                         struct err *e)
+                         struct isotest_err *e)
 {
     int r = 0;
 
@@ -395,7 +388,7 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
     return r;
 }
 
-int sandbox_factory_warm(struct sandbox_factory *f, int n, struct err *e)
+int sandbox_factory_warm(struct sandbox_factory *f, int n, struct isotest_err *e)
 {
     int r = 0;
 
@@ -414,7 +407,7 @@ int sandbox_factory_warm(struct sandbox_factory *f, int n, struct err *e)
 }
 
 struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
-                                          struct err *e)
+                                          struct isotest_err *e)
 {
     struct sandbox_worker *w = xcalloc(1, sizeof(*w));
 
@@ -441,7 +434,7 @@ void sandbox_worker_free(struct sandbox_worker *w)
     free(w);
 }
 
-static int drop_schema(PGconn *conn, const char *name, struct err *e)
+static int drop_schema(PGconn *conn, const char *name, struct isotest_err *e)
 {
     char *q = ident_quote(conn, name, e);
 
@@ -469,7 +462,7 @@ static bool transient(const char *msg)
 }
 
 static int create_schema(struct sandbox_worker *w, const char *name,
-                         struct err *e)
+                         struct isotest_err *e)
 {
     if (!w->conn) {
         w->conn = target_connect(w->f->cfg.target, w->f->rundb, e);
@@ -490,11 +483,11 @@ static int create_schema(struct sandbox_worker *w, const char *name,
         if (!w->f->cfg.ms || migrate_apply(w->f->cfg.ms, w->conn, e) == 0)
             return target_exec(w->conn, "RESET search_path", e);
 
-        struct err ignore = ERR_INIT;
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
         target_exec(w->conn, "RESET search_path", &ignore);
         bool retry = attempt < 8 && e->msg && transient(e->msg) &&
                      drop_schema(w->conn, name, &ignore) == 0;
-        err_release(&ignore);
+        isotest_err_release(&ignore);
         if (!retry)
             return err_prefix(e, "cannot migrate sandbox schema '%s'", name);
         struct timespec ts = {0, attempt * 2000000L};
@@ -503,7 +496,7 @@ static int create_schema(struct sandbox_worker *w, const char *name,
 }
 
 int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     const struct sandbox_factory *f = w->f;
     double start = now_ms();
@@ -532,9 +525,9 @@ int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
         snprintf(sb->dbname, sizeof(sb->dbname), "%s", sb->name);
     } else {
         if (create_schema(w, sb->name, e) < 0) {
-            struct err ignore = ERR_INIT;
+            struct isotest_err ignore = ISOTEST_ERR_INIT;
             sandbox_release(w, sb, false, &ignore);
-            err_release(&ignore);
+            isotest_err_release(&ignore);
             return -1;
         }
         snprintf(sb->dbname, sizeof(sb->dbname), "%s", f->rundb);
@@ -558,7 +551,7 @@ static void disconnect_case(PGconn *conn, const struct sandbox *sb)
 }
 
 int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
-                    bool disconnect, struct err *e)
+                    bool disconnect, struct isotest_err *e)
 {
     double start = now_ms();
     int r = 0;
@@ -597,10 +590,10 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
     return r;
 }
 
-int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb, struct err *e)
+int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb, struct isotest_err *e)
 {
     PGconn *conn = w->conn;
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     PGconn *own = NULL;
 
     if (!conn) {
@@ -614,6 +607,6 @@ int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb, struct err *e)
     int r = reclaim_mark_kept(conn, sb->dbname, e);
     if (own)
         PQfinish(own);
-    err_release(&ignore);
+    isotest_err_release(&ignore);
     return r;
 }

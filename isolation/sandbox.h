@@ -28,7 +28,7 @@
 
 #include <stdbool.h>
 
-#include "err.h"
+#include "common/err.h"
 #include "ident.h"
 #include "migrate.h"
 #include "target.h"
@@ -63,28 +63,28 @@ struct sandbox_config {
 };
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
-                                            PGconn *maint, struct err *e);
+                                            PGconn *maint, struct isotest_err *e);
 int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
-                         struct err *e);
+                         struct isotest_err *e);
 
 /*
  * With a pool: wait until `n` clones (at most the expected number) are
  * ready, so the first cases do not wait for theirs.  No-op without one.
  */
-int sandbox_factory_warm(struct sandbox_factory *f, int n, struct err *e);
+int sandbox_factory_warm(struct sandbox_factory *f, int n, struct isotest_err *e);
 
 struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
-                                          struct err *e);
+                                          struct isotest_err *e);
 void sandbox_worker_free(struct sandbox_worker *w);
 
 int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
-                    struct err *e);
+                    struct isotest_err *e);
 /*
  * Drop the sandbox.  With `disconnect`, first end every session still
  * connected to it (a case that was killed may leave one behind).
  */
 int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
-                    bool disconnect, struct err *e);
+                    bool disconnect, struct isotest_err *e);
 
 /*
  * Keep the sandbox for debugging instead of releasing it: it is marked
@@ -93,13 +93,13 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
  * the schema.
  */
 int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb,
-                 struct err *e);
+                 struct isotest_err *e);
 
 /*
  * Drop every database of the run `runid` (its sandboxes, its schema or
  * shared database, a template it was building), except the ones kept
  * on purpose.  Returns the count.
  */
-int sandbox_sweep_run(PGconn *maint, const char *runid, struct err *e);
+int sandbox_sweep_run(PGconn *maint, const char *runid, struct isotest_err *e);
 
 #endif

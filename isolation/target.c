@@ -4,7 +4,7 @@
  */
 #include "target.h"
 #include "ident.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #define APP_NAME "isotest"
 
-int target_init(struct target *t, const char *conninfo, struct err *e)
+int target_init(struct target *t, const char *conninfo, struct isotest_err *e)
 {
     memset(t, 0, sizeof(*t));
     if (conninfo) {
@@ -126,6 +126,61 @@ void target_url_encode(struct strbuf *sb, const char *s)
     }
 }
 
+char *target_url_parts(const char *host, const char *port, const char *user,
+                       const char *password, const char *dbname,
+                       const char *options)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool socket = host && host[0] == '/';
+    char sep = '?';
+
+    strbuf_addstr(&sb, "postgresql://");
+    if (user && *user) {
+        target_url_encode(&sb, user);
+        if (password) {
+            strbuf_addch(&sb, ':');
+            target_url_encode(&sb, password);
+        }
+        strbuf_addch(&sb, '@');
+    }
+    if (!socket && host && *host) {
+        bool v6 = strchr(host, ':') != NULL;
+        if (v6)
+            strbuf_addch(&sb, '[');
+        strbuf_addstr(&sb, host);
+        if (v6)
+            strbuf_addch(&sb, ']');
+        if (port && *port)
+            strbuf_addf(&sb, ":%s", port);
+    }
+    strbuf_addch(&sb, '/');
+    target_url_encode(&sb, dbname);
+    if (socket) {
+        strbuf_addstr(&sb, "?host=");
+        target_url_encode(&sb, host);
+        if (port && *port)
+            strbuf_addf(&sb, "&port=%s", port);
+        sep = '&';
+    }
+    if (options && *options) {
+        strbuf_addf(&sb, "%coptions=", sep);
+        target_url_encode(&sb, options);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+char *target_url(const struct target *t, const char *dbname,
+                 const char *options)
+{
+    return target_url_parts(t->host, t->port, t->user, t->password, dbname,
+                            options);
+}
+
+char *target_search_path_option(const char *schema)
+{
+    return xasprintf("-c search_path=%s,public", schema);
+}
+
 size_t target_secret_len(const struct target *t)
 {
     if (!t || !t->password || !*t->password)
@@ -221,7 +276,7 @@ static char *one_line(const char *msg)
 }
 
 static int connect_error(const struct target *t, PGconn *conn,
-                         const char *dbname, struct err *e)
+                         const char *dbname, struct isotest_err *e)
 {
     const char *host = PQhost(conn), *port = PQport(conn);
     const char *user = PQuser(conn);
@@ -252,7 +307,7 @@ static int connect_error(const struct target *t, PGconn *conn,
     return -1;
 }
 
-PGconn *target_connect_maint(struct target *t, struct err *e)
+PGconn *target_connect_maint(struct target *t, struct isotest_err *e)
 {
     static const char *const candidates[] = {"postgres", "template1"};
     PGconn *conn = NULL;
@@ -293,7 +348,7 @@ PGconn *target_connect_maint(struct target *t, struct err *e)
 }
 
 PGconn *target_connect(const struct target *t, const char *dbname,
-                       struct err *e)
+                       struct isotest_err *e)
 {
     PGconn *conn = raw_connect(t->conninfo, t->password, dbname);
 
@@ -306,7 +361,7 @@ PGconn *target_connect(const struct target *t, const char *dbname,
 }
 
 /* Hand a result to the caller (out) or free it; -1 with its error. */
-static int finish_result(PGresult *res, PGresult **out, struct err *e)
+static int finish_result(PGresult *res, PGresult **out, struct isotest_err *e)
 {
     ExecStatusType st = PQresultStatus(res);
 
@@ -326,21 +381,21 @@ static int finish_result(PGresult *res, PGresult **out, struct err *e)
     return 0;
 }
 
-int target_exec(PGconn *conn, const char *sql, struct err *e)
+int target_exec(PGconn *conn, const char *sql, struct isotest_err *e)
 {
     return finish_result(PQexec(conn, sql), NULL, e);
 }
 
 int target_exec_params(PGconn *conn, const char *sql, int n,
                        const char *const *vals, PGresult **out,
-                       struct err *e)
+                       struct isotest_err *e)
 {
     return finish_result(
         PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0), out, e);
 }
 
 int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     char k1[16], k2[16];
     const char *vals[] = {k1, k2};
@@ -386,7 +441,7 @@ void target_wait_sessions_end(PGconn *conn, const char *name)
     }
 }
 
-int target_drop_database(PGconn *conn, const char *name, struct err *e)
+int target_drop_database(PGconn *conn, const char *name, struct isotest_err *e)
 {
     char *q = ident_quote(conn, name, e);
 
@@ -404,7 +459,7 @@ int target_drop_database(PGconn *conn, const char *name, struct err *e)
 }
 
 int target_check_createdb(const struct target *t, PGconn *conn,
-                          struct err *e)
+                          struct isotest_err *e)
 {
     PGresult *res = PQexec(conn, "SELECT rolcreatedb OR rolsuper, "
                                  "quote_ident(current_user) "

@@ -21,8 +21,8 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
-#include "strbuf.h"
+#include "common/err.h"
+#include "common/strbuf.h"
 
 struct target {
     /* Set by target_init, read-only afterwards. */
@@ -39,7 +39,7 @@ struct target {
 };
 
 /* Checks that the value parses; the message never includes a password. */
-int target_init(struct target *t, const char *conninfo, struct err *e);
+int target_init(struct target *t, const char *conninfo, struct isotest_err *e);
 void target_release(struct target *t);
 
 /*
@@ -48,15 +48,15 @@ void target_release(struct target *t);
  * message names host and port, says when authentication failed (never
  * printing the password) and when no maintenance database exists.
  */
-PGconn *target_connect_maint(struct target *t, struct err *e);
+PGconn *target_connect_maint(struct target *t, struct isotest_err *e);
 
 /* Connect to `dbname` on the same server.  Thread-safe after the above. */
 PGconn *target_connect(const struct target *t, const char *dbname,
-                       struct err *e);
+                       struct isotest_err *e);
 
 /* -1 with a hint naming ALTER ROLE ... CREATEDB when the role lacks it. */
 int target_check_createdb(const struct target *t, PGconn *conn,
-                          struct err *e);
+                          struct isotest_err *e);
 
 /*
  * A copy of msg with any occurrence of the password replaced by "***".
@@ -85,8 +85,27 @@ size_t target_secret_len(const struct target *t);
 /* Percent-encode s for a URL component (RFC 3986 unreserved kept). */
 void target_url_encode(struct strbuf *sb, const char *s);
 
+/*
+ * postgresql:// URL for a database on this server (password included when
+ * there is one); a socket folder goes in ?host=, options (may be NULL) in
+ * ?options=.  The caller frees it.  target_url_parts() is the same from
+ * the parts.
+ */
+char *target_url(const struct target *t, const char *dbname,
+                 const char *options);
+char *target_url_parts(const char *host, const char *port, const char *user,
+                       const char *password, const char *dbname,
+                       const char *options);
+
+/*
+ * The connection option that puts a schema-mode sandbox first on the
+ * search_path ("-c search_path=SCHEMA,public": public keeps the
+ * extensions).  The caller frees it.
+ */
+char *target_search_path_option(const char *schema);
+
 /* Run statements (several allowed); -1 with the server's message. */
-int target_exec(PGconn *conn, const char *sql, struct err *e);
+int target_exec(PGconn *conn, const char *sql, struct isotest_err *e);
 
 /*
  * One statement with text parameters.  With out, the result goes to the
@@ -94,7 +113,7 @@ int target_exec(PGconn *conn, const char *sql, struct err *e);
  */
 int target_exec_params(PGconn *conn, const char *sql, int n,
                        const char *const *vals, PGresult **out,
-                       struct err *e);
+                       struct isotest_err *e);
 
 /*
  * SELECT fn(cls, key) for an advisory-lock function (pg_advisory_lock,
@@ -102,13 +121,13 @@ int target_exec_params(PGconn *conn, const char *sql, int n,
  * Returns its boolean answer as 1/0 (0 for the void ones), or -1.
  */
 int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
-                    struct err *e);
+                    struct isotest_err *e);
 
 /*
  * DROP DATABASE IF EXISTS ... WITH (FORCE), the name validated and quoted;
  * -1 with "cannot drop database 'NAME': ...".
  */
-int target_drop_database(PGconn *conn, const char *name, struct err *e);
+int target_drop_database(PGconn *conn, const char *name, struct isotest_err *e);
 
 /*
  * Wait until no session other than conn's is connected to database name

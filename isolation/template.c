@@ -3,7 +3,8 @@
  * database-level settings and privileges over to clones.
  */
 #include "template.h"
-#include "strbuf.h"
+#include "common/clock.h"
+#include "common/strbuf.h"
 #include "target.h"
 
 #include <openssl/evp.h>
@@ -15,14 +16,6 @@
 
 #define TEMPLATE_FORMAT "isotest-template-2"
 #define COMMENT_PREFIX "isotest template; extensions: "
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static void hash_add(EVP_MD_CTX *ctx, const void *p, size_t n)
 {
@@ -63,7 +56,7 @@ void template_hash(const struct template_spec *spec, int server_version,
 }
 
 /* 1: exists and ready, 0: missing, 2: exists but not marked ready. */
-static int template_state(PGconn *conn, const char *name, struct err *e)
+static int template_state(PGconn *conn, const char *name, struct isotest_err *e)
 {
     const char *vals[] = {name};
     PGresult *res;
@@ -107,7 +100,7 @@ static void add_carry(struct template *tpl, const char *pre,
  * Read what CREATE DATABASE ... TEMPLATE will not copy: per-database (and
  * per-role-in-database) settings, and the database's ACL.
  */
-static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
+static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
 {
     const char *vals[] = {tpl->name};
     PGresult *res;
@@ -200,7 +193,7 @@ static int read_carry(PGconn *conn, struct template *tpl, struct err *e)
 }
 
 static int create_extensions(PGconn *conn, const char *const *names,
-                             size_t n, int server_version, struct err *e)
+                             size_t n, int server_version, struct isotest_err *e)
 {
     for (size_t i = 0; i < n; i++) {
         const char *ext = names[i];
@@ -239,7 +232,7 @@ static int create_extensions(PGconn *conn, const char *const *names,
 /* Create buildname and fill it; on failure the caller drops it. */
 static int build(const struct target *t, PGconn *maint,
                  const struct template_spec *spec, const char *buildname,
-                 char **extlist, struct err *e)
+                 char **extlist, struct isotest_err *e)
 {
     char *q = ident_quote(maint, buildname, e);
     if (!q)
@@ -286,10 +279,10 @@ static int build(const struct target *t, PGconn *maint,
 static void prime_relcache(const struct target *t, PGconn *maint,
                            const char *name)
 {
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     PGconn *conn = target_connect(t, name, &ignore);
 
-    err_release(&ignore);
+    isotest_err_release(&ignore);
     if (!conn)
         return;
     PQfinish(conn);
@@ -299,7 +292,7 @@ static void prime_relcache(const struct target *t, PGconn *maint,
 
 int template_ensure(const struct target *t, PGconn *maint,
                     const struct template_spec *spec, struct template *tpl,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     char buildname[IDENT_BUFSZ];
     double start = now_ms();
@@ -321,7 +314,7 @@ int template_ensure(const struct target *t, PGconn *maint,
         tpl->reused = true;
         r = 0;
     } else if (state >= 0) {
-        struct err ignore = ERR_INIT;
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
         /* Renamed but not marked ready: a build that died in between. */
         if (state == 2 && target_drop_database(maint, tpl->name, e) < 0)
             goto unlock;
@@ -366,20 +359,21 @@ int template_ensure(const struct target *t, PGconn *maint,
             target_drop_database(maint, tpl->name, &ignore);
         }
         free(extlist);
-        err_release(&ignore);
+        isotest_err_release(&ignore);
     }
-unlock:;
-    struct err ignore = ERR_INIT;
-    target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_LOCK_CLASS, key,
-                    &ignore);
-    err_release(&ignore);
     /*
      * While this session lives, the template is in use: template_prune()
-     * in another run must not drop it between two of our clones.
+     * in another run must not drop it between two of our clones.  Taken
+     * before the build lock goes, so that no prune fits in between.
      */
     if (r == 0 && target_advisory(maint, "pg_advisory_lock_shared",
                                  IDENT_TPL_USE_CLASS, key, e) < 0)
         r = -1;
+unlock:;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
+    target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_LOCK_CLASS, key,
+                    &ignore);
+    isotest_err_release(&ignore);
     if (r == 0)
         r = read_carry(maint, tpl, e);
     if (r == 0)
@@ -389,7 +383,7 @@ unlock:;
 }
 
 int template_carry(const struct template *tpl, PGconn *conn,
-                   const char *dbname, struct err *e)
+                   const char *dbname, struct isotest_err *e)
 {
     if (!tpl->ncarry)
         return 0;
@@ -410,7 +404,7 @@ int template_carry(const struct template *tpl, PGconn *conn,
 }
 
 int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
-                   struct strbuf *log, struct err *e)
+                   struct strbuf *log, struct isotest_err *e)
 {
     PGresult *res;
     const char *vals[] = {keep ? keep : ""};
@@ -452,10 +446,10 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
             }
             PQfreemem(q);
         }
-        struct err ignore = ERR_INIT;
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
         target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
                        &ignore);
-        err_release(&ignore);
+        isotest_err_release(&ignore);
         if (r == 0) {
             n++;
             if (log)
@@ -468,7 +462,7 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
 }
 
 int template_create_extensions(const struct template *tpl, PGconn *conn,
-                               struct err *e)
+                               struct isotest_err *e)
 {
     return create_extensions(conn, (const char *const *)tpl->extensions,
                              tpl->n_ext, PQserverVersion(conn), e);

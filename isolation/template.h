@@ -27,10 +27,10 @@
 
 #include <libpq-fe.h>
 
-#include "err.h"
+#include "common/err.h"
 #include "ident.h"
 #include "migrate.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 struct template_spec {
     const struct migrate_set *ms; /* may be NULL: no migrations */
@@ -63,11 +63,11 @@ void template_hash(const struct template_spec *spec, int server_version,
 struct target;
 int template_ensure(const struct target *t, PGconn *maint,
                     const struct template_spec *spec, struct template *tpl,
-                    struct err *e);
+                    struct isotest_err *e);
 
 /* Replay the template's settings and privileges on database `dbname`. */
 int template_carry(const struct template *tpl, PGconn *conn,
-                   const char *dbname, struct err *e);
+                   const char *dbname, struct isotest_err *e);
 
 /*
  * Create the template's extensions (in the schema public) in the database
@@ -75,7 +75,7 @@ int template_carry(const struct template *tpl, PGconn *conn,
  * that public holds no second copy of the migrated objects.
  */
 int template_create_extensions(const struct template *tpl, PGconn *conn,
-                               struct err *e);
+                               struct isotest_err *e);
 
 void template_release(struct template *tpl);
 
@@ -86,6 +86,6 @@ void template_release(struct template *tpl);
  * "dropped template NAME" or "would drop template NAME".
  */
 int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
-                   struct strbuf *log, struct err *e);
+                   struct strbuf *log, struct isotest_err *e);
 
 #endif

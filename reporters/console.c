@@ -3,7 +3,7 @@
  */
 #include "console.h"
 #include "stats.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 #include "xmlsafe.h"
 
 #include <stdlib.h>

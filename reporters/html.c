@@ -2,9 +2,9 @@
  * html.c: the timeline and benchmark pages.
  */
 #include "html.h"
-#include "fsutil.h"
+#include "common/fsutil.h"
 #include "stats.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 #include "xmlsafe.h"
 
 #include <stdio.h>
@@ -63,7 +63,7 @@ static const char *color(const struct test_result *r)
 }
 
 int html_timeline(const char *path, const struct test_result *r, size_t n,
-                  const struct run_info *info, struct err *e)
+                  const struct run_info *info, struct isotest_err *e)
 {
     struct strbuf sb = STRBUF_INIT;
     int workers = info->jobs > 0 ? info->jobs : 1;
@@ -172,7 +172,7 @@ static void bars(struct strbuf *sb, const struct bench_row *rows, size_t n,
 }
 
 int html_bench(const char *path, const struct bench_row *rows, size_t n,
-               const char *title, struct err *e)
+               const char *title, struct isotest_err *e)
 {
     struct strbuf sb = STRBUF_INIT;
     char secs[32];

@@ -14,11 +14,11 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "common/err.h"
 #include "result.h"
 
 int html_timeline(const char *path, const struct test_result *r, size_t n,
-                  const struct run_info *info, struct err *e);
+                  const struct run_info *info, struct isotest_err *e);
 
 struct bench_row {
     const char *name;   /* "database -j 4" */
@@ -37,7 +37,7 @@ struct bench_row {
 };
 
 int html_bench(const char *path, const struct bench_row *rows, size_t n,
-               const char *title, struct err *e);
+               const char *title, struct isotest_err *e);
 
 /* Append s to sb, escaped for HTML text and attributes. */
 struct strbuf;

@@ -3,7 +3,7 @@
  */
 #include "junit.h"
 #include "stats.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 #include "xmlsafe.h"
 
 #include <errno.h>
@@ -244,7 +244,7 @@ static size_t collect_suites(const struct test_result *r, size_t n,
 int junit_write(const char *path, const struct test_result *results,
                 size_t n, const struct run_info *info,
                 const struct junit_property *extra, size_t n_extra,
-                struct err *e)
+                struct isotest_err *e)
 {
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
     /*

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "common/err.h"
 #include "result.h"
 
 struct junit_property {
@@ -29,6 +29,6 @@ struct junit_property {
 int junit_write(const char *path, const struct test_result *results,
                 size_t n, const struct run_info *info,
                 const struct junit_property *extra, size_t n_extra,
-                struct err *e);
+                struct isotest_err *e);
 
 #endif

@@ -73,6 +73,13 @@ struct run_info {
 void result_release(struct test_result *r);
 /* "passed", "failed", "error", "timeout", "skipped". */
 const char *outcome_name(enum outcome o);
+/*
+ * The one rule for "markedly slower" (run_info carries it into reports):
+ * at least this many times the last run's time, and this much more.
+ */
+#define RESULT_SLOWER_RATIO 1.5
+#define RESULT_SLOWER_MIN_MS 50.0
+
 /* Did the case get markedly slower than in the last run? */
 bool result_slower(const struct test_result *r, const struct run_info *info);
 

@@ -2,7 +2,7 @@
  * xmlsafe.c: UTF-8 validation and XML character filtering.
  */
 #include "xmlsafe.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #include <stdbool.h>
 #include <stdint.h>

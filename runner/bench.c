@@ -2,14 +2,14 @@
  * bench.c: configurations, child runs, medians, and the four outputs.
  */
 #include "bench.h"
-#include "cluster.h"
-#include "fsutil.h"
-#include "html.h"
+#include "commands.h"
+#include "common/fsutil.h"
+#include "reporters/html.h"
 #include "options.h"
-#include "proc.h"
-#include "server.h"
-#include "stats.h"
-#include "strbuf.h"
+#include "common/proc.h"
+#include "reporters/stats.h"
+#include "signals.h"
+#include "common/strbuf.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
@@ -30,6 +30,7 @@
 struct run_figures {
     double wall_ms, cycle_p50, cycle_p95, wait_p50, wait_p95;
     long tests, failed;
+    char server_version[32];
     char **failed_names; /* "classname.name", at most MAX_NAMED */
     size_t nnamed;
 };
@@ -40,6 +41,16 @@ struct config {
     int jobs;
     struct run_figures runs[MAX_REPEAT];
     int nruns;
+};
+
+/* What the command line asks of the bench. */
+struct bench_args {
+    int jobs[16], njobs;
+    const char *modes[3];
+    int nmodes, repeat;
+    const char *junit, *json, *html, *db;
+    const char **fwd; /* the rest, for every run */
+    size_t nfwd;
 };
 
 int bench_parse_jobs(const char *s, int *out, int max)
@@ -75,8 +86,8 @@ static const char usage[] =
     "measured run then starts the longest cases first.\n"
     "Other options (--migrations, --timeout, --pool, ...) go to each run.\n";
 
-/* The value of <property name=...> on the first testsuite, or -1. */
-static double property(xmlNode *suite, const char *name)
+/* The value of <property name=...> of a testsuite, or NULL; xmlFree it. */
+static xmlChar *property_value(xmlNode *suite, const char *name)
 {
     for (xmlNode *n = suite->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE ||
@@ -88,15 +99,30 @@ static double property(xmlNode *suite, const char *name)
             xmlChar *k = xmlGetProp(p, BAD_CAST "name");
             bool hit = k && !strcmp((const char *)k, name);
             xmlFree(k);
-            if (!hit)
-                continue;
-            xmlChar *v = xmlGetProp(p, BAD_CAST "value");
-            double d = v ? strtod((const char *)v, NULL) : -1;
-            xmlFree(v);
-            return d;
+            if (hit)
+                return xmlGetProp(p, BAD_CAST "value");
         }
     }
-    return -1;
+    return NULL;
+}
+
+/* A number property, or -1. */
+static double property(xmlNode *suite, const char *name)
+{
+    xmlChar *v = property_value(suite, name);
+    double d = v ? strtod((const char *)v, NULL) : -1;
+
+    xmlFree(v);
+    return d;
+}
+
+static void property_str(xmlNode *suite, const char *name, char *buf,
+                         size_t size)
+{
+    xmlChar *v = property_value(suite, name);
+
+    snprintf(buf, size, "%s", v ? (const char *)v : "?");
+    xmlFree(v);
 }
 
 static long attr_long(xmlNode *n, const char *name)
@@ -154,7 +180,7 @@ static void collect_failed(xmlNode *root, struct run_figures *f)
 }
 
 static int read_report(const char *path, struct run_figures *f,
-                       struct err *e)
+                       struct isotest_err *e)
 {
     xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET |
                                               XML_PARSE_NOERROR |
@@ -178,6 +204,8 @@ static int read_report(const char *path, struct run_figures *f,
         f->cycle_p95 = property(suite, "isotest.sandbox_cycle_p95_ms");
         f->wait_p50 = property(suite, "isotest.sandbox_acquire_p50_ms");
         f->wait_p95 = property(suite, "isotest.sandbox_acquire_p95_ms");
+        property_str(suite, "isotest.server_version", f->server_version,
+                     sizeof(f->server_version));
     }
     xmlFreeDoc(doc);
     if (!suite || f->wall_ms < 0) {
@@ -187,48 +215,53 @@ static int read_report(const char *path, struct run_figures *f,
     return 0;
 }
 
-static int self_path(char *buf, size_t size, const char *argv0)
+static void self_path(char *buf, size_t size, const char *argv0)
 {
     ssize_t n = readlink("/proc/self/exe", buf, size - 1);
 
-    if (n > 0) {
+    if (n > 0)
         buf[n] = '\0';
-        return 0;
-    }
-    snprintf(buf, size, "%s", argv0);
-    return 0;
+    else
+        snprintf(buf, size, "%s", argv0);
 }
 
+/* The runs' shared state: where they report, and the server. */
+struct bench_ctx {
+    const struct bench_args *a;
+    char self[4096];
+    const char *conninfo; /* NULL: the runs inherit the PG* variables */
+    char *dir, *report, *history;
+    char server_version[32];
+};
+
 /*
- * One child `isotest run`; its report goes to report_path.  Every run reads
+ * One child `isotest run`; its report goes to b->report.  Every run reads
  * and updates the bench's own history file, so cases start longest first
  * in every measured run (the warm-up run seeds it), as they do for a user
  * whose suite has a history; the suite's own history is left alone.
+ * 1 when the bench was interrupted (the signal registry passed the signal
+ * on to the child, which stopped cleanly); -1 with e set.
  */
-static int run_once(const char *self, const char *db, const struct config *c,
-                    const char *const *fwd, size_t nfwd,
-                    const char *report_path, const char *history,
-                    struct run_figures *f, struct err *e)
+static int run_once(const struct bench_ctx *b, const struct config *c,
+                    struct run_figures *f, struct isotest_err *e)
 {
-    const char **argv = xcalloc(nfwd + 16, sizeof(*argv));
+    const char **argv = xcalloc(b->a->nfwd + 16, sizeof(*argv));
     char jobs[16];
     size_t a = 0;
 
     snprintf(jobs, sizeof(jobs), "%d", c->jobs);
-    argv[a++] = self;
+    argv[a++] = b->self;
     argv[a++] = "run";
-    argv[a++] = "--db";
-    argv[a++] = db;
-    argv[a++] = "--isolation";
-    argv[a++] = c->isolation;
-    argv[a++] = "-j";
-    argv[a++] = jobs;
-    argv[a++] = "--junit";
-    argv[a++] = report_path;
-    argv[a++] = "--history";
-    argv[a++] = history;
-    for (size_t i = 0; i < nfwd; i++)
-        argv[a++] = fwd[i];
+    if (b->conninfo) {
+        argv[a++] = "--db";
+        argv[a++] = b->conninfo;
+    }
+    const char *fixed[] = {"--isolation", c->isolation, "-j", jobs,
+                           "--junit", b->report, "--history", b->history};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
+        argv[a++] = fixed[i];
+    for (size_t i = 0; i < b->a->nfwd; i++)
+        argv[a++] = b->a->fwd[i];
     argv[a] = NULL;
 
     struct proc_spec spec = {.argv = argv};
@@ -238,15 +271,20 @@ static int run_once(const char *self, const char *db, const struct config *c,
     strbuf_init(&out, 1 << 20);
     strbuf_init(&errb, 1 << 20);
     int r = proc_start(&p, &spec, e);
-    if (r == 0)
+    if (r == 0) {
+        signals_watch_child(p.pid);
         r = proc_capture(&p, &out, &errb, 0, SIGTERM, 2000, NULL, &st, e);
-    if (r == 0 && !(st.exited && (st.code == 0 || st.code == 1))) {
+        signals_watch_child(0);
+    }
+    if (r == 0 && signals_interrupted()) {
+        r = 1;
+    } else if (r == 0 && !(st.exited && (st.code == 0 || st.code == 1))) {
         strbuf_rtrim(&errb);
         r = err_set(e, "the run '%s' could not run (%s %d):\n%s", c->name,
                     st.exited ? "exit code" : "signal", st.code, errb.buf);
     }
     if (r == 0)
-        r = read_report(report_path, f, e);
+        r = read_report(b->report, f, e);
     strbuf_release(&out);
     strbuf_release(&errb);
     free(argv);
@@ -370,7 +408,7 @@ static void json_str(struct strbuf *sb, const char *s)
 
 static int write_json(const char *path, const struct bench_row *rows,
                       const struct config *cs, size_t n,
-                      const char *server_version, struct err *e)
+                      const char *server_version, struct isotest_err *e)
 {
     struct strbuf sb = STRBUF_INIT;
 
@@ -429,7 +467,7 @@ static void prop(xmlTextWriterPtr w, const char *name, const char *fmt,
 }
 
 static int write_junit(const char *path, const struct bench_row *rows,
-                       const struct config *cs, size_t n, struct err *e)
+                       const struct config *cs, size_t n, struct isotest_err *e)
 {
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
     xmlTextWriterPtr w = xmlNewTextWriterFilename(tmp, 0);
@@ -541,116 +579,108 @@ static int split_modes(const char *s, const char **out, int max)
     return n ? n : -1;
 }
 
-int bench_main(int argc, char **argv)
+/* One argument of bench's own; 1 taken, 0 not ours, -1 with e set. */
+static int take_arg(int argc, char **argv, int *i, struct bench_args *a,
+                    struct isotest_err *e)
 {
-    int jobs[16] = {1, 2, 4, 8}, njobs = 4;
-    const char *modes[3] = {"database", "schema", "none"};
-    int nmodes = 3, repeat = 3;
-    const char *junit = NULL, *json = NULL, *html = NULL, *db = NULL;
-    const char **fwd = xcalloc((size_t)argc + 1, sizeof(*fwd));
-    size_t nfwd = 0;
-    struct err e = ERR_INIT;
-    int code = 2;
+    const char *v = NULL;
+    int t;
 
+    /* The same spellings as `run` takes: "--jobs=1,8", "-j 4". */
+    if ((t = options_take(argc, argv, i, "--jobs", "-j", &v, e)) > 0) {
+        a->njobs = bench_parse_jobs(v, a->jobs, 16);
+        if (a->njobs < 0)
+            return err_set(e, "invalid value '%s' for --jobs: expected a "
+                              "list like 1,2,4,8", v);
+    } else if (!t && (t = options_take(argc, argv, i, "--isolation", NULL,
+                                       &v, e)) > 0) {
+        a->nmodes = split_modes(v, a->modes, 3);
+        if (a->nmodes < 0)
+            return err_set(e, "invalid value '%s' for --isolation: "
+                              "expected a list of database, schema, none",
+                           v);
+    } else if (!t && (t = options_take(argc, argv, i, "--repeat", NULL, &v,
+                                       e)) > 0) {
+        long r;
+        if (options_int("--repeat", v, 1, MAX_REPEAT, &r, e) < 0)
+            return -1;
+        a->repeat = (int)r;
+    } else if (!t) {
+        const char *names[] = {"--junit", "--json", "--html", "--db"};
+        const char **dst[] = {&a->junit, &a->json, &a->html, &a->db};
+        for (size_t k = 0; k < 4 && !t; k++)
+            t = options_take(argc, argv, i, names[k], NULL, dst[k], e);
+    }
+    return t;
+}
+
+/* The forwarded part must make a valid run: check it now. */
+static int check_forwarded(const struct bench_args *a, struct isotest_err *e)
+{
+    const char **chk = xcalloc(a->nfwd + 2, sizeof(*chk));
+    struct run_options o;
+
+    chk[0] = "run";
+    for (size_t i = 0; i < a->nfwd; i++)
+        chk[i + 1] = a->fwd[i];
+    int r = options_parse((int)a->nfwd + 1, (char **)chk, &o, e);
+    free(chk);
+    if (r < 0)
+        return -1;
+    /* Each run reads and writes the bench's own history. */
+    if (o.history || o.no_history || o.compare_with)
+        r = err_set(e, "--history, --no-history and --compare-with are not "
+                       "for bench: its runs keep a history of their own, "
+                       "and the suite's is left alone");
+    options_release(&o);
+    return r;
+}
+
+/* 1: help printed; 0: parsed; -1 with e set. */
+static int parse_args(int argc, char **argv, struct bench_args *a,
+                      struct isotest_err *e)
+{
+    static const char *const report_opts[] = {"--junit", "--json", "--html"};
+
+    *a = (struct bench_args){.jobs = {1, 2, 4, 8}, .njobs = 4,
+                             .modes = {"database", "schema", "none"},
+                             .nmodes = 3, .repeat = 3};
+    a->fwd = xcalloc((size_t)argc + 1, sizeof(*a->fwd));
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
-            free(fwd);
-            return 0;
+            return 1;
         }
-        /* The same spellings as `run` takes: "--jobs=1,8", "-j 4". */
-        int t;
-        if ((t = options_take(argc, argv, &i, "--jobs", "-j", &v, &e))) {
-            if (t > 0) {
-                njobs = bench_parse_jobs(v, jobs, 16);
-                if (njobs < 0)
-                    err_set(&e, "invalid value '%s' for --jobs: expected a "
-                                "list like 1,2,4,8", v);
-            }
-        } else if ((t = options_take(argc, argv, &i, "--isolation", NULL, &v,
-                                     &e))) {
-            if (t > 0) {
-                nmodes = split_modes(v, modes, 3);
-                if (nmodes < 0)
-                    err_set(&e, "invalid value '%s' for --isolation: "
-                                "expected a list of database, schema, none",
-                            v);
-            }
-        } else if ((t = options_take(argc, argv, &i, "--repeat", NULL, &v,
-                                     &e))) {
-            long r;
-            if (t > 0 && options_int("--repeat", v, 1, MAX_REPEAT, &r, &e) == 0)
-                repeat = (int)r;
-        } else if (!(t = options_take(argc, argv, &i, "--junit", NULL, &junit,
-                                      &e)) &&
-                   !(t = options_take(argc, argv, &i, "--json", NULL, &json,
-                                      &e)) &&
-                   !(t = options_take(argc, argv, &i, "--html", NULL, &html,
-                                      &e)) &&
-                   !(t = options_take(argc, argv, &i, "--db", NULL, &db,
-                                      &e))) {
-            fwd[nfwd++] = a;
-        }
-        if (e.msg) {
-            fprintf(stderr, "isotest: error: %s\n", e.msg);
-            err_release(&e);
-            free(fwd);
-            return 2;
-        }
+        int t = take_arg(argc, argv, &i, a, e);
+        if (t < 0)
+            return -1;
+        if (!t)
+            a->fwd[a->nfwd++] = argv[i];
     }
-
-    /* The forwarded part must make a valid run: check it now. */
-    {
-        const char **chk = xcalloc(nfwd + 2, sizeof(*chk));
-        struct run_options o;
-        chk[0] = "run";
-        for (size_t i = 0; i < nfwd; i++)
-            chk[i + 1] = fwd[i];
-        int r = options_parse((int)nfwd + 1, (char **)chk, &o, &e);
-        free(chk);
-        if (r == 0) {
-            /* Each run reads and writes the bench's own history. */
-            if (o.history || o.no_history || o.compare_with)
-                r = err_set(&e, "--history, --no-history and --compare-with "
-                                "are not for bench: its runs keep a history "
-                                "of their own, and the suite's is left alone");
-            options_release(&o);
-        }
-        if (r < 0) {
-            fprintf(stderr, "isotest: error: %s\n", e.msg);
-            err_release(&e);
-            free(fwd);
-            return 2;
-        }
-    }
-
+    if (check_forwarded(a, e) < 0)
+        return -1;
     /* Before minutes of runs, not after them. */
-    const char *reports[] = {junit, json, html};
-    const char *report_opts[] = {"--junit", "--json", "--html"};
-    for (size_t i = 0; i < sizeof(reports) / sizeof(*reports); i++)
-        if (reports[i] && fs_check_writable(reports[i], "report", &e) < 0) {
-            err_prefix(&e, "%s", report_opts[i]);
-            fprintf(stderr, "isotest: error: %s\n", e.msg);
-            err_release(&e);
-            free(fwd);
-            return 2;
-        }
+    const char *reports[] = {a->junit, a->json, a->html};
+    for (size_t i = 0; i < 3; i++)
+        if (reports[i] && fs_check_writable(reports[i], "report", e) < 0)
+            return err_prefix(e, "%s", report_opts[i]);
+    return 0;
+}
 
-    /* Configurations; the serial isolated run is always among them. */
+/* Configurations; the serial isolated run is always among them. */
+static struct config *make_configs(const struct bench_args *a, size_t *n)
+{
     struct config *cs = xcalloc(MAX_CONFIGS, sizeof(*cs));
     size_t ncs = 0;
     bool have_serial = false;
-    for (int m = 0; m < nmodes; m++)
-        for (int j = 0; j < njobs; j++) {
-            if (ncs == MAX_CONFIGS)
-                break;
-            cs[ncs].isolation = modes[m];
-            cs[ncs].jobs = jobs[j];
+
+    for (int m = 0; m < a->nmodes; m++)
+        for (int j = 0; j < a->njobs && ncs < MAX_CONFIGS; j++) {
+            cs[ncs].isolation = a->modes[m];
+            cs[ncs].jobs = a->jobs[j];
             snprintf(cs[ncs].name, sizeof(cs[ncs].name), "%s -j %d",
-                     modes[m], jobs[j]);
-            if (jobs[j] == 1 && strcmp(modes[m], "none"))
+                     a->modes[m], a->jobs[j]);
+            if (a->jobs[j] == 1 && strcmp(a->modes[m], "none"))
                 have_serial = true;
             ncs++;
         }
@@ -662,59 +692,37 @@ int bench_main(int argc, char **argv)
         snprintf(cs[0].name, sizeof(cs[0].name), "database -j 1");
         ncs++;
     }
+    *n = ncs;
+    return cs;
+}
 
-    struct server srv;
-    char self[4096];
-    self_path(self, sizeof(self), argv[0]);
-    if (server_open(&srv, db, false, &e) < 0) {
-        fprintf(stderr, "isotest: error: %s\n", e.msg);
-        if (e.hint)
-            fprintf(stderr, "hint: %s\n", e.hint);
-        err_release(&e);
-        free(cs);
-        free(fwd);
-        return 2;
-    }
-    const char *conninfo = db ? db
-                              : srv.cluster ? cluster_conninfo(srv.cluster)
-                                            : NULL;
-    char *env_conn = NULL;
-    if (!conninfo) {
-        /* The PG* environment named the server: hand it on explicitly. */
-        env_conn = xasprintf("host=%s port=%s user=%s", srv.target.host,
-                             srv.target.port, srv.target.user);
-        conninfo = env_conn;
-    }
-    char *dir = xstrdup("/tmp/isotest-bench-XXXXXX");
-    const char *tmpdir = getenv("TMPDIR");
-    if (tmpdir && *tmpdir) {
-        free(dir);
-        dir = xasprintf("%s/isotest-bench-XXXXXX", tmpdir);
-    }
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "isotest: error: cannot create a folder for the "
-                        "runs' reports\n");
-        goto out;
-    }
-    char *report = xasprintf("%s/run.xml", dir);
-    char *history = xasprintf("%s/history", dir);
-
-    printf("isotest bench: %zu configurations x %d runs, server %s\n", ncs,
-           repeat, srv.target.server_version_str);
-    /* A first run builds the template, so no configuration pays for it. */
+/*
+ * The warm-up run, then every configuration `repeat` times.  Stops
+ * starting runs after an interrupt (the running one was told by the
+ * signal registry); -1 with e set when a run could not run.
+ */
+static int run_all(struct bench_ctx *b, struct config *cs, size_t ncs,
+                   struct isotest_err *e)
+{
     struct run_figures warm;
-    if (run_once(self, conninfo, &cs[0], fwd, nfwd, report, history, &warm,
-                 &e) < 0)
-        goto fail;
+
+    /* A first run builds the template, so no configuration pays for it. */
+    int r = run_once(b, &cs[0], &warm, e);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    snprintf(b->server_version, sizeof(b->server_version), "%s",
+             warm.server_version);
     figures_release(&warm);
-    for (size_t i = 0; i < ncs; i++) {
+    printf("isotest bench: %zu configurations x %d runs, server %s\n", ncs,
+           b->a->repeat, b->server_version);
+    for (size_t i = 0; i < ncs && !signals_interrupted(); i++) {
         printf("  %-24s", cs[i].name);
         fflush(stdout);
-        for (int k = 0; k < repeat; k++) {
-            if (run_once(self, conninfo, &cs[i], fwd, nfwd, report, history,
-                         &cs[i].runs[k], &e) < 0) {
+        for (int k = 0; k < b->a->repeat && !signals_interrupted(); k++) {
+            r = run_once(b, &cs[i], &cs[i].runs[k], e);
+            if (r != 0) {
                 putchar('\n');
-                goto fail;
+                return r < 0 ? -1 : 0;
             }
             cs[i].nruns++;
             char secs[32];
@@ -723,44 +731,110 @@ int bench_main(int argc, char **argv)
         }
         putchar('\n');
     }
+    return 0;
+}
 
+static int report_all(const struct bench_ctx *b, struct config *cs,
+                      size_t ncs, struct isotest_err *e)
+{
+    const struct bench_args *a = b->a;
     struct bench_row *rows = xcalloc(ncs, sizeof(*rows));
+    int r = 0;
+
     fill_rows(cs, ncs, rows);
     print_table(rows, ncs);
     print_failed(cs, ncs);
-    code = 0;
-    if (junit && write_junit(junit, rows, cs, ncs, &e) < 0)
-        code = 2;
-    if (json && write_json(json, rows, cs, ncs,
-                           srv.target.server_version_str, &e) < 0)
-        code = 2;
-    if (html && html_bench(html, rows, ncs, "isotest bench", &e) < 0)
-        code = 2;
-    if (code) {
-        fprintf(stderr, "isotest: error: %s\n", e.msg);
-        err_release(&e);
-    }
+    if (a->junit && write_junit(a->junit, rows, cs, ncs, e) < 0)
+        r = -1;
+    if (!r && a->json &&
+        write_json(a->json, rows, cs, ncs, b->server_version, e) < 0)
+        r = -1;
+    if (!r && a->html && html_bench(a->html, rows, ncs, "isotest bench", e) < 0)
+        r = -1;
     free(rows);
-    goto cleanup;
-fail:
-    fprintf(stderr, "isotest: error: %s\n", e.msg);
-    err_release(&e);
-    code = 2;
-cleanup:
-    unlink(report);
-    unlink(history);
-    rmdir(dir);
-    free(report);
-    free(history);
-out:
+    return r;
+}
+
+static int make_workdir(struct bench_ctx *b, struct isotest_err *e)
+{
+    const char *tmpdir = getenv("TMPDIR");
+
+    b->dir = xasprintf("%s/isotest-bench-XXXXXX",
+                       tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(b->dir)) {
+        int saved = errno;
+        free(b->dir);
+        b->dir = NULL;
+        return err_errno(e, saved, "cannot create a folder for the runs' "
+                                   "reports");
+    }
+    b->report = xasprintf("%s/run.xml", b->dir);
+    b->history = xasprintf("%s/history", b->dir);
+    return 0;
+}
+
+static void remove_workdir(struct bench_ctx *b)
+{
+    if (!b->dir)
+        return;
+    unlink(b->report);
+    unlink(b->history);
+    rmdir(b->dir);
+    free(b->report);
+    free(b->history);
+    free(b->dir);
+}
+
+static int bench(const struct bench_args *a, struct isotest_server *srv,
+                 const char *argv0, struct isotest_err *e)
+{
+    struct bench_ctx b = {.a = a, .conninfo = isotest_server_conninfo(srv)};
+    size_t ncs;
+    struct config *cs = make_configs(a, &ncs);
+    int r = -1;
+
+    self_path(b.self, sizeof(b.self), argv0);
+    if (make_workdir(&b, e) == 0 && run_all(&b, cs, ncs, e) == 0)
+        r = signals_interrupted() ? 0 : report_all(&b, cs, ncs, e);
+    remove_workdir(&b);
     for (size_t i = 0; i < ncs; i++)
         for (int k = 0; k < cs[i].nruns; k++)
             figures_release(&cs[i].runs[k]);
-    free(dir);
-    free(env_conn);
-    server_close(&srv, srv.cluster && !cluster_from_cache(srv.cluster),
-                 false);
     free(cs);
-    free(fwd);
+    return r;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    struct bench_args a;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    int code = EXIT_CANNOT;
+
+    int p = parse_args(argc, argv, &a, &e);
+    if (p != 0) {
+        if (p < 0)
+            cmd_print_error(NULL, &e);
+        free(a.fwd);
+        return p > 0 ? 0 : EXIT_CANNOT;
+    }
+    struct isotest_server *srv = isotest_server_start(a.db, false, &e);
+    if (!srv) {
+        cmd_print_error(NULL, &e);
+        free(a.fwd);
+        return EXIT_CANNOT;
+    }
+    signals_watch_server(srv);
+    if (bench(&a, srv, argv[0], &e) == 0)
+        code = 0;
+    else
+        cmd_print_error(NULL, &e);
+    if (signals_interrupted()) {
+        printf("isotest bench: interrupted: the remaining runs were "
+               "skipped\n");
+        code = signals_exit_code();
+    }
+    signals_watch_server(NULL);
+    isotest_server_stop(srv);
+    free(a.fwd);
     return code;
 }

@@ -9,12 +9,12 @@
  * the sandbox overhead per case and how many cases failed; the same
  * figures go to JUnit, JSON and an HTML page on request.
  *
- * Main thread only; prints, and returns the process exit code.
+ * The command itself is cmd_bench() (commands.h).  An interrupt stops
+ * the running child run the clean way (the signal registry passes it on)
+ * and skips the rest.  Main thread only; prints.
  */
 #ifndef ISOTEST_BENCH_H
 #define ISOTEST_BENCH_H
-
-int bench_main(int argc, char **argv);
 
 /* Parse "1,2,4,8" into out[0..max); the count, or -1 on a bad item. */
 int bench_parse_jobs(const char *s, int *out, int max);

@@ -4,8 +4,8 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 #include "discover.h"
-#include "fsutil.h"
-#include "proc.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -168,7 +168,7 @@ static void find_expected(struct test_case *c, const char *dir)
 
 /* rel: path inside the suite, e.g. "tap/orders.sql". */
 static int add_file(struct walk *w, const char *abs, const char *rel,
-                    enum case_kind kind, struct err *e)
+                    enum case_kind kind, struct isotest_err *e)
 {
     struct test_case *c = new_case(w);
     const char *slash = strrchr(rel, '/');
@@ -241,7 +241,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 static int walk_dir(struct walk *w, const char *abs, const char *rel,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     DIR *d = opendir(abs);
     struct dirent *de;
@@ -308,7 +308,7 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
 }
 
 static int from_listing(const struct discover_opts *o, struct case_list *cl,
-                        struct err *e)
+                        struct isotest_err *e)
 {
     const char *argv[] = {"/bin/sh", "-c", o->list_cmd, NULL};
     struct proc_spec spec = {.argv = argv};
@@ -396,7 +396,7 @@ static int cmp_case(const void *a, const void *b)
 }
 
 int discover(const struct discover_opts *o, struct case_list *cl,
-             struct err *e)
+             struct isotest_err *e)
 {
     memset(cl, 0, sizeof(*cl));
     strbuf_init(&cl->notes, 0);

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "strbuf.h"
+#include "common/err.h"
+#include "common/strbuf.h"
 
 enum case_kind { CASE_SQL, CASE_COMMAND };
 
@@ -55,7 +55,7 @@ struct discover_opts {
 };
 
 int discover(const struct discover_opts *o, struct case_list *cl,
-             struct err *e);
+             struct isotest_err *e);
 void case_list_release(struct case_list *cl);
 
 /* Does id match one of the globs (fnmatch, '*' crosses '/')? */

@@ -2,8 +2,8 @@
  * history.c: reading and writing durations, and the longest-first order.
  */
 #include "history.h"
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,7 +25,7 @@ static void add(struct history *h, const char *key, double ms)
     h->n++;
 }
 
-int history_load(struct history *h, const char *path, struct err *e)
+int history_load(struct history *h, const char *path, struct isotest_err *e)
 {
     char *text = NULL;
     size_t len;
@@ -107,7 +107,7 @@ static void walk_junit(struct history *h, xmlNode *n)
     }
 }
 
-int history_load_junit(struct history *h, const char *path, struct err *e)
+int history_load_junit(struct history *h, const char *path, struct isotest_err *e)
 {
     memset(h, 0, sizeof(*h));
     xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
@@ -154,7 +154,7 @@ static bool ran(const struct test_result *r)
 
 int history_save(const char *path, const struct history *prev,
                  const struct test_result *r, size_t n, double wall_ms,
-                 struct err *e)
+                 struct isotest_err *e)
 {
     struct strbuf sb = STRBUF_INIT;
 
@@ -215,11 +215,4 @@ size_t *history_schedule(const struct history *h, const struct case_list *cl)
         order[i] = s[i].index;
     free(s);
     return order;
-}
-
-bool history_slower(double prev_ms, double now_ms, double ratio,
-                    double min_ms)
-{
-    return prev_ms >= 0 && now_ms >= prev_ms * ratio &&
-           now_ms - prev_ms >= min_ms;
 }

@@ -17,8 +17,8 @@
 #include <stddef.h>
 
 #include "discover.h"
-#include "err.h"
-#include "result.h"
+#include "common/err.h"
+#include "reporters/result.h"
 
 struct history {
     size_t n;
@@ -29,8 +29,8 @@ struct history {
 };
 
 /* A missing file is an empty history, not an error. */
-int history_load(struct history *h, const char *path, struct err *e);
-int history_load_junit(struct history *h, const char *path, struct err *e);
+int history_load(struct history *h, const char *path, struct isotest_err *e);
+int history_load_junit(struct history *h, const char *path, struct isotest_err *e);
 void history_release(struct history *h);
 
 /* Duration of the case, or -1 when the history does not know it. */
@@ -44,7 +44,7 @@ double history_lookup(const struct history *h, const char *classname,
  */
 int history_save(const char *path, const struct history *prev,
                  const struct test_result *r, size_t n, double wall_ms,
-                 struct err *e);
+                 struct isotest_err *e);
 
 /*
  * The order to start cases in: longest known duration first, cases the
@@ -52,9 +52,5 @@ int history_save(const char *path, const struct history *prev,
  * in id order.  Returns an array of n indexes; the caller frees it.
  */
 size_t *history_schedule(const struct history *h, const struct case_list *cl);
-
-/* Markedly slower: at least `ratio` times and `min_ms` more than before. */
-bool history_slower(double prev_ms, double now_ms, double ratio,
-                    double min_ms);
 
 #endif

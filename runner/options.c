@@ -2,7 +2,7 @@
  * options.c: parsing `isotest run` options.
  */
 #include "options.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -56,7 +56,7 @@ static void push(const char ***v, size_t *n, const char *s)
 }
 
 int options_int(const char *opt, const char *s, long min, long max,
-                long *out, struct err *e)
+                long *out, struct isotest_err *e)
 {
     char *end;
     long v;
@@ -73,7 +73,7 @@ int options_int(const char *opt, const char *s, long min, long max,
 }
 
 int options_seconds(const char *opt, const char *s, double *out,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     char *end;
     double v;
@@ -91,7 +91,7 @@ int options_seconds(const char *opt, const char *s, double *out,
 
 /* options.h; "-jN" too for short options. */
 int options_take(int argc, char **argv, int *i, const char *lng,
-                 const char *shrt, const char **val, struct err *e)
+                 const char *shrt, const char **val, struct isotest_err *e)
 {
     const char *a = argv[*i];
     size_t l = strlen(lng);
@@ -114,12 +114,12 @@ int options_take(int argc, char **argv, int *i, const char *lng,
 }
 
 int options_parse(int argc, char **argv, struct run_options *o,
-                  struct err *e)
+                  struct isotest_err *e)
 {
     bool only_paths = false;
 
     memset(o, 0, sizeof(*o));
-    o->mode = SANDBOX_DATABASE;
+    o->mode = ISOTEST_DATABASE;
     o->timeout_s = 300;
     o->output_cap = 1 << 20;
     o->pool = -1;
@@ -177,7 +177,7 @@ int options_parse(int argc, char **argv, struct run_options *o,
         }
         OPT("--isolation", NULL)
         {
-            if (sandbox_mode_parse(v, &o->mode) < 0) {
+            if (isotest_isolation_parse(v, &o->mode) < 0) {
                 err_set(e,
                         "invalid value '%s' for --isolation: expected "
                         "database, schema or none",

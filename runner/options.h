@@ -13,13 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "sandbox.h"
+#include "common/err.h"
+#include "isotest.h"
 
 struct run_options {
     const char *db;
     const char *migrations;
-    enum sandbox_mode mode;
+    enum isotest_isolation mode;
     int jobs; /* 0: the number of online CPUs */
     const char *junit;
     const char *html; /* a timeline page */
@@ -50,7 +50,7 @@ struct run_options {
  * option and value at fault.
  */
 int options_parse(int argc, char **argv, struct run_options *o,
-                  struct err *e);
+                  struct isotest_err *e);
 void options_release(struct run_options *o);
 
 /*
@@ -60,13 +60,13 @@ void options_release(struct run_options *o);
  * argument, -1 with e set when the value is missing.
  */
 int options_take(int argc, char **argv, int *i, const char *lng,
-                 const char *shrt, const char **val, struct err *e);
+                 const char *shrt, const char **val, struct isotest_err *e);
 
 /* Strict integer and number parsing (whole string, in range). */
 int options_int(const char *opt, const char *s, long min, long max,
-                long *out, struct err *e);
+                long *out, struct isotest_err *e);
 int options_seconds(const char *opt, const char *s, double *out,
-                    struct err *e);
+                    struct isotest_err *e);
 
 extern const char options_run_usage[];
 

@@ -2,8 +2,9 @@
  * pool.c: worker threads, the shared queue and progress.
  */
 #include "pool.h"
-#include "proc.h"
-#include "strbuf.h"
+#include "common/clock.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -13,8 +14,8 @@
 
 /*
  * Lock order: only `lock`; the console is called with it held.
- * `lock` guards next, running, finished, failures, first_start_ms,
- * fatal and the console.  stop and the pid slots are atomics, read
+ * `lock` guards next, running, finished, failures, first_start_ms
+ * and the console.  stop and the pid slots are atomics, read
  * without the lock (the signal thread reads them).
  */
 struct pool {
@@ -27,7 +28,6 @@ struct pool {
     int finished_workers;
     size_t failures;
     double first_start_ms;
-    struct err fatal; /* a worker that could not start */
     atomic_int stop;
     atomic_int *pids; /* one per worker: its running child, or 0 */
 };
@@ -36,14 +36,6 @@ struct worker_arg {
     struct pool *p;
     int index;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 struct pool *pool_new(const struct pool_config *cfg)
 {
@@ -66,7 +58,6 @@ void pool_free(struct pool *p)
         return;
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->changed);
-    err_release(&p->fatal);
     free(p->pids);
     free(p);
 }
@@ -126,86 +117,77 @@ static void finish(struct pool *p, struct test_result *r)
     pthread_mutex_unlock(&p->lock);
 }
 
-static void run_one(struct pool *p, struct sandbox_worker *w, int index,
-                    size_t i)
+/* Add "[isotest] what" to the case's detail: its verdict stands. */
+static void add_detail(struct test_result *r, const char *what)
+{
+    struct strbuf d = STRBUF_INIT;
+
+    if (r->detail)
+        strbuf_addf(&d, "%s\n", r->detail);
+    strbuf_addf(&d, "[isotest] %s", what);
+    free(r->detail);
+    r->detail = strbuf_detach(&d, NULL);
+}
+
+static void run_one(struct pool *p, int index, size_t i)
 {
     const struct test_case *c = &p->cfg.cases->v[i];
     struct test_result *r = &p->results[i];
-    struct sandbox sb;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     r->worker = index;
     r->start_ms = now_ms() - p->cfg.run_start_ms;
-    if (sandbox_acquire(w, &sb, &e) < 0) {
+    struct isotest_sandbox *sb = isotest_sandbox_acquire(p->cfg.session, &e);
+    if (!sb) {
         r->outcome = OUTCOME_ERROR;
         r->message = xasprintf("cannot get a sandbox: %s", e.msg);
-        r->acquire_ms = 0;
         r->done = true;
-        err_release(&e);
+        isotest_err_release(&e);
         return;
     }
-    r->acquire_ms = sb.acquire_ms;
-    r->sandbox = xstrdup(sb.name);
-    runcase_run(&p->cfg.rc, c, &sb, index, &p->pids[index], r);
+    r->acquire_ms = isotest_sandbox_acquire_ms(sb);
+    r->sandbox = xstrdup(isotest_sandbox_name(sb));
+    runcase_run(&p->cfg.rc, c, sb, index, &p->pids[index], r);
     r->done = true;
 
-    bool failed = outcome_is_failure(r->outcome);
-    if (failed && p->cfg.keep_failed && !atomic_load(&p->stop) &&
-        sandbox_keep(w, &sb, &e) == 0) {
-        char *cmd = runcase_psql_command(p->cfg.rc.target, &sb);
-        r->hint = xasprintf("sandbox kept; open it with: %s", cmd);
+    if (outcome_is_failure(r->outcome) && p->cfg.keep_failed &&
+        !atomic_load(&p->stop)) {
+        struct runcase_sandbox view;
+        runcase_sandbox_of(sb, &view);
+        char *cmd = runcase_psql_command(&view);
+        if (isotest_sandbox_keep(sb, &e) == 0) {
+            r->hint = xasprintf("sandbox kept; open it with: %s", cmd);
+            free(cmd);
+            return;
+        }
         free(cmd);
+        /* Kept or not, the handle is gone: the run's sweep drops it. */
+        char *why = xasprintf("--keep-failed: %s", e.msg);
+        add_detail(r, why);
+        free(why);
+        isotest_err_release(&e);
         return;
     }
-    if (e.msg) {
-        /* The case's verdict stands; its sandbox goes like any other. */
-        struct strbuf d = STRBUF_INIT;
-        if (r->detail)
-            strbuf_addf(&d, "%s\n", r->detail);
-        strbuf_addf(&d, "[isotest] --keep-failed: %s", e.msg);
-        free(r->detail);
-        r->detail = strbuf_detach(&d, NULL);
-    }
-    err_release(&e);
     /* A case that did not end by itself may have left sessions behind. */
-    bool disconnect = r->outcome == OUTCOME_TIMEOUT ||
-                      r->outcome == OUTCOME_ERROR;
-    if (sandbox_release(w, &sb, disconnect, &e) < 0) {
-        /* The case's verdict stands; the run's sweep retries the drop. */
-        struct strbuf d = STRBUF_INIT;
-        if (r->detail)
-            strbuf_addf(&d, "%s\n", r->detail);
-        strbuf_addf(&d, "[isotest] %s", e.msg);
-        free(r->detail);
-        r->detail = strbuf_detach(&d, NULL);
-    }
-    r->release_ms = sb.release_ms;
-    err_release(&e);
+    unsigned flags = r->outcome == OUTCOME_TIMEOUT ||
+                             r->outcome == OUTCOME_ERROR
+                         ? ISOTEST_RELEASE_DISCONNECT
+                         : 0;
+    if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0)
+        add_detail(r, e.msg); /* the run's sweep retries the drop */
+    isotest_err_release(&e);
 }
 
 static void *worker(void *arg)
 {
     struct worker_arg *wa = arg;
     struct pool *p = wa->p;
-    struct err e = ERR_INIT;
-    struct sandbox_worker *w = sandbox_worker_new(p->cfg.factory, &e);
-
-    if (!w) {
-        pthread_mutex_lock(&p->lock);
-        if (!p->fatal.msg)
-            err_set(&p->fatal, "%s", e.msg);
-        p->finished_workers++;
-        pthread_cond_broadcast(&p->changed);
-        pthread_mutex_unlock(&p->lock);
-        err_release(&e);
-        return NULL;
-    }
     long i;
+
     while ((i = take(p)) >= 0) {
-        run_one(p, w, wa->index, (size_t)i);
+        run_one(p, wa->index, (size_t)i);
         finish(p, &p->results[i]);
     }
-    sandbox_worker_free(w);
     pthread_mutex_lock(&p->lock);
     p->finished_workers++;
     pthread_cond_broadcast(&p->changed);
@@ -213,7 +195,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int pool_run(struct pool *p, struct test_result *results, struct err *e)
+int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
 {
     int jobs = p->cfg.jobs;
     pthread_t *threads = xcalloc((size_t)jobs, sizeof(*threads));
@@ -259,10 +241,7 @@ int pool_run(struct pool *p, struct test_result *results, struct err *e)
                                          "failure");
         }
     }
-    if (started == 0 || (p->fatal.msg && p->next == 0)) {
-        err_set(e, "%s", p->fatal.msg ? p->fatal.msg
-                                      : "cannot start worker threads");
-        return -1;
-    }
+    if (started == 0)
+        return err_set(e, "cannot start worker threads");
     return 0;
 }

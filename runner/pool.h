@@ -6,8 +6,8 @@
  * thread may call pool_stop() (start nothing new, end running cases) and
  * pool_signal_children() (the emergency path of a second Ctrl-C).
  *
- * Each worker owns one sandbox connection and takes the next case from a
- * shared index; results land in the caller's array, one slot per case,
+ * Each worker takes the next case from a shared index, a sandbox from the
+ * session for it, and gives the sandbox back when the case is done; results land in the caller's array, one slot per case,
  * written only by the worker that ran it.  The console is called under the
  * pool's lock.
  */
@@ -17,18 +17,18 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "console.h"
+#include "reporters/console.h"
 #include "discover.h"
-#include "err.h"
-#include "result.h"
+#include "common/err.h"
+#include "reporters/result.h"
 #include "runcase.h"
-#include "sandbox.h"
+#include "isotest.h"
 
 struct pool_config {
     int jobs;
     const struct case_list *cases;
     const size_t *order; /* start order (indexes into cases), or NULL */
-    struct sandbox_factory *factory;
+    struct isotest_session *session; /* sandboxes come from here */
     struct runcase_ctx rc; /* rc.stop is set by pool_new */
     struct console *console;
     bool keep_failed;
@@ -43,10 +43,10 @@ void pool_free(struct pool *p);
 
 /*
  * Run every case; results[i] belongs to cases->v[i].  -1 with e set when no
- * worker could start (no connection); case failures are results, not
- * errors.
+ * worker thread could start; case failures (a sandbox that could not be
+ * had included) are results, not errors.
  */
-int pool_run(struct pool *p, struct test_result *results, struct err *e);
+int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e);
 
 /* Thread-safe, async-signal-unsafe. */
 void pool_stop(struct pool *p);

@@ -2,10 +2,12 @@
  * runcase.c: environments, psql invocations, outcome rules.
  */
 #include "runcase.h"
-#include "fsutil.h"
-#include "proc.h"
+#include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/pgerr.h"
+#include "common/proc.h"
 #include "sqlexec.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -19,68 +21,32 @@
 
 extern char **environ;
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-char *runcase_database_url(const char *host, const char *port,
-                           const char *user, const char *password,
-                           const char *dbname, const char *options)
-{
-    struct strbuf sb = STRBUF_INIT;
-    bool socket = host && host[0] == '/';
-    char sep = '?';
-
-    strbuf_addstr(&sb, "postgresql://");
-    if (user && *user) {
-        target_url_encode(&sb, user);
-        if (password) {
-            strbuf_addch(&sb, ':');
-            target_url_encode(&sb, password);
-        }
-        strbuf_addch(&sb, '@');
-    }
-    if (!socket && host && *host) {
-        bool v6 = strchr(host, ':') != NULL;
-        if (v6)
-            strbuf_addch(&sb, '[');
-        strbuf_addstr(&sb, host);
-        if (v6)
-            strbuf_addch(&sb, ']');
-        if (port && *port)
-            strbuf_addf(&sb, ":%s", port);
-    }
-    strbuf_addch(&sb, '/');
-    target_url_encode(&sb, dbname);
-    if (socket) {
-        strbuf_addstr(&sb, "?host=");
-        target_url_encode(&sb, host);
-        if (port && *port)
-            strbuf_addf(&sb, "&port=%s", port);
-        sep = '&';
-    }
-    if (options && *options) {
-        strbuf_addf(&sb, "%coptions=", sep);
-        target_url_encode(&sb, options);
-    }
-    return strbuf_detach(&sb, NULL);
-}
-
 static bool dropped_var(const char *kv)
 {
     return !strncmp(kv, "PG", 2) || !strncmp(kv, "DATABASE_URL=", 13) ||
            !strncmp(kv, "ISOTEST_", 8);
 }
 
-char **runcase_env(const struct target *t, const struct sandbox *sb,
-                   const char *case_id, int worker, const char *const *extra)
+void runcase_sandbox_of(const struct isotest_sandbox *sb,
+                        struct runcase_sandbox *out)
+{
+    out->host = isotest_sandbox_param(sb, "host");
+    out->port = isotest_sandbox_param(sb, "port");
+    out->user = isotest_sandbox_param(sb, "user");
+    out->password = isotest_sandbox_param(sb, "password");
+    out->dbname = isotest_sandbox_dbname(sb);
+    out->name = isotest_sandbox_name(sb);
+    out->options = isotest_sandbox_options(sb);
+    out->url = isotest_sandbox_url(sb);
+}
+
+char **runcase_env(const struct runcase_sandbox *sb, const char *case_id,
+                   int worker, const char *const *extra)
 {
     size_t n = 0, cap = 32;
     char **env;
+    const char *password = sb->password;
+    const char *options = sb->options;
 
     for (char **p = environ; *p; p++)
         cap++;
@@ -91,34 +57,27 @@ char **runcase_env(const struct target *t, const struct sandbox *sb,
         if (!dropped_var(*p))
             env[n++] = xstrdup(*p);
 
-    char *options = sb->schema[0]
-                        ? xasprintf("-c search_path=%s,public", sb->schema)
-                        : NULL;
-    env[n++] = xasprintf("PGHOST=%s", t->host);
-    env[n++] = xasprintf("PGPORT=%s", t->port);
-    env[n++] = xasprintf("PGUSER=%s", t->user);
+    env[n++] = xasprintf("PGHOST=%s", sb->host);
+    env[n++] = xasprintf("PGPORT=%s", sb->port);
+    env[n++] = xasprintf("PGUSER=%s", sb->user);
     env[n++] = xasprintf("PGDATABASE=%s", sb->dbname);
     /* The sandbox name as application_name lets release find stragglers. */
     env[n++] = xasprintf("PGAPPNAME=%s", sb->name);
-    if (t->password)
-        env[n++] = xasprintf("PGPASSWORD=%s", t->password);
+    if (password)
+        env[n++] = xasprintf("PGPASSWORD=%s", password);
     bool have_options = false;
     for (const char *const *x = extra; x && *x; x++)
         if (!strncmp(*x, "PGOPTIONS=", 10))
             have_options = true;
-    if (options && !have_options)
+    if (options[0] && !have_options)
         env[n++] = xasprintf("PGOPTIONS=%s", options);
-    char *url = runcase_database_url(t->host, t->port, t->user, t->password,
-                                     sb->dbname, options);
-    env[n++] = xasprintf("DATABASE_URL=%s", url);
-    free(url);
+    env[n++] = xasprintf("DATABASE_URL=%s", sb->url);
     env[n++] = xasprintf("ISOTEST_TEST_ID=%s", case_id);
     env[n++] = xasprintf("ISOTEST_WORKER=%d", worker);
     env[n++] = xasprintf("ISOTEST_SANDBOX=%s", sb->name);
     for (const char *const *x = extra; x && *x; x++)
         env[n++] = xstrdup(*x);
     env[n] = NULL;
-    free(options);
     return env;
 }
 
@@ -131,21 +90,21 @@ void runcase_env_free(char **env)
     free(env);
 }
 
-char *runcase_psql_command(const struct target *t, const struct sandbox *sb)
+char *runcase_psql_command(const struct runcase_sandbox *sb)
 {
-    struct strbuf sb2 = STRBUF_INIT;
-    char *host = discover_shell_quote(t->host);
-    char *user = discover_shell_quote(t->user);
+    struct strbuf cmd = STRBUF_INIT;
+    char *host = discover_shell_quote(sb->host);
+    char *user = discover_shell_quote(sb->user);
+    const char *options = sb->options;
 
     /* Sandbox names are [a-z0-9_] and ports digits: no quoting needed. */
-    if (sb->schema[0])
-        strbuf_addf(&sb2, "PGOPTIONS='-c search_path=%s,public' ",
-                    sb->schema);
-    strbuf_addf(&sb2, "psql -h %s -p %s -U %s -d %s", host, t->port, user,
+    if (options[0])
+        strbuf_addf(&cmd, "PGOPTIONS='%s' ", options);
+    strbuf_addf(&cmd, "psql -h %s -p %s -U %s -d %s", host, sb->port, user,
                 sb->dbname);
     free(host);
     free(user);
-    return strbuf_detach(&sb2, NULL);
+    return strbuf_detach(&cmd, NULL);
 }
 
 /*
@@ -156,23 +115,23 @@ char *runcase_psql_command(const struct target *t, const struct sandbox *sb)
  * password straddling the cap is still whole when it is replaced; the cut
  * to the real cap comes after.
  */
-static void keep_output(const struct target *t, size_t cap,
+static void keep_output(const struct isotest_session *t, size_t cap,
                         struct test_result *r, struct strbuf *out,
                         struct strbuf *err)
 {
     struct strbuf *bufs[2] = {out, err};
     struct captured *dst[2] = {&r->out, &r->err};
-    size_t secret = target_secret_len(t);
+    size_t secret = isotest_redact_slack(t);
 
     for (int i = 0; i < 2; i++) {
         size_t len, dropped = bufs[i]->dropped;
         if (secret && dropped) {
             /* Cut in the middle of a password: that start goes too. */
-            size_t tail = target_partial_tail(t, bufs[i]->buf, bufs[i]->len);
+            size_t tail = isotest_redact_tail(t, bufs[i]->buf, bufs[i]->len);
             bufs[i]->len -= tail;
             dropped += tail;
         }
-        char *data = secret ? target_redact_bytes(t, bufs[i]->buf,
+        char *data = secret ? isotest_redact(t, bufs[i]->buf,
                                                   bufs[i]->len, &len)
                             : strbuf_detach(bufs[i], &len);
         if (len > cap) {
@@ -241,9 +200,11 @@ static char *psql_error(const char *stderr_text, const char *display_path)
                 while (*line_no >= '0' && *line_no <= '9')
                     strbuf_addch(&sb, *line_no++);
             }
-            strbuf_addf(&sb, ": %.6s %.*s", err, (int)rest, msg);
-            if (state[0])
-                strbuf_addf(&sb, " (SQLSTATE %s)", state);
+            char sev[6];
+            memcpy(sev, err, 5);
+            sev[5] = '\0';
+            strbuf_addstr(&sb, ": ");
+            pgerr_add(&sb, sev, msg, rest, state);
             return strbuf_detach(&sb, NULL);
         }
         p = nl ? nl + 1 : NULL;
@@ -286,9 +247,9 @@ static void judge_expected(const struct runcase_ctx *ctx,
     for (size_t i = 0; i < c->nexpected; i++) {
         char *text = NULL;
         size_t len = 0;
-        struct err e = ERR_INIT;
+        struct isotest_err e = ISOTEST_ERR_INIT;
         if (fs_read_file(c->expected[i], &text, &len, &e) < 0) {
-            err_release(&e);
+            isotest_err_release(&e);
             continue;
         }
         bool same = len == r->out.len && !memcmp(text, r->out.data, len);
@@ -317,7 +278,7 @@ static void judge_expected(const struct runcase_ctx *ctx,
             best_file = c->expected[i];
         }
         strbuf_release(&d);
-        err_release(&e);
+        isotest_err_release(&e);
     }
     if (actual) {
         unlink(actual);
@@ -394,42 +355,33 @@ static void judge_command(const struct proc_status *st, struct test_result *r)
  */
 static bool run_in_process(const struct runcase_ctx *ctx,
                            const struct test_case *c,
-                           const struct sandbox *sb, struct test_result *r)
+                           const struct isotest_sandbox *sb,
+                           struct test_result *r)
 {
     char *text = NULL;
     size_t len = 0, nstmts = 0;
     struct sql_stmt *stmts = NULL;
     const char *why;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     if (fs_read_file(c->abspath, &text, &len, &e) < 0) {
-        err_release(&e); /* psql reports an unreadable file its own way */
+        isotest_err_release(&e); /* psql reports an unreadable file its own way */
         return false;
     }
     if (sqlscan_split(text, len, &stmts, &nstmts, &why) < 0) {
         free(text);
         return false;
     }
-    const struct target *t = ctx->target;
-    char *options = sb->schema[0]
-                        ? xasprintf("-c search_path=%s,public", sb->schema)
-                        : NULL;
     char connect_timeout[32] = "";
     if (ctx->timeout_s > 0)
         snprintf(connect_timeout, sizeof(connect_timeout), "%ld",
                  (long)ctx->timeout_s + 1);
-    const char *keys[10], *vals[10];
+    const char *keys[16], *vals[16];
+    const char *const *sk = isotest_sandbox_keywords(sb);
+    const char *const *sv = isotest_sandbox_values(sb);
     int k = 0;
-    keys[k] = "host", vals[k++] = t->host;
-    keys[k] = "port", vals[k++] = t->port;
-    keys[k] = "user", vals[k++] = t->user;
-    keys[k] = "dbname", vals[k++] = sb->dbname;
-    /* The sandbox name as application_name lets release find stragglers. */
-    keys[k] = "application_name", vals[k++] = sb->name;
-    if (t->password)
-        keys[k] = "password", vals[k++] = t->password;
-    if (options)
-        keys[k] = "options", vals[k++] = options;
+    for (; sk[k] && k < 14; k++)
+        keys[k] = sk[k], vals[k] = sv[k];
     if (connect_timeout[0])
         keys[k] = "connect_timeout", vals[k++] = connect_timeout;
     keys[k] = NULL, vals[k] = NULL;
@@ -441,7 +393,7 @@ static bool run_in_process(const struct runcase_ctx *ctx,
         .stop = ctx->stop};
     struct sqlexec_status st;
     struct strbuf out, err;
-    size_t slack = target_secret_len(t);
+    size_t slack = isotest_redact_slack(ctx->session);
     strbuf_init(&out, ctx->output_cap + slack);
     strbuf_init(&err, ctx->output_cap + slack);
     double start = now_ms();
@@ -450,7 +402,7 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     bool done = st.code != SQLEXEC_NEED_PSQL;
     if (done) {
         r->time_ms = now_ms() - start;
-        keep_output(t, ctx->output_cap, r, &out, &err);
+        keep_output(ctx->session, ctx->output_cap, r, &out, &err);
         if (st.timed_out) {
             r->outcome = OUTCOME_TIMEOUT;
             r->message = xasprintf("timed out after %g s", ctx->timeout_s);
@@ -460,7 +412,8 @@ static bool run_in_process(const struct runcase_ctx *ctx,
         } else {
             struct proc_status ps = {.exited = true, .code = (int)st.code};
             char *line = st.message && slack
-                             ? target_redact(t, st.message)
+                             ? isotest_redact(ctx->session, st.message,
+                                              strlen(st.message), NULL)
                              : NULL;
             judge_sql(&ps, line ? line : st.message, r);
             free(line);
@@ -469,14 +422,14 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     free(st.message);
     strbuf_release(&out);
     strbuf_release(&err);
-    free(options);
     free(stmts);
     free(text);
     return done;
 }
 
 void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
-                 const struct sandbox *sb, int worker, atomic_int *pid_slot,
+                 const struct isotest_sandbox *sb, int worker,
+                 atomic_int *pid_slot,
                  struct test_result *r)
 {
     /* pg_regress sets these, and its expected files depend on them. */
@@ -504,12 +457,10 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
             argv[a++] = "HIDE_TOAST_COMPRESSION=on";
             spec.stdin_path = c->abspath;
             spec.merge_stderr = true;
-            pgoptions = sb->schema[0]
-                            ? xasprintf("PGOPTIONS=-c search_path=%s,public "
-                                        "-c intervalstyle=postgres_verbose",
-                                        sb->schema)
-                            : xstrdup("PGOPTIONS=-c "
-                                      "intervalstyle=postgres_verbose");
+            const char *options = isotest_sandbox_options(sb);
+            pgoptions = xasprintf("PGOPTIONS=%s%s-c "
+                                  "intervalstyle=postgres_verbose",
+                                  options, options[0] ? " " : "");
             extra[2] = pgoptions;
         } else {
             argv[a++] = "-q";
@@ -533,17 +484,19 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
     argv[a] = NULL;
     spec.argv = argv;
 
-    char **env = runcase_env(ctx->target, sb, c->id, worker,
+    struct runcase_sandbox view;
+    runcase_sandbox_of(sb, &view);
+    char **env = runcase_env(&view, c->id, worker,
                              expected_mode ? extra : NULL);
     spec.envp = (const char *const *)env;
 
     struct strbuf out, err;
-    size_t slack = target_secret_len(ctx->target);
+    size_t slack = isotest_redact_slack(ctx->session);
     strbuf_init(&out, ctx->output_cap + slack);
     strbuf_init(&err, ctx->output_cap + slack);
     struct proc p;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     double start = now_ms();
     long timeout_ms = (long)(ctx->timeout_s * 1000);
 
@@ -559,7 +512,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                           ctx->stop, &st, &e);
     atomic_store(pid_slot, 0);
     r->time_ms = now_ms() - start;
-    keep_output(ctx->target, ctx->output_cap, r, &out, &err);
+    keep_output(ctx->session, ctx->output_cap, r, &out, &err);
     if (r2 < 0) {
         r->outcome = OUTCOME_ERROR;
         r->message = xstrdup(e.msg);
@@ -599,7 +552,7 @@ done:
         r->time_ms = now_ms() - start;
     strbuf_release(&out);
     strbuf_release(&err);
-    err_release(&e);
+    isotest_err_release(&e);
     runcase_env_free(env);
     free(pgoptions);
 }

@@ -1,11 +1,13 @@
 /*
  * runcase: running one test case in its sandbox and judging the outcome.
  *
- * A SQL case runs through psql, the way its authors ran it: with an
- * expected-output file as pg_regress does (psql -X -a -q, input on stdin,
- * stderr with stdout, pg_regress's environment), otherwise as pg_prove does
- * (-X -q -t -A, ON_ERROR_STOP, the file with -f so errors name its line);
- * TAP output, when there is any, decides.  A command case is a child
+ * A SQL case with an expected-output file runs through psql as pg_regress
+ * runs it (psql -X -a -q, input on stdin, stderr with stdout, pg_regress's
+ * environment).  Any other SQL case runs as pg_prove would run it (-X -q -t
+ * -A, ON_ERROR_STOP, the file with -f so errors name its line): in this
+ * process over libpq when the file needs nothing only psql has
+ * (sqlexec.h), through psql otherwise; TAP output, when there is any,
+ * decides.  A command case is a child
  * process: exit 0 passes, 77 skips, other codes fail, a signal is an error.
  *
  * Every child runs in its own process group with a clean environment: all
@@ -20,13 +22,11 @@
 #include <stddef.h>
 
 #include "discover.h"
-#include "result.h"
-#include "sandbox.h"
-#include "target.h"
+#include "reporters/result.h"
+#include "isotest.h"
 
 struct runcase_ctx {
-    const struct target *target;
-    enum sandbox_mode mode;
+    const struct isotest_session *session;
     const char *psql;   /* path to psql */
     const char *tmpdir; /* for the actual output of expected-output cases */
     double timeout_s;
@@ -41,8 +41,25 @@ struct runcase_ctx {
  * emergency kill from the signal thread), else 0.
  */
 void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
-                 const struct sandbox *sb, int worker, atomic_int *pid_slot,
-                 struct test_result *r);
+                 const struct isotest_sandbox *sb, int worker,
+                 atomic_int *pid_slot, struct test_result *r);
+
+/*
+ * How a case reaches its sandbox: the strings libisotest gives for it
+ * (isotest_sandbox_param() and friends), borrowed.  A plain struct, so
+ * that what is built from it can be tested without a server.
+ */
+struct runcase_sandbox {
+    const char *host, *port, *user;
+    const char *password; /* NULL when the server needs none */
+    const char *dbname;   /* the database to connect to */
+    const char *name;     /* the sandbox: database, or schema */
+    const char *options;  /* "" unless schema mode */
+    const char *url;
+};
+
+void runcase_sandbox_of(const struct isotest_sandbox *sb,
+                        struct runcase_sandbox *out);
 
 /*
  * The environment for a child in sandbox sb: the parent's minus PG*,
@@ -50,19 +67,11 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
  * is a NULL-terminated list of "NAME=value" added last.  Free with
  * runcase_env_free().
  */
-char **runcase_env(const struct target *t, const struct sandbox *sb,
-                   const char *case_id, int worker, const char *const *extra);
+char **runcase_env(const struct runcase_sandbox *sb, const char *case_id,
+                   int worker, const char *const *extra);
 void runcase_env_free(char **env);
 
-/*
- * postgresql:// URL for the sandbox; a socket folder goes in ?host=.
- * The caller frees it.
- */
-char *runcase_database_url(const char *host, const char *port,
-                           const char *user, const char *password,
-                           const char *dbname, const char *options);
-
 /* The command that opens a kept sandbox in psql.  The caller frees it. */
-char *runcase_psql_command(const struct target *t, const struct sandbox *sb);
+char *runcase_psql_command(const struct runcase_sandbox *sb);
 
 #endif

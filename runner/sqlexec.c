@@ -8,6 +8,8 @@
  * the backend.
  */
 #include "sqlexec.h"
+#include "common/pgerr.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -25,14 +27,6 @@ struct run {
     double give_up;             /* after the cancel */
     bool cancelled;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 /* Notices as psql prints them in a script: "FILE:LINE: NOTICE:  ...". */
 static void on_notice(void *arg, const char *message)
@@ -104,9 +98,6 @@ static void print_rows(struct strbuf *out, const PGresult *res)
 
 static void record_error(struct run *r, const PGresult *res)
 {
-    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
     int line = r->cur->line;
 
@@ -117,16 +108,8 @@ static void record_error(struct run *r, const PGresult *res)
     if (r->st->message)
         return;
     struct strbuf m = STRBUF_INIT;
-    strbuf_addf(&m, "%s:%d: %s: ", r->spec->display_path, line,
-                sev ? sev : "ERROR");
-    if (msg) {
-        strbuf_addstr(&m, msg);
-    } else {
-        strbuf_addstr(&m, PQresultErrorMessage(res));
-        strbuf_rtrim(&m);
-    }
-    if (state)
-        strbuf_addf(&m, " (SQLSTATE %s)", state);
+    strbuf_addf(&m, "%s:%d: ", r->spec->display_path, line);
+    pgerr_add_result(&m, res, 0);
     r->st->message = strbuf_detach(&m, NULL);
 }
 

@@ -21,8 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sqlscan.h"
-#include "strbuf.h"
+#include "common/sqlscan.h"
+#include "common/strbuf.h"
 
 struct sqlexec_spec {
     /* PQconnectdbParams keywords and values, NULL-terminated. */

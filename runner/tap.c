@@ -3,7 +3,7 @@
  */
 #include "tap.h"
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #include <limits.h>
 #include <stdlib.h>

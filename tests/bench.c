@@ -23,13 +23,14 @@
  * be measured, 2 when something could not run (no server, no isotest, a
  * run that exited with 2 or worse), 128+N after signal N.
  */
-#include "cluster.h"
-#include "fsutil.h"
-#include "ident.h"
-#include "migrate.h"
-#include "proc.h"
-#include "stats.h"
-#include "strbuf.h"
+#include "isolation/cluster.h"
+#include "common/clock.h"
+#include "common/fsutil.h"
+#include "isolation/ident.h"
+#include "isolation/migrate.h"
+#include "common/proc.h"
+#include "reporters/stats.h"
+#include "common/strbuf.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -62,14 +63,6 @@ static void on_signal(int s)
     stop_signal = s;
     if (child_pgid > 0)
         kill(-(pid_t)child_pgid, SIGINT);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
 struct samples {
@@ -256,7 +249,7 @@ static void collect_failed(xmlXPathContextPtr ctx, struct strbuf *names)
 }
 
 static int read_report(const char *path, struct report *r,
-                       struct strbuf *failed, struct err *e)
+                       struct strbuf *failed, struct isotest_err *e)
 {
     static const char prop[] = "string(//testsuite[1]/properties/"
                                "property[@name='isotest.%s']/@value)";
@@ -314,13 +307,13 @@ static void print_file(const char *path)
 {
     char *text;
     size_t len;
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
 
     if (fs_read_file(path, &text, &len, &ignore) == 0) {
         fwrite(text, 1, len, stderr);
         free(text);
     }
-    err_release(&ignore);
+    isotest_err_release(&ignore);
 }
 
 /*
@@ -329,7 +322,7 @@ static void print_file(const char *path)
  * report cannot be read.
  */
 static int run_isotest(const struct bench *b, const struct variant *v,
-                       struct report *r, struct strbuf *failed, struct err *e)
+                       struct report *r, struct strbuf *failed, struct isotest_err *e)
 {
     char jobs[16];
     char *junit = xasprintf("%s/run.xml", b->tmpdir);
@@ -408,7 +401,7 @@ static void isotest_figures_release(struct isotest_figures *f)
 
 /* The first run builds the template (or finds it): it is not counted. */
 static int measure_isotest(struct bench *b, const struct variant *v,
-                           struct isotest_figures *out, struct err *e)
+                           struct isotest_figures *out, struct isotest_err *e)
 {
     struct samples other[3] = {{0}}; /* cycle p95, acquire and release p50 */
     struct report r;
@@ -454,7 +447,7 @@ static void quiet(void *arg, const char *msg)
 }
 
 static PGconn *connect_db(const char *conninfo, const char *dbname,
-                          struct err *e)
+                          struct isotest_err *e)
 {
     /* The conninfo is expanded first; the later dbname overrides it. */
     const char *keys[] = {"dbname", "dbname", "fallback_application_name",
@@ -472,7 +465,7 @@ static PGconn *connect_db(const char *conninfo, const char *dbname,
     return c;
 }
 
-static int exec_sql(PGconn *c, const char *sql, struct err *e)
+static int exec_sql(PGconn *c, const char *sql, struct isotest_err *e)
 {
     PGresult *res = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(res);
@@ -531,7 +524,7 @@ struct bare_thread {
     unsigned serial; /* names made so far, for unique names */
     struct samples acq, rel;
     int retries;
-    struct err e;
+    struct isotest_err e;
 };
 
 /* The race isotest's schema mode retries too (see sandbox.c). */
@@ -553,11 +546,11 @@ static int schema_acquire(struct bare_thread *t, PGconn *c, const char *create,
             i++;
         if (i == t->ms->n)
             return exec_sql(c, "RESET search_path", &t->e);
-        struct err ignore = ERR_INIT;
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
         bool retry = attempt < TRANSIENT_RETRIES && transient(t->e.msg) &&
                      exec_sql(c, "RESET search_path", &ignore) == 0 &&
                      exec_sql(c, drop, &ignore) == 0;
-        err_release(&ignore);
+        isotest_err_release(&ignore);
         if (!retry)
             return err_prefix(&t->e, "migration '%s'", t->ms->v[i].name);
         t->retries++;
@@ -648,7 +641,7 @@ static void bare_figures_release(struct bare_figures *f)
 /* One block: every thread does `cycles` cycles at the same time. */
 static int bare_block(const struct bench *b, const struct bare_thread *proto,
                       int cycles, int warmup, struct bare_figures *out,
-                      struct err *e)
+                      struct isotest_err *e)
 {
     static unsigned serial[MAX_JOBS]; /* names stay unique across blocks */
     struct bare_thread th[MAX_JOBS];
@@ -686,7 +679,7 @@ static int bare_block(const struct bench *b, const struct bare_thread *proto,
         serial[i] = th[i].serial;
         if (th[i].e.msg && rc == 0)
             rc = err_set(e, "bare loop, thread %d: %s", i, th[i].e.msg);
-        err_release(&th[i].e);
+        isotest_err_release(&th[i].e);
         samples_release(&th[i].acq);
         samples_release(&th[i].rel);
     }
@@ -698,7 +691,7 @@ static const char *const strategies[] = {"FILE_COPY", "WAL_LOG"};
 #define NBLOCKS 2 /* per strategy, alternating */
 
 static int bare_database(const struct bench *b, PGconn *maint,
-                         struct bare_figures out[NSTRATEGIES], struct err *e)
+                         struct bare_figures out[NSTRATEGIES], struct isotest_err *e)
 {
     char *tq = ident_quote(maint, b->template_name, e);
     int rc = tq ? 0 : -1;
@@ -722,7 +715,7 @@ static int bare_database(const struct bench *b, PGconn *maint,
 
 static int bare_schema(const struct bench *b, PGconn *maint,
                        const struct migrate_set *ms, struct bare_figures *out,
-                       struct err *e)
+                       struct isotest_err *e)
 {
     char dbname[IDENT_BUFSZ];
     char *q = NULL, *tq = NULL, *sql;
@@ -745,7 +738,7 @@ static int bare_schema(const struct bench *b, PGconn *maint,
                                 .dbname = dbname,
                                 .ms = ms,
                                 .id = MAX_JOBS,
-                                .e = ERR_INIT};
+                                .e = ISOTEST_ERR_INIT};
     /*
      * One cycle alone first.  CREATE DATABASE does not copy the template's
      * ALTER DATABASE ... SET, so the migrations' first one inserts the
@@ -757,14 +750,14 @@ static int bare_schema(const struct bench *b, PGconn *maint,
     PQfinish(c);
     if (rc < 0 && proto.e.msg)
         err_set(e, "bare loop: %s", proto.e.msg);
-    err_release(&proto.e);
+    isotest_err_release(&proto.e);
     if (rc == 0)
         rc = bare_block(b, &proto, b->schema_cycles, WARMUP_CYCLES, out, e);
-    struct err ignore = ERR_INIT;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
     sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
     exec_sql(maint, sql, &ignore);
     free(sql);
-    err_release(&ignore);
+    isotest_err_release(&ignore);
 out:
     PQfreemem(q);
     PQfreemem(tq);
@@ -853,7 +846,7 @@ static void print_strategies(const struct bench *b,
 
 /* ---------------------------------------------------------------------- */
 
-static int bench_run(struct bench *b, PGconn *maint, struct err *e)
+static int bench_run(struct bench *b, PGconn *maint, struct isotest_err *e)
 {
     struct isotest_figures iso[NVARIANTS];
     struct bare_figures db[NSTRATEGIES], sch;
@@ -917,7 +910,7 @@ out:
 int main(int argc, char **argv)
 {
     struct bench b;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct sigaction sa;
     int code = EXIT_CANNOT;
 
@@ -961,19 +954,19 @@ int main(int argc, char **argv)
         if (maint && bench_run(&b, maint, &e) == 0)
             code = 0;
         PQfinish(maint);
-        struct err ignore = ERR_INIT;
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
         cluster_stop(c, false, &ignore);
-        err_release(&ignore);
+        isotest_err_release(&ignore);
     } else {
         err_prefix(&e, "cannot start the embedded server");
     }
     if (code && !stop_signal)
         fprintf(stderr, "bench-clone: error: %s\n",
                 e.msg ? e.msg : "unknown error");
-    err_release(&e);
+    isotest_err_release(&e);
     if (fs_remove_tree(b.tmpdir, &e) < 0) {
         fprintf(stderr, "bench-clone: %s\n", e.msg);
-        err_release(&e);
+        isotest_err_release(&e);
     }
     free(b.envp);
     xmlCleanupParser();

@@ -8,10 +8,10 @@
 #define _GNU_SOURCE /* F_OFD_GETLK: the lock isotest holds on a run folder */
 #include "helpers.h"
 
-#include "cluster.h"
-#include "fsutil.h"
-#include "proc.h"
-#include "strbuf.h"
+#include "isolation/cluster.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -58,15 +58,15 @@ static void sleep_ms(long ms)
 
 void itest_teardown(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     while (st.nclusters) {
         cluster_stop(st.clusters[--st.nclusters], false, &e);
-        err_release(&e);
+        isotest_err_release(&e);
     }
     if (st.tmpdir) {
         fs_remove_tree(st.tmpdir, &e);
-        err_release(&e);
+        isotest_err_release(&e);
         free(st.tmpdir);
         st.tmpdir = NULL;
     }
@@ -94,14 +94,14 @@ const char *itest_cluster_start(void)
 {
     struct cluster_options o = {.cache_dir = CACHE_DIR,
                                 .base_dir = CLUSTER_BASE};
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(st.nclusters < sizeof(st.clusters) / sizeof(*st.clusters),
               "too many servers in one test");
     cr_assert(fs_mkdirs(CLUSTER_BASE, 0755, &e) == 0, "%s", e.msg);
     /* Servers of test processes that crashed: their lock is free. */
     cluster_reclaim(&o, &e);
-    err_release(&e);
+    isotest_err_release(&e);
 
     struct cluster *c = cluster_start(&o, &e);
     cr_assert(c, "cannot start a private server: %s", e.msg);
@@ -109,7 +109,7 @@ const char *itest_cluster_start(void)
         /* First start on this machine: store the pristine cluster, so
            that later tests copy it instead of running initdb. */
         cluster_stop(c, true, &e);
-        err_release(&e);
+        isotest_err_release(&e);
         c = cluster_start(&o, &e);
         cr_assert(c, "cannot start a private server: %s", e.msg);
     }
@@ -218,7 +218,7 @@ void itest_run(struct itest_result *r, const char *const *args,
     struct proc p;
     struct proc_status ps;
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run '%s': %s", bin,
               e.msg);
@@ -429,9 +429,9 @@ void itest_assert_no_new_run_dirs(char **before)
     if (left.len) {
         /* Stop what was left (its postmaster) before failing. */
         struct cluster_options o = {0};
-        struct err e = ERR_INIT;
+        struct isotest_err e = ISOTEST_ERR_INIT;
         cluster_reclaim(&o, &e);
-        err_release(&e);
+        isotest_err_release(&e);
     }
     cr_assert(left.len == 0, "run folders left behind:%s", left.buf);
     strbuf_release(&left);
@@ -446,7 +446,7 @@ static void validate_xsd(const char *path)
     const char *argv[] = {"xmllint", "--noout", "--schema", XSD, path, NULL};
     struct strbuf out = STRBUF_INIT;
     struct proc_status ps;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(proc_run(argv, &out, &ps, &e) == 0, "cannot run xmllint: %s",
               e.msg);
@@ -605,7 +605,7 @@ char *itest_junit_runid(const char *path)
 {
     char *text = NULL;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     static const char key[] = "sandbox=isotest_";
 
     cr_assert(fs_read_file(path, &text, &len, &e) == 0, "%s", e.msg);

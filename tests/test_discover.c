@@ -22,10 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "discover.h"
-#include "fsutil.h"
-#include "proc.h"
-#include "strbuf.h"
+#include "runner/discover.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
 
 static char tmp[] = "/tmp/isotest-discover-XXXXXX";
 static char *real_tmp; /* tmp with symlinks resolved, as discover sees it */
@@ -39,10 +39,10 @@ static void make_tmp(void)
 
 static void remove_tmp(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     fs_remove_tree(tmp, &e);
-    err_release(&e);
+    isotest_err_release(&e);
     free(real_tmp);
 }
 
@@ -51,7 +51,7 @@ static void put(const char *rel, const char *text, mode_t mode)
 {
     char *path = xasprintf("%s/%s", tmp, rel);
     char *slash = strrchr(path, '/');
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     *slash = '\0';
     cr_assert_eq(fs_mkdirs(path, 0755, &e), 0, "%s", e.msg);
@@ -120,7 +120,7 @@ Test(discover, suite_tree, .init = make_shop, .fini = remove_tmp)
     const char *paths[] = {root};
     struct discover_opts o = {.paths = paths, .npaths = 1};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
     cr_assert_eq(cl.n, 5, "got %zu cases", cl.n);
@@ -182,7 +182,7 @@ Test(discover, table_named_plan_is_not_pgtap, .init = make_tmp,
     const char *paths[] = {root};
     struct discover_opts o = {.paths = paths, .npaths = 1};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     put("saas/plans.sql",
         "CREATE TABLE plan (id int PRIMARY KEY, name text);\n"
@@ -207,7 +207,7 @@ Test(discover, trailing_slash_is_not_shown, .init = make_shop,
     const char *paths[] = {root};
     struct discover_opts o = {.paths = paths, .npaths = 1};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
     const struct test_case *x = find(&cl, "shop/sql/x");
@@ -225,7 +225,7 @@ Test(discover, filters_select_by_id, .init = make_shop, .fini = remove_tmp)
     struct discover_opts o = {
         .paths = paths, .npaths = 1, .filters = filters, .nfilters = 2};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
     cr_assert_eq(cl.n, 2);
@@ -270,7 +270,7 @@ Test(discover, single_file_path, .init = make_shop, .fini = remove_tmp)
     const char *paths[] = {y, x};
     struct discover_opts o = {.paths = paths, .npaths = 2};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
     cr_assert_eq(cl.n, 2);
@@ -298,7 +298,7 @@ Test(discover, executable_file_path, .init = make_shop, .fini = remove_tmp)
     const char *bad_paths[] = {data};
     struct discover_opts o = {.paths = ok_paths, .npaths = 1};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
     cr_assert_eq(cl.n, 1);
@@ -309,7 +309,7 @@ Test(discover, executable_file_path, .init = make_shop, .fini = remove_tmp)
     o.paths = bad_paths;
     cr_assert_eq(discover(&o, &cl, &e), -1);
     cr_assert_not_null(strstr(e.msg, data), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
     free(run);
     free(data);
 }
@@ -320,13 +320,13 @@ Test(discover, missing_path_is_named, .init = make_tmp, .fini = remove_tmp)
     const char *paths[] = {missing};
     struct discover_opts o = {.paths = paths, .npaths = 1};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), -1);
     cr_assert_not_null(e.msg);
     cr_assert_not_null(strstr(e.msg, missing), "%s", e.msg);
     cr_assert_eq(cl.n, 0);
-    err_release(&e);
+    isotest_err_release(&e);
     free(missing);
 }
 
@@ -338,11 +338,11 @@ Test(discover, missing_migrations_folder_is_named, .init = make_shop,
     const char *paths[] = {root};
     struct discover_opts o = {.paths = paths, .npaths = 1, .migrations = migr};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), -1);
     cr_assert_not_null(strstr(e.msg, migr), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
     case_list_release(&cl);
     free(root);
     free(migr);
@@ -356,7 +356,7 @@ Test(discover, explicit_migrations_folder, .init = make_shop,
     const char *paths[] = {root};
     struct discover_opts o = {.paths = paths, .npaths = 1, .migrations = other};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(mkdir(other, 0755), 0);
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
@@ -377,7 +377,7 @@ Test(discover, second_suite_migrations_noted, .init = make_shop,
     const char *paths[] = {shop, more};
     struct discover_opts o = {.paths = paths, .npaths = 2};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     put("more/migrations/001_other.sql", "SELECT 1;\n", 0644);
     put("more/m.sql", "SELECT 1;\n", 0644);
@@ -398,7 +398,7 @@ static char *run_shell(const char *cmd)
     const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     struct strbuf out = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_run(argv, &out, &st, &e), 0, "%s", e.msg);
     cr_assert(st.exited && st.code == 0, "'%s' failed", cmd);
@@ -411,7 +411,7 @@ Test(discover, listing_command_cases)
         .list_cmd = "printf '%s\\n' a 'b c' \"it's\" '  padded  ' ''",
         .each_cmd = "echo {}"};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char cwd[PATH_MAX];
 
     cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
@@ -445,7 +445,7 @@ Test(discover, listing_filtered)
                               .filters = filters,
                               .nfilters = 1};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
     cr_assert_eq(cl.n, 2);
@@ -459,14 +459,14 @@ Test(discover, listing_failure_shows_its_stderr)
     struct discover_opts o = {.list_cmd = "echo listing broke >&2; exit 3",
                               .each_cmd = "echo {}"};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(discover(&o, &cl, &e), -1);
     cr_assert_not_null(e.msg);
     cr_assert_not_null(strstr(e.msg, "listing broke"), "%s", e.msg);
     cr_assert_not_null(strstr(e.msg, "3"), "%s", e.msg);
     cr_assert_not_null(strstr(e.msg, o.list_cmd), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(discover, listing_that_prints_nothing)
@@ -476,12 +476,12 @@ Test(discover, listing_that_prints_nothing)
     for (size_t i = 0; i < 2; i++) {
         struct discover_opts o = {.list_cmd = cmds[i], .each_cmd = "echo {}"};
         struct case_list cl;
-        struct err e = ERR_INIT;
+        struct isotest_err e = ISOTEST_ERR_INIT;
 
         cr_assert_eq(discover(&o, &cl, &e), -1, "'%s'", cmds[i]);
         cr_assert_not_null(strstr(e.msg, cmds[i]), "%s", e.msg);
         cr_assert_not_null(strstr(e.msg, "no test ids"), "%s", e.msg);
-        err_release(&e);
+        isotest_err_release(&e);
     }
 }
 
@@ -499,7 +499,7 @@ Test(discover, paths_and_listing_together, .init = make_tmp, .fini = remove_tmp)
                               .list_cmd = "seq 100 131",
                               .each_cmd = "echo {}"};
     struct case_list cl;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     for (int i = 0; i < 32; i++) {
         char rel[32];

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
 
 static char tmp[] = "/tmp/isotest-fsutil-XXXXXX";
 
@@ -30,11 +30,11 @@ static void make_tmp(void)
 
 static void remove_tmp(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     chmod(tmp, 0700);
     fs_remove_tree(tmp, &e);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 static char *at(const char *rel)
@@ -85,7 +85,7 @@ static char *content_of(const char *rel)
 {
     char *path = at(rel), *text;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(fs_read_file(path, &text, &len, &e), 0, "%s", e.msg);
     free(path);
@@ -159,7 +159,7 @@ static void check_copy(void)
 
 Test(fsutil, copy_tree, .init = make_tmp, .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *src = at("src"), *dst = at("dst");
 
     umask(022);
@@ -173,7 +173,7 @@ Test(fsutil, copy_tree, .init = make_tmp, .fini = remove_tmp)
 Test(fsutil, copy_tree_keeps_modes_under_any_umask, .init = make_tmp,
      .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *src = at("src"), *dst = at("dst");
 
     make_src();
@@ -188,7 +188,7 @@ Test(fsutil, copy_tree_keeps_modes_under_any_umask, .init = make_tmp,
 Test(fsutil, copy_tree_to_ourselves_with_chown, .init = make_tmp,
      .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *src = at("src"), *dst = at("dst");
 
     umask(022);
@@ -204,7 +204,7 @@ Test(fsutil, copy_tree_to_ourselves_with_chown, .init = make_tmp,
 Test(fsutil, copy_tree_errors_name_the_path, .init = make_tmp,
      .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *src = at("src"), *dst = at("dst"), *missing = at("missing");
 
     make_src();
@@ -214,7 +214,7 @@ Test(fsutil, copy_tree_errors_name_the_path, .init = make_tmp,
     cr_assert_not_null(strstr(e.msg, dst), "%s", e.msg);
     cr_assert_eq(fs_copy_tree(missing, dst, false, 0, 0, &e), -1);
     cr_assert_not_null(strstr(e.msg, missing), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
     free(src);
     free(dst);
     free(missing);
@@ -222,7 +222,7 @@ Test(fsutil, copy_tree_errors_name_the_path, .init = make_tmp,
 
 Test(fsutil, remove_tree, .init = make_tmp, .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *src = at("src"), *outside = at("outside/keep.txt");
 
     make_src();
@@ -240,7 +240,7 @@ Test(fsutil, remove_tree, .init = make_tmp, .fini = remove_tmp)
 
 Test(fsutil, remove_missing_file_and_link, .init = make_tmp, .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *missing = at("missing/deeper"), *file = at("f"), *lnk = at("l");
     char *target = at("d/x");
 
@@ -263,7 +263,7 @@ Test(fsutil, remove_missing_file_and_link, .init = make_tmp, .fini = remove_tmp)
 
 Test(fsutil, mkdirs, .init = make_tmp, .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *deep = at("a/b/c"), *slash = at("x/y/"), *under_file = at("f/g/h");
     struct stat st;
 
@@ -282,7 +282,7 @@ Test(fsutil, mkdirs, .init = make_tmp, .fini = remove_tmp)
     char *f_g = at("f/g");
     cr_assert_not_null(strstr(e.msg, f_g), "%s", e.msg);
     free(f_g);
-    err_release(&e);
+    isotest_err_release(&e);
     free(deep);
     free(slash);
     free(under_file);
@@ -291,20 +291,20 @@ Test(fsutil, mkdirs, .init = make_tmp, .fini = remove_tmp)
 Test(fsutil, mkdirs_refuses_an_existing_file, .init = make_tmp,
      .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *f = at("f");
 
     put("f", "file", 4, 0644);
     /* `mkdir -p f` fails with "File exists": a file is not a folder. */
     cr_expect_eq(fs_mkdirs(f, 0755, &e), -1, "fs_mkdirs on a file succeeded");
     cr_expect(e.msg && strstr(e.msg, f), "message names '%s': %s", f, e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
     free(f);
 }
 
 Test(fsutil, read_file, .init = make_tmp, .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *bin = at("bin"), *empty = at("empty"), *big = at("big");
     char *text;
     size_t len;
@@ -339,7 +339,7 @@ Test(fsutil, read_file, .init = make_tmp, .fini = remove_tmp)
 Test(fsutil, read_file_errors_name_the_path, .init = make_tmp,
      .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *missing = at("missing.sql");
     char *text = NULL;
     size_t len;
@@ -349,14 +349,14 @@ Test(fsutil, read_file_errors_name_the_path, .init = make_tmp,
     cr_assert_eq(fs_read_file(tmp, &text, &len, &e), -1, "a folder");
     cr_assert_not_null(strstr(e.msg, tmp), "%s", e.msg);
     cr_assert_null(text);
-    err_release(&e);
+    isotest_err_release(&e);
     free(missing);
 }
 
 Test(fsutil, check_writable_leaves_nothing, .init = make_tmp,
      .fini = remove_tmp)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *report = at("report.xml");
 
     cr_assert_eq(fs_check_writable(report, "report", &e), 0, "%s", e.msg);
@@ -374,11 +374,11 @@ Test(fsutil, check_writable_leaves_nothing, .init = make_tmp,
 
 Test(fsutil, check_writable_names_what_and_path)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(fs_check_writable("/nonexistent/dir/r.json", "report", &e),
                  -1);
     cr_assert(strstr(e.msg, "cannot write report '/nonexistent/dir/r.json'"),
               "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
 }

@@ -23,10 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "history.h"
-#include "junit.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "runner/history.h"
+#include "reporters/junit.h"
+#include "common/strbuf.h"
 
 #define EPS 1e-9
 #define MAGIC "# isotest history 1\n"
@@ -40,10 +40,10 @@ static void make_tmp(void)
 
 static void remove_tmp(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     fs_remove_tree(tmp, &e);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 /* tmp/rel holding text; the caller frees the path returned. */
@@ -58,7 +58,7 @@ static char *put(const char *rel, const char *text)
     return path;
 }
 
-static void assert_err_names(const struct err *e, const char *path)
+static void assert_err_names(const struct isotest_err *e, const char *path)
 {
     cr_assert_not_null(e->msg, "no error message");
     cr_assert_not_null(strstr(e->msg, path), "'%s' does not name '%s'", e->msg,
@@ -293,7 +293,7 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
     };
     r[5].done = false;
     char *path = xasprintf("%s/hist", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(history_save(path, NULL, r, 7, 1234.56, &e), 0, "%s", e.msg);
 
@@ -349,7 +349,7 @@ Test(history, save_keeps_cases_not_run, .init = make_tmp, .fini = remove_tmp)
         res("shop", "b", OUTCOME_SKIPPED, 1),
     };
     char *path = xasprintf("%s/hist", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_save(path, NULL, first, 3, 100, &e), 0, "%s", e.msg);
@@ -369,7 +369,7 @@ Test(history, save_keeps_cases_not_run, .init = make_tmp, .fini = remove_tmp)
 Test(history, save_of_no_results, .init = make_tmp, .fini = remove_tmp)
 {
     char *path = xasprintf("%s/hist", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_save(path, NULL, NULL, 0, 0, &e), 0, "%s", e.msg);
@@ -385,19 +385,19 @@ Test(history, save_error_names_the_path, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result r[] = {res("shop", "a", OUTCOME_PASSED, 1)};
     char *path = xasprintf("%s/no/such/dir/hist", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(history_save(path, NULL, r, 1, 1, &e), -1);
     assert_err_names(&e, path);
     cr_assert(access(path, F_OK) < 0);
-    err_release(&e);
+    isotest_err_release(&e);
     free(path);
 }
 
 Test(history, load_missing_file_is_empty, .init = make_tmp, .fini = remove_tmp)
 {
     char *path = xasprintf("%s/missing", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     /* Whatever the struct held before, load starts afresh. */
     struct history h = {.n = 42, .wall_ms = 9, .present = true};
 
@@ -419,7 +419,7 @@ Test(history, load_blank_lines_and_no_final_newline, .init = make_tmp,
                                    "\n"
                                    "wall_ms\t20.0\n"
                                    "shop::b\t2.5");
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
@@ -455,7 +455,7 @@ ParameterizedTest(struct text_case *c, history, load_without_magic,
                   .init = make_tmp, .fini = remove_tmp)
 {
     char *path = put("hist", c->text);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_load(&h, path, &e), -1, "accepted \"%s\"", c->text);
@@ -463,7 +463,7 @@ ParameterizedTest(struct text_case *c, history, load_without_magic,
     cr_assert_not(h.present);
     cr_assert_eq(h.n, 0);
     history_release(&h); /* safe after an error */
-    err_release(&e);
+    isotest_err_release(&e);
     free(path);
 }
 
@@ -496,7 +496,7 @@ ParameterizedTest(struct text_case *c, history, load_bad_duration,
                                  "shop::after\t2.0\n",
                            c->text);
     char *path = put("hist", text);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_expect_eq(history_load(&h, path, &e), -1, "accepted \"%s\"", c->text);
@@ -506,7 +506,7 @@ ParameterizedTest(struct text_case *c, history, load_bad_duration,
                            e.msg);
     }
     history_release(&h);
-    err_release(&e);
+    isotest_err_release(&e);
     free(text);
     free(path);
 }
@@ -532,7 +532,7 @@ static const char junit_text[] =
 Test(history, load_junit, .init = make_tmp, .fini = remove_tmp)
 {
     char *path = put("report.xml", junit_text);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_load_junit(&h, path, &e), 0, "%s", e.msg);
@@ -569,7 +569,7 @@ Test(history, load_junit_written_by_isotest, .init = make_tmp,
                           .timestamp = "2026-01-02T03:04:05",
                           .hostname = "ci-runner"};
     char *path = xasprintf("%s/report.xml", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(junit_write(path, r, 2, &ri, NULL, 0, &e), 0, "%s", e.msg);
@@ -600,7 +600,7 @@ ParameterizedTest(struct text_case *c, history, load_junit_error,
                   .init = make_tmp, .fini = remove_tmp)
 {
     char *path = put("report.xml", c->text);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_load_junit(&h, path, &e), -1, "accepted \"%s\"",
@@ -609,25 +609,25 @@ ParameterizedTest(struct text_case *c, history, load_junit_error,
     cr_assert_not(h.present);
     cr_assert_eq(h.n, 0);
     history_release(&h);
-    err_release(&e);
+    isotest_err_release(&e);
     free(path);
 }
 
 Test(history, load_junit_missing_file, .init = make_tmp, .fini = remove_tmp)
 {
     char *path = xasprintf("%s/missing.xml", tmp);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct history h;
 
     cr_assert_eq(history_load_junit(&h, path, &e), -1);
     assert_err_names(&e, path);
     cr_assert_not(h.present);
     history_release(&h);
-    err_release(&e);
+    isotest_err_release(&e);
     free(path);
 }
 
-/* ---- history_slower and result_slower ---- */
+/* ---- result_slower ---- */
 
 struct slower_case {
     double prev, now, ratio, min;
@@ -665,9 +665,6 @@ ParameterizedTest(struct slower_case *c, history, slower)
     struct run_info ri = {.slower_ratio = c->ratio, .slower_min_ms = c->min};
 
     r.prev_ms = c->prev;
-    cr_assert_eq(history_slower(c->prev, c->now, c->ratio, c->min), c->want,
-                 "history_slower(%g, %g, %g, %g)", c->prev, c->now, c->ratio,
-                 c->min);
     cr_assert_eq(result_slower(&r, &ri), c->want,
                  "result_slower: %g -> %g ms, %gx and %g ms", c->prev, c->now,
                  c->ratio, c->min);

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ident.h"
+#include "isolation/ident.h"
 
 #define A10 "aaaaaaaaaa"
 #define A60 A10 A10 A10 A10 A10 A10
@@ -65,7 +65,7 @@ ParameterizedTest(struct valid_case *c, ident, valid)
 Test(ident, runid_new_is_valid_lower_hex_and_differs)
 {
     char a[IDENT_RUNID_LEN + 1], b[IDENT_RUNID_LEN + 1];
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(ident_runid_new(a, &e), 0);
     cr_assert_eq(ident_runid_new(b, &e), 0);
@@ -114,7 +114,7 @@ Test(ident, runid_key_is_the_hex_value)
 Test(ident, sandbox_names)
 {
     char out[IDENT_BUFSZ];
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(ident_sandbox(out, "deadbeef", 7, &e), 0);
     cr_assert_str_eq(out, "isotest_deadbeef_7");
@@ -130,7 +130,7 @@ Test(ident, run_object_names)
 {
     static const char *const suffixes[] = {"schemas", "shared", "tplbuild"};
     char out[IDENT_BUFSZ], want[IDENT_BUFSZ];
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
         snprintf(want, sizeof(want), "isotest_deadbeef_%s", suffixes[i]);
@@ -145,7 +145,7 @@ Test(ident, run_object_length_limit)
     /* "isotest_deadbeef_" is 17 bytes: 46 more make 63, 47 make 64. */
     char out[IDENT_BUFSZ];
     char s46[47], s47[48];
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     memset(s46, 'x', 46);
     s46[46] = '\0';
@@ -156,13 +156,13 @@ Test(ident, run_object_length_limit)
     cr_assert_eq(ident_run_object(out, "deadbeef", s47, &e), -1);
     cr_assert_not_null(e.msg);
     cr_assert_not_null(strstr(e.msg, s47), "message names it: %s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(ident, run_object_rejects_bad_input)
 {
     char out[IDENT_BUFSZ];
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(ident_run_object(out, "DEADBEEF", "1", &e), -1);
     cr_assert_not_null(strstr(e.msg, "DEADBEEF"), "%s", e.msg);
@@ -172,7 +172,7 @@ Test(ident, run_object_rejects_bad_input)
     cr_assert_not_null(strstr(e.msg, "x; DROP"), "%s", e.msg);
     cr_assert_eq(ident_run_object(out, "deadbeef", "Upper", &e), -1);
     cr_assert_eq(ident_run_object(out, "deadbeef", "a\"b", &e), -1);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 struct parse_case {
@@ -224,7 +224,7 @@ Test(ident, sandbox_name_parses_back_to_its_run)
 {
     char runid[IDENT_RUNID_LEN + 1], back[IDENT_RUNID_LEN + 1];
     char name[IDENT_BUFSZ];
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(ident_runid_new(runid, &e), 0);
     for (unsigned n = 0; n < 1000; n += 97) {
@@ -239,7 +239,7 @@ Test(ident, sandbox_name_parses_back_to_its_run)
 
 Test(ident, quote_refuses_invalid_names_before_libpq)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     /* No connection is needed to refuse: the check comes first. */
     cr_assert_null(ident_quote(NULL, "Robert'); DROP TABLE students;--", &e));
@@ -247,5 +247,5 @@ Test(ident, quote_refuses_invalid_names_before_libpq)
     cr_assert_not_null(strstr(e.msg, "Robert'); DROP TABLE students;--"), "%s",
                        e.msg);
     cr_assert_null(ident_quote(NULL, "", &e));
-    err_release(&e);
+    isotest_err_release(&e);
 }

@@ -29,9 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "proc.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
 
 #define BENCH_SMALL FIXTURES "/bench_small"
 #define BENCH_CASES 4
@@ -86,7 +86,7 @@ static size_t want_index(const struct want *w, size_t n, const char *name,
 static char *bench_tmpdir(void)
 {
     char *dir = itest_tmpfile("tmp");
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(fs_mkdirs(dir, 0755, &e) == 0, "%s", e.msg);
     return dir;
@@ -381,7 +381,7 @@ static void check_json(const char *path, const struct want *w, size_t n,
     const char *argv[] = {"python3", "-c", json_script, path, NULL};
     struct strbuf out = STRBUF_INIT;
     struct proc_status ps;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     bool seen[16] = {false};
     size_t nconf = 0;
 
@@ -523,7 +523,7 @@ static void check_html(const char *path, const struct want *w, size_t n)
 {
     char *text = NULL;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     struct strbuf errs = STRBUF_INIT;
 
     cr_assert(fs_read_file(path, &text, &len, &e) == 0, "%s", e.msg);

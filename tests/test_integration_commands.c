@@ -34,9 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "proc.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
 
 #define FX FIXTURES "/"
 #define PSQL_HINT "sandbox kept; open it with: "
@@ -83,7 +83,7 @@ static char *read_text(const char *path)
 {
     char *text = NULL;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(fs_read_file(path, &text, &len, &e) == 0, "%s", e.msg);
     return text;
@@ -201,7 +201,7 @@ static int run_shell(const char *cmd, char **output)
     struct proc p;
     struct proc_status st;
     struct strbuf out = STRBUF_INIT, none = STRBUF_INIT;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run sh: %s", e.msg);
     free(envp);
@@ -244,7 +244,7 @@ static void bg_start(struct proc *p, const char *const *args,
     const char **envp = env_without_pg(more);
 
     struct proc_spec spec = {.argv = argv, .envp = envp};
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     cr_assert(proc_start(p, &spec, &e) == 0, "cannot run '%s': %s", bin, e.msg);
     free(argv);
     free(envp);
@@ -256,7 +256,7 @@ static void bg_finish(struct proc *p, struct itest_result *r,
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     if (err_pre)
         strbuf_addstr(&errb, err_pre);

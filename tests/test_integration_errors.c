@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #define BASIC FIXTURES "/basic"
 

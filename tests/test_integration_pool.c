@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
 
 #define NCASES 24
 
@@ -72,7 +72,7 @@ static int distinct_sandboxes(const char *junit, int *named)
 {
     char *text = NULL;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     static const char key[] = "sandbox=";
     char *seen[NCASES * 2];
     int nseen = 0;

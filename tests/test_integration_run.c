@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
 
 #define BASIC FIXTURES "/basic"
 #define FAILING FIXTURES "/failing"
@@ -243,7 +243,7 @@ Test(run, failures_are_reported)
     /* The report carries the same details for CI to show. */
     char *xml = NULL;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     cr_assert(fs_read_file(junit, &xml, &len, &e) == 0, "%s", e.msg);
     cr_assert(strstr(xml, "sql_error.sql:4:") && strstr(xml, "42P01") &&
                   strstr(xml, "want: deux") && strstr(xml, "@@ "),

@@ -60,9 +60,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
 
 #define SLEEP FIXTURES "/safe_sleep"
 #define WAIT FIXTURES "/safe_wait"
@@ -95,7 +95,7 @@ static char *slurp(const char *path)
 {
     char *text = NULL;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert(fs_read_file(path, &text, &len, &e) == 0, "%s", e.msg);
     return text;
@@ -1388,7 +1388,7 @@ Test(safety, kept_sandboxes_and_keep_age)
 /* Five suites with different migrations; their template names, oldest first. */
 static void build_five_templates(const char *ci, char *names[5])
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     for (int i = 0; i < 5; i++) {
         char *suite = xasprintf("%s/suite%d", itest_tmpdir(), i + 1);

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "strbuf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
 
 TestSuite(sqlexec, .fini = itest_teardown, .timeout = 150);
 
@@ -29,7 +29,7 @@ static void put_case(const char *name, const char *text)
 {
     char *dir = itest_tmpfile("cases");
     char *path = xasprintf("%s/%s", dir, name);
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(fs_mkdirs(dir, 0755, &e), 0, "%s", e.msg);
     cr_assert_eq(fs_write_atomic(path, text, strlen(text), &e), 0, "%s",

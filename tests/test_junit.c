@@ -22,9 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "junit.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "reporters/junit.h"
+#include "common/strbuf.h"
 
 #define XSD "reporters/junit-10.xsd"
 #define FFFD "\xef\xbf\xbd" /* U+FFFD */
@@ -38,10 +38,10 @@ static void make_tmp(void)
 
 static void remove_tmp(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     fs_remove_tree(tmp, &e);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 static struct run_info info(void)
@@ -340,7 +340,7 @@ Test(junit, full_report, .init = make_tmp, .fini = remove_tmp)
     struct test_result r[N_RESULTS];
     struct run_info ri = info();
     struct junit_property extra[] = {{"ci.job", "42"}};
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/report.xml", tmp);
 
     make_results(r);
@@ -427,7 +427,7 @@ Test(junit, comparison_with_last_run, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result r[3];
     struct run_info ri = info();
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/report.xml", tmp);
 
     ri.prev_wall_ms = 2000;
@@ -466,7 +466,7 @@ Test(junit, names_are_escaped_and_sanitised, .init = make_tmp,
     static const char suite[] = "a<b&c\"d'e";
     struct test_result r;
     struct run_info ri = info();
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/report.xml", tmp);
 
     ri.hostname = "host\x1b[1m\xff";
@@ -491,7 +491,7 @@ Test(junit, names_are_escaped_and_sanitised, .init = make_tmp,
 Test(junit, empty_run, .init = make_tmp, .fini = remove_tmp)
 {
     struct run_info ri = info();
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/empty.xml", tmp);
 
     cr_assert_eq(junit_write(path, NULL, 0, &ri, NULL, 0, &e), 0, "%s", e.msg);
@@ -510,7 +510,7 @@ Test(junit, long_file_path_is_kept_whole, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result r;
     struct run_info ri = info();
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/report.xml", tmp);
     char file[1601];
 
@@ -559,14 +559,14 @@ static size_t entries(const char *dir)
 Test(junit, missing_folder_fails_cleanly, .init = make_tmp, .fini = remove_tmp)
 {
     struct run_info ri = info();
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/missing/report.xml", tmp);
 
     cr_assert_eq(junit_write(path, NULL, 0, &ri, NULL, 0, &e), -1);
     cr_assert_not_null(e.msg);
     cr_assert_not_null(strstr(e.msg, path), "%s", e.msg);
     cr_assert_eq(entries(tmp), 0, "something was left in %s", tmp);
-    err_release(&e);
+    isotest_err_release(&e);
     free(path);
 }
 
@@ -574,7 +574,7 @@ Test(junit, failed_rename_leaves_no_temp_file, .init = make_tmp,
      .fini = remove_tmp)
 {
     struct run_info ri = info();
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *path = xasprintf("%s/report.xml", tmp);
 
     /* A folder where the report should go: the final rename fails. */
@@ -582,6 +582,6 @@ Test(junit, failed_rename_leaves_no_temp_file, .init = make_tmp,
     cr_assert_eq(junit_write(path, NULL, 0, &ri, NULL, 0, &e), -1);
     cr_assert_not_null(strstr(e.msg, path), "%s", e.msg);
     cr_assert_eq(entries(tmp), 1, "a temporary file was left in %s", tmp);
-    err_release(&e);
+    isotest_err_release(&e);
     free(path);
 }

@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "migrate.h"
-#include "strbuf.h"
+#include "common/fsutil.h"
+#include "isolation/migrate.h"
+#include "common/strbuf.h"
 
 static char tmp[] = "/tmp/isotest-migrate-XXXXXX";
 
@@ -31,10 +31,10 @@ static void make_tmp(void)
 
 static void remove_tmp(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     fs_remove_tree(tmp, &e);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 static void put(const char *name, const char *text, size_t len)
@@ -107,7 +107,7 @@ Test(migrate, load_orders_and_ignores, .init = make_tmp, .fini = remove_tmp)
     static const char *const want[] = {"001_a.sql", "1_a.sql", "1_b.sql",
                                        "2_x.sql", "10_y.sql"};
     struct migrate_set ms;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *sub = xasprintf("%s/4_folder.sql", tmp);
 
     put_str("10_y.sql", "SELECT 10;\n");
@@ -143,7 +143,7 @@ Test(migrate, load_orders_and_ignores, .init = make_tmp, .fini = remove_tmp)
 Test(migrate, load_missing_folder_names_it)
 {
     struct migrate_set ms;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     const char *dir = "/tmp/isotest-no-such-migrations-folder";
 
     cr_assert_eq(migrate_load(&ms, dir, &e), -1);
@@ -151,14 +151,14 @@ Test(migrate, load_missing_folder_names_it)
     cr_assert_not_null(strstr(e.msg, dir), "%s", e.msg);
     cr_assert_eq(ms.n, 0);
     migrate_release(&ms);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(migrate, load_folder_without_sql_names_it, .init = make_tmp,
      .fini = remove_tmp)
 {
     struct migrate_set ms;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     put_str("1_a.down.sql", "DROP TABLE a;\n");
     put_str("notes.txt", "nothing\n");
@@ -169,20 +169,20 @@ Test(migrate, load_folder_without_sql_names_it, .init = make_tmp,
     cr_assert_not_null(strstr(e.msg, ".sql"), "%s", e.msg);
     cr_assert_eq(ms.n, 0);
     migrate_release(&ms);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(migrate, load_rejects_nul_byte_naming_the_file, .init = make_tmp,
      .fini = remove_tmp)
 {
     struct migrate_set ms;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     put_str("1_ok.sql", "SELECT 1;\n");
     put("2_bad.sql", "SELECT\0 1;\n", 11);
     cr_assert_eq(migrate_load(&ms, tmp, &e), -1);
     cr_assert_not_null(strstr(e.msg, "2_bad.sql"), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 struct line_case {

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "options.h"
+#include "runner/options.h"
 
 #define MAXARGS 8
 
@@ -36,7 +36,7 @@ static int argc_of(const struct args *a)
 }
 
 /* Parse a NULL-terminated list of arguments (argv[0] is "run"). */
-static int parse_list(char **argv, struct run_options *o, struct err *e)
+static int parse_list(char **argv, struct run_options *o, struct isotest_err *e)
 {
     int argc = 0;
 
@@ -45,7 +45,7 @@ static int parse_list(char **argv, struct run_options *o, struct err *e)
     return options_parse(argc, argv, o, e);
 }
 
-static int parse_args(struct args *a, struct run_options *o, struct err *e)
+static int parse_args(struct args *a, struct run_options *o, struct isotest_err *e)
 {
     char *argv[MAXARGS + 1];
     int argc = argc_of(a);
@@ -60,10 +60,10 @@ Test(options, defaults)
 {
     char *argv[] = {"run", "suite", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
-    cr_assert_eq(o.mode, SANDBOX_DATABASE);
+    cr_assert_eq(o.mode, ISOTEST_DATABASE);
     cr_assert_eq(o.jobs, 0);
     cr_assert_float_eq(o.timeout_s, 300, 1e-9);
     cr_assert_eq(o.output_cap, 1 << 20);
@@ -108,7 +108,7 @@ ParameterizedTestParameters(options, jobs_forms)
 ParameterizedTest(struct jobs_case *c, options, jobs_forms)
 {
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_args(&c->a, &o, &e), 0, "%s", e.msg);
     cr_assert_eq(o.jobs, c->jobs);
@@ -205,7 +205,7 @@ ParameterizedTestParameters(options, errors)
 ParameterizedTest(struct error_case *c, options, errors)
 {
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_args(&c->a, &o, &e), -1, "expected: %s", c->msg);
     cr_assert_not_null(e.msg);
@@ -213,7 +213,7 @@ ParameterizedTest(struct error_case *c, options, errors)
     cr_assert_null(o.paths, "arrays are released on failure");
     cr_assert_null(o.extensions);
     cr_assert_null(o.filters);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(options, extension_name_too_long)
@@ -221,13 +221,13 @@ Test(options, extension_name_too_long)
     char name[65];
     char *argv[] = {"run", "--extension", name, "p", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     memset(name, 'x', 64);
     name[64] = '\0';
     cr_assert_eq(parse_list(argv, &o, &e), -1);
     cr_assert_not_null(strstr(e.msg, "--extension"), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
     name[63] = '\0';
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_eq(o.nextensions, 1);
@@ -239,7 +239,7 @@ Test(options, timeout_accepts_fractions)
     char *a[] = {"run", "--timeout", "1.5", "p", NULL};
     char *b[] = {"run", "--timeout=0.25", "p", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(a, &o, &e), 0, "%s", e.msg);
     cr_assert_float_eq(o.timeout_s, 1.5, 1e-9);
@@ -251,15 +251,15 @@ Test(options, timeout_accepts_fractions)
 
 struct mode_case {
     char arg[32];
-    enum sandbox_mode mode;
+    enum isotest_isolation mode;
 };
 
 ParameterizedTestParameters(options, isolation)
 {
     static struct mode_case cases[] = {
-        {"--isolation=database", SANDBOX_DATABASE},
-        {"--isolation=schema", SANDBOX_SCHEMA},
-        {"--isolation=none", SANDBOX_NONE},
+        {"--isolation=database", ISOTEST_DATABASE},
+        {"--isolation=schema", ISOTEST_SCHEMA},
+        {"--isolation=none", ISOTEST_NONE},
     };
 
     return cr_make_param_array(struct mode_case, cases,
@@ -271,7 +271,7 @@ ParameterizedTest(struct mode_case *c, options, isolation)
     char *argv[] = {"run", c->arg, "p", NULL};
     char *spaced[] = {"run", "--isolation", strchr(c->arg, '=') + 1, "p", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_eq(o.mode, c->mode);
@@ -285,7 +285,7 @@ Test(options, double_dash_ends_options)
 {
     char *argv[] = {"run", "-j2", "a", "--", "-weird", "--jobs", "-", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_eq(o.jobs, 2);
@@ -301,7 +301,7 @@ Test(options, lone_dash_is_a_path)
 {
     char *argv[] = {"run", "-", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_eq(o.npaths, 1);
@@ -316,7 +316,7 @@ Test(options, repeatable_options_keep_order)
                     "--filter", "*b",          "s2",
                     NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_eq(o.nextensions, 2);
@@ -357,7 +357,7 @@ Test(options, valued_and_flag_options)
                     "p",
                     NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_str_eq(o.db, "postgresql://u@h/db");
@@ -378,7 +378,7 @@ Test(options, list_and_each_need_no_path)
 {
     char *argv[] = {"run", "--list", "printf 'a\\n'", "--each=sh -c {}", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
     cr_assert_str_eq(o.list_cmd, "printf 'a\\n'");
@@ -392,7 +392,7 @@ Test(options, help_skips_the_usage_checks)
     char *a[] = {"run", "--help", NULL};
     char *b[] = {"run", "-h", "--list", "x", NULL};
     struct run_options o;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(parse_list(a, &o, &e), 0, "%s", e.msg);
     cr_assert(o.help);
@@ -407,7 +407,7 @@ Test(options, number_helpers)
 {
     long n = 0;
     double d = 0;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(options_int("--x", "17", 1, 20, &n, &e), 0);
     cr_assert_eq(n, 17);
@@ -419,5 +419,5 @@ Test(options, number_helpers)
     cr_assert_float_eq(d, 2.5, 1e-9);
     cr_assert_eq(options_seconds("--t", "1e9", &d, &e), -1);
     cr_assert_float_eq(d, 2.5, 1e-9);
-    err_release(&e);
+    isotest_err_release(&e);
 }

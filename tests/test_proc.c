@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "proc.h"
+#include "common/fsutil.h"
+#include "common/proc.h"
 
 static char tmp[] = "/tmp/isotest-proc-XXXXXX";
 
@@ -35,17 +35,17 @@ static void make_tmp(void)
 
 static void remove_tmp(void)
 {
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     fs_remove_tree(tmp, &e);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 /* Start `sh -c script` and capture it; buffers are the caller's. */
 static int sh_capture(const char *script, struct strbuf *out,
                       struct strbuf *errb, long timeout_ms,
                       const atomic_int *stop, struct proc_status *st,
-                      pid_t *pid, struct err *e)
+                      pid_t *pid, struct isotest_err *e)
 {
     const char *argv[] = {"/bin/sh", "-c", script, NULL};
     struct proc_spec spec = {.argv = argv};
@@ -100,7 +100,7 @@ static pid_t read_pid(const char *path)
 {
     char *text;
     size_t len;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(fs_read_file(path, &text, &len, &e), 0, "%s", e.msg);
     long v = strtol(text, NULL, 10);
@@ -113,7 +113,7 @@ Test(proc, captures_output_and_exit_code)
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(sh_capture("echo out; echo err >&2; exit 3", &out, &errb, 0,
                             NULL, &st, NULL, &e),
@@ -134,7 +134,7 @@ Test(proc, merged_stderr)
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc p;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_start(&p, &spec, &e), 0, "%s", e.msg);
     cr_assert_eq(p.err_fd, -1);
@@ -151,7 +151,7 @@ Test(proc, death_by_signal)
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(
         sh_capture("kill -SEGV $$", &out, &errb, 0, NULL, &st, NULL, &e), 0,
@@ -204,7 +204,7 @@ Test(proc, output_cap_counts_the_rest)
 {
     struct strbuf out, errb;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     strbuf_init(&out, 1 << 20);
     strbuf_init(&errb, 1 << 20);
@@ -224,7 +224,7 @@ static void wait_for_line(const char *path)
     for (int i = 0; i < 1000; i++) {
         char *text;
         size_t len;
-        struct err e = ERR_INIT;
+        struct isotest_err e = ISOTEST_ERR_INIT;
 
         if (fs_read_file(path, &text, &len, &e) == 0) {
             bool done = len && text[len - 1] == '\n';
@@ -232,7 +232,7 @@ static void wait_for_line(const char *path)
             if (done)
                 return;
         }
-        err_release(&e);
+        isotest_err_release(&e);
         nap_ms(20);
     }
     cr_assert_fail("'%s' was never written", path);
@@ -243,7 +243,7 @@ Test(proc, timeout_ends_the_child_and_its_group, .init = make_tmp,
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *pidfile = xasprintf("%s/sleep.pid", tmp);
     char *script =
         xasprintf("echo started; sleep 30 & echo $! > '%s'; wait", pidfile);
@@ -277,7 +277,7 @@ Test(proc, escalates_to_sigkill_when_signals_are_ignored, .init = make_tmp,
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *ready = xasprintf("%s/ready", tmp);
     /* An ignored signal stays ignored across exec: sleep ignores both. */
     char *script =
@@ -307,7 +307,7 @@ Test(proc, background_grandchild_does_not_hang_capture, .init = make_tmp,
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *pidfile = xasprintf("%s/grandchild.pid", tmp);
     char *script =
         xasprintf("sleep 30 & echo $! > '%s'; echo bye; exit 0", pidfile);
@@ -331,7 +331,7 @@ Test(proc, escaped_grandchild_does_not_hang_capture, .init = make_tmp,
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *pidfile = xasprintf("%s/escaped.pid", tmp);
     /* setsid puts the sleep out of the case's process group. */
     char *script =
@@ -359,13 +359,13 @@ Test(proc, exec_failure_names_the_program)
         const char *argv[] = {progs[i], NULL};
         struct proc_spec spec = {.argv = argv};
         struct proc p;
-        struct err e = ERR_INIT;
+        struct isotest_err e = ISOTEST_ERR_INIT;
 
         cr_assert_eq(proc_start(&p, &spec, &e), -1);
         cr_assert_not_null(e.msg);
         cr_assert_not_null(strstr(e.msg, progs[i]), "%s", e.msg);
         cr_assert_eq(p.pid, 0);
-        err_release(&e);
+        isotest_err_release(&e);
     }
 }
 
@@ -375,11 +375,11 @@ Test(proc, missing_cwd_is_named)
     const char *cwd = "/tmp/isotest-no-such-folder/deeper";
     struct proc_spec spec = {.argv = argv, .cwd = cwd};
     struct proc p;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_start(&p, &spec, &e), -1);
     cr_assert_not_null(strstr(e.msg, cwd), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(proc, missing_stdin_or_output_folder_is_named)
@@ -390,20 +390,20 @@ Test(proc, missing_stdin_or_output_folder_is_named)
     struct proc_spec a = {.argv = argv, .stdin_path = in};
     struct proc_spec b = {.argv = argv, .out_path = log};
     struct proc p;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_start(&p, &a, &e), -1);
     cr_assert_not_null(strstr(e.msg, in), "%s", e.msg);
     cr_assert_eq(proc_start(&p, &b, &e), -1);
     cr_assert_not_null(strstr(e.msg, log), "%s", e.msg);
-    err_release(&e);
+    isotest_err_release(&e);
 }
 
 Test(proc, stop_flag_ends_the_child)
 {
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     atomic_int stop = 1;
     pid_t pid = 0;
 
@@ -424,7 +424,7 @@ Test(proc, envp_replaces_environment_and_path_is_searched)
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc p;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_start(&p, &spec, &e), 0, "%s", e.msg);
     cr_assert_eq(proc_capture(&p, &out, &errb, 0, SIGTERM, 100, NULL, &st, &e),
@@ -442,7 +442,7 @@ Test(proc, stdin_path_and_cwd, .init = make_tmp, .fini = remove_tmp)
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc p;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     FILE *f = fopen(in, "we");
 
     cr_assert_not_null(f);
@@ -469,7 +469,7 @@ Test(proc, out_path_and_wait, .init = make_tmp, .fini = remove_tmp)
     struct proc_spec spec = {.argv = argv, .out_path = log};
     struct proc p;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
     char *text;
     size_t len;
 
@@ -492,7 +492,7 @@ Test(proc, run_collects_both_streams)
                           NULL};
     struct strbuf out = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_run(argv, &out, &st, &e), 0, "%s", e.msg);
     cr_assert_str_eq(out.buf, "hi\nthere\n");

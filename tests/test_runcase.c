@@ -1,7 +1,7 @@
 /*
  * test_runcase.c: how a case is pointed at its sandbox (runner/runcase.h).
  *
- * Covers: runcase_database_url (table: TCP, IPv6, socket folder in ?host=,
+ * Covers: target_url_parts (isolation/target.h; table: TCP, IPv6, socket folder in ?host=,
  * percent-encoded user, password and options), each URL read back by
  * libpq's own parser; runcase_env dropping inherited PG*, DATABASE_URL and
  * ISOTEST_* variables and setting exactly one of each sandbox variable
@@ -15,9 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
-#include "runcase.h"
-#include "strbuf.h"
+#include "common/proc.h"
+#include "isolation/target.h"
+#include "runner/runcase.h"
+#include "common/strbuf.h"
 
 struct url_case {
     char host[40];
@@ -67,7 +68,7 @@ static const char *opt_value(PQconninfoOption *opts, const char *key)
 
 ParameterizedTest(struct url_case *c, runcase, database_url)
 {
-    char *url = runcase_database_url(c->host, c->port, c->user,
+    char *url = target_url_parts(c->host, c->port, c->user,
                                      c->has_password ? c->password : NULL,
                                      c->dbname, c->options);
     char *perr = NULL;
@@ -128,40 +129,43 @@ static void pollute_environment(void)
     setenv("KEEP_ME", "kept", 1);
 }
 
-static struct target tgt(char *password)
-{
-    static char host[] = "/tmp/isotest sock", port[] = "5433", user[] = "alice";
-    struct target t = {
-        .host = host, .port = port, .user = user, .password = password};
+static const char sock[] = "/tmp/isotest sock";
 
-    return t;
+/* A sandbox as libisotest describes one, URL built the library's way. */
+static struct runcase_sandbox view(const char *name, const char *dbname,
+                                   const char *options, const char *password)
+{
+    static char *url;
+
+    free(url);
+    url = target_url_parts(sock, "5433", "alice", password, dbname, options);
+    return (struct runcase_sandbox){.host = sock,
+                                    .port = "5433",
+                                    .user = "alice",
+                                    .password = password,
+                                    .dbname = dbname,
+                                    .name = name,
+                                    .options = options,
+                                    .url = url};
 }
 
-static struct sandbox database_sandbox(void)
+static struct runcase_sandbox database_sandbox(const char *password)
 {
-    struct sandbox sb = {.name = "isotest_deadbeef_3",
-                         .dbname = "isotest_deadbeef_3",
-                         .schema = ""};
-
-    return sb;
+    return view("isotest_deadbeef_3", "isotest_deadbeef_3", "", password);
 }
 
-static struct sandbox schema_sandbox(void)
+static struct runcase_sandbox schema_sandbox(const char *password)
 {
-    struct sandbox sb = {.name = "isotest_deadbeef_4",
-                         .dbname = "isotest_deadbeef_schemas",
-                         .schema = "isotest_deadbeef_4"};
-
-    return sb;
+    return view("isotest_deadbeef_4", "isotest_deadbeef_schemas",
+                "-c search_path=isotest_deadbeef_4,public", password);
 }
 
 Test(runcase, env_database_mode, .init = pollute_environment)
 {
-    struct target t = tgt(NULL);
-    struct sandbox sb = database_sandbox();
-    char **env = runcase_env(&t, &sb, "shop/sql/x", 2, NULL);
-    char *url =
-        runcase_database_url(t.host, t.port, t.user, NULL, sb.dbname, NULL);
+    struct runcase_sandbox sb = database_sandbox(NULL);
+    char **env = runcase_env(&sb, "shop/sql/x", 2, NULL);
+    char *url = target_url_parts(sock, "5433", "alice", NULL,
+                                 "isotest_deadbeef_3", NULL);
 
     cr_assert_str_eq(get(env, "PGHOST"), "/tmp/isotest sock");
     cr_assert_str_eq(get(env, "PGPORT"), "5433");
@@ -187,10 +191,8 @@ Test(runcase, env_database_mode, .init = pollute_environment)
 
 Test(runcase, env_schema_mode_with_password, .init = pollute_environment)
 {
-    char password[] = "s3cr:t";
-    struct target t = tgt(password);
-    struct sandbox sb = schema_sandbox();
-    char **env = runcase_env(&t, &sb, "shop/tap/t", 0, NULL);
+    struct runcase_sandbox sb = schema_sandbox("s3cr:t");
+    char **env = runcase_env(&sb, "shop/tap/t", 0, NULL);
     const char *url = get(env, "DATABASE_URL");
     char *perr = NULL;
 
@@ -215,11 +217,10 @@ Test(runcase, env_schema_mode_with_password, .init = pollute_environment)
 Test(runcase, env_extras_come_last_and_win_pgoptions,
      .init = pollute_environment)
 {
-    struct target t = tgt(NULL);
-    struct sandbox sb = schema_sandbox();
+    struct runcase_sandbox sb = schema_sandbox(NULL);
     const char *extra[] = {"PGTZ=PST8PDT", "PGOPTIONS=-c intervalstyle=x",
                            NULL};
-    char **env = runcase_env(&t, &sb, "id", 1, extra);
+    char **env = runcase_env(&sb, "id", 1, extra);
 
     cr_assert_str_eq(get(env, "PGTZ"), "PST8PDT");
     cr_assert_str_eq(get(env, "PGOPTIONS"), "-c intervalstyle=x");
@@ -230,10 +231,10 @@ Test(runcase, env_extras_come_last_and_win_pgoptions,
 
 Test(runcase, psql_command_text)
 {
-    struct target t = tgt(NULL);
-    struct sandbox db = database_sandbox(), sc = schema_sandbox();
-    char *a = runcase_psql_command(&t, &db);
-    char *b = runcase_psql_command(&t, &sc);
+    struct runcase_sandbox db = database_sandbox(NULL);
+    char *a = runcase_psql_command(&db);
+    struct runcase_sandbox sc = schema_sandbox(NULL);
+    char *b = runcase_psql_command(&sc);
 
     cr_assert_str_eq(a, "psql -h '/tmp/isotest sock' -p 5433 -U 'alice' -d "
                         "isotest_deadbeef_3");
@@ -257,7 +258,7 @@ static char *split_by_sh(const char *cmd)
     const char *argv[] = {"/bin/sh", "-c", script, NULL};
     struct strbuf out = STRBUF_INIT;
     struct proc_status st;
-    struct err e = ERR_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(proc_run(argv, &out, &st, &e), 0, "%s", e.msg);
     free(script);
@@ -266,10 +267,11 @@ static char *split_by_sh(const char *cmd)
 
 Test(runcase, psql_command_survives_the_shell)
 {
-    static char host[] = "/tmp/o'neil dir", port[] = "5432", user[] = "o'brien";
-    struct target t = {.host = host, .port = port, .user = user};
-    struct sandbox sc = schema_sandbox();
-    char *cmd = runcase_psql_command(&t, &sc);
+    struct runcase_sandbox sc = schema_sandbox(NULL);
+    sc.host = "/tmp/o'neil dir";
+    sc.port = "5432";
+    sc.user = "o'brien";
+    char *cmd = runcase_psql_command(&sc);
     char *out = split_by_sh(cmd);
 
     cr_expect_str_eq(out,

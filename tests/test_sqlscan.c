@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlscan.h"
+#include "common/sqlscan.h"
 
 /* The text of statement s, as a NUL-terminated copy (caller frees). */
 static char *stmt_text(const char *text, const struct sql_stmt *s)

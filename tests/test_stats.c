@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stats.h"
+#include "reporters/stats.h"
 
 #define EPS 1e-9
 

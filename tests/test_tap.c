@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "tap.h"
+#include "runner/tap.h"
 
 struct tap_case {
     char label[24];

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "xmlsafe.h"
+#include "common/strbuf.h"
+#include "reporters/xmlsafe.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int err_set(struct err *e, const char *fmt, ...)
+int err_set(struct isotest_err *e, const char *fmt, ...)
 {
     struct strbuf sb = STRBUF_INIT;
     va_list ap;
@@ -22,7 +22,7 @@ int err_set(struct err *e, const char *fmt, ...)
     return -1;
 }
 
-int err_hint(struct err *e, const char *fmt, ...)
+int err_hint(struct isotest_err *e, const char *fmt, ...)
 {
     struct strbuf sb = STRBUF_INIT;
     va_list ap;
@@ -35,7 +35,7 @@ int err_hint(struct err *e, const char *fmt, ...)
     return -1;
 }
 
-int err_prefix(struct err *e, const char *fmt, ...)
+int err_prefix(struct isotest_err *e, const char *fmt, ...)
 {
     struct strbuf sb = STRBUF_INIT;
     va_list ap;
@@ -56,7 +56,7 @@ const char *err_strerror(int errnum, char *buf, unsigned long size)
     return buf;
 }
 
-int err_errno(struct err *e, int saved_errno, const char *fmt, ...)
+int err_errno(struct isotest_err *e, int saved_errno, const char *fmt, ...)
 {
     struct strbuf sb = STRBUF_INIT;
     char ebuf[128];
@@ -71,7 +71,7 @@ int err_errno(struct err *e, int saved_errno, const char *fmt, ...)
     return -1;
 }
 
-void err_release(struct err *e)
+void isotest_err_release(struct isotest_err *e)
 {
     free(e->msg);
     free(e->hint);

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* setgroups(), pipe2() */
 #include "proc.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +20,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 const char *proc_signame(int sig)
 {
@@ -136,7 +129,7 @@ static void close_fd(int *fd)
     }
 }
 
-int proc_start(struct proc *p, const struct proc_spec *spec, struct err *e)
+int proc_start(struct proc *p, const struct proc_spec *spec, struct isotest_err *e)
 {
     int report[2], outp[2] = {-1, -1}, errp[2] = {-1, -1};
     pid_t pid;
@@ -233,7 +226,7 @@ static void fill_status(int status, struct proc_status *st)
     }
 }
 
-int proc_wait(struct proc *p, struct proc_status *st, struct err *e)
+int proc_wait(struct proc *p, struct proc_status *st, struct isotest_err *e)
 {
     int status;
 
@@ -267,7 +260,7 @@ static int next_signal(int step, int first)
 int proc_capture(struct proc *p, struct strbuf *out, struct strbuf *errb,
                  long timeout_ms, int first_signal, long grace_ms,
                  const atomic_int *stop, struct proc_status *st,
-                 struct err *e)
+                 struct isotest_err *e)
 {
     char buf[65536];
     long start = now_ms();
@@ -385,7 +378,7 @@ int proc_capture(struct proc *p, struct strbuf *out, struct strbuf *errb,
 }
 
 int proc_run(const char *const *argv, struct strbuf *out,
-             struct proc_status *st, struct err *e)
+             struct proc_status *st, struct isotest_err *e)
 {
     struct proc_spec spec = {.argv = argv, .merge_stderr = true};
     struct proc p;

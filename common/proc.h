@@ -48,7 +48,7 @@ struct proc_status {
     bool timed_out;
 };
 
-int proc_start(struct proc *p, const struct proc_spec *spec, struct err *e);
+int proc_start(struct proc *p, const struct proc_spec *spec, struct isotest_err *e);
 
 /*
  * Read the child's stdout and stderr into the buffers (their max caps
@@ -62,10 +62,10 @@ int proc_start(struct proc *p, const struct proc_spec *spec, struct err *e);
 int proc_capture(struct proc *p, struct strbuf *out, struct strbuf *errb,
                  long timeout_ms, int first_signal, long grace_ms,
                  const atomic_int *stop, struct proc_status *st,
-                 struct err *e);
+                 struct isotest_err *e);
 
 /* Wait for the child and reap it. */
-int proc_wait(struct proc *p, struct proc_status *st, struct err *e);
+int proc_wait(struct proc *p, struct proc_status *st, struct isotest_err *e);
 
 /* Signal the child's whole process group; harmless when it is gone. */
 void proc_kill_tree(pid_t pid, int sig);
@@ -78,6 +78,6 @@ const char *proc_signame(int sig);
 
 /* Run argv to completion, capturing stdout+stderr into `out` (may be NULL). */
 int proc_run(const char *const *argv, struct strbuf *out,
-             struct proc_status *st, struct err *e);
+             struct proc_status *st, struct isotest_err *e);
 
 #endif

@@ -2,7 +2,7 @@
  * fsutil: the few file-tree operations the embedded cluster needs.
  *
  * All functions are thread-safe (they use *at() calls and no cwd) and
- * report failures through struct err, naming the path at fault.
+ * report failures through struct isotest_err, naming the path at fault.
  */
 #ifndef ISOTEST_FSUTIL_H
 #define ISOTEST_FSUTIL_H
@@ -17,32 +17,32 @@
  * With chown_to set, every copy is owned by uid:gid.
  */
 int fs_copy_tree(const char *src, const char *dst, bool chown_to, uid_t uid,
-                 gid_t gid, struct err *e);
+                 gid_t gid, struct isotest_err *e);
 
 /* Remove the tree at path; a missing path is not an error. */
-int fs_remove_tree(const char *path, struct err *e);
+int fs_remove_tree(const char *path, struct isotest_err *e);
 
 /* Change the owner of everything below and at path. */
-int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e);
+int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct isotest_err *e);
 
 /* mkdir -p with the given mode for the directories it creates. */
-int fs_mkdirs(const char *path, mode_t mode, struct err *e);
+int fs_mkdirs(const char *path, mode_t mode, struct isotest_err *e);
 
 /*
  * Write data to a temporary file beside path and rename it over path, so a
  * reader never sees half a file.  -1 with e naming the path.
  */
 int fs_write_atomic(const char *path, const char *data, size_t len,
-                    struct err *e);
+                    struct isotest_err *e);
 
 /*
  * Whether a file can be created beside path (a probe file is made and
  * removed; path itself is not touched).  -1 with "cannot write WHAT
  * 'PATH': reason".
  */
-int fs_check_writable(const char *path, const char *what, struct err *e);
+int fs_check_writable(const char *path, const char *what, struct isotest_err *e);
 
 /* Read a whole file; the caller frees *out.  -1 with e naming the path. */
-int fs_read_file(const char *path, char **out, size_t *len, struct err *e);
+int fs_read_file(const char *path, char **out, size_t *len, struct isotest_err *e);
 
 #endif

@@ -15,7 +15,7 @@
 
 static int copy_file(int sdir, int ddir, const char *name, const struct stat *st,
                      bool chown_to, uid_t uid, gid_t gid, const char *dpath,
-                     struct err *e)
+                     struct isotest_err *e)
 {
     int in = openat(sdir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (in < 0)
@@ -71,7 +71,7 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *st
 }
 
 static int copy_dir(int sfd, int dfd, const char *dpath, bool chown_to,
-                    uid_t uid, gid_t gid, struct err *e)
+                    uid_t uid, gid_t gid, struct isotest_err *e)
 {
     DIR *d = fdopendir(sfd);
     struct dirent *de;
@@ -142,7 +142,7 @@ static int copy_dir(int sfd, int dfd, const char *dpath, bool chown_to,
 }
 
 int fs_copy_tree(const char *src, const char *dst, bool chown_to, uid_t uid,
-                 gid_t gid, struct err *e)
+                 gid_t gid, struct isotest_err *e)
 {
     struct stat st;
 
@@ -171,7 +171,7 @@ int fs_copy_tree(const char *src, const char *dst, bool chown_to, uid_t uid,
     return r;
 }
 
-static int remove_in(int dfd, const char *path, struct err *e)
+static int remove_in(int dfd, const char *path, struct isotest_err *e)
 {
     DIR *d = fdopendir(dfd);
     struct dirent *de;
@@ -215,7 +215,7 @@ static int remove_in(int dfd, const char *path, struct err *e)
     return r;
 }
 
-int fs_remove_tree(const char *path, struct err *e)
+int fs_remove_tree(const char *path, struct isotest_err *e)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
@@ -236,7 +236,7 @@ int fs_remove_tree(const char *path, struct err *e)
 }
 
 static int chown_in(int dfd, const char *path, uid_t uid, gid_t gid,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     DIR *d = fdopendir(dfd);
     struct dirent *de;
@@ -272,7 +272,7 @@ static int chown_in(int dfd, const char *path, uid_t uid, gid_t gid,
     return r;
 }
 
-int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e)
+int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct isotest_err *e)
 {
     if (chown(path, uid, gid) < 0)
         return err_errno(e, errno, "cannot chown '%s'", path);
@@ -298,7 +298,7 @@ static int mkdir_one(const char *p, mode_t mode)
     return -1;
 }
 
-int fs_mkdirs(const char *path, mode_t mode, struct err *e)
+int fs_mkdirs(const char *path, mode_t mode, struct isotest_err *e)
 {
     char *p = xstrdup(path);
 
@@ -324,7 +324,7 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e)
     return 0;
 }
 
-int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
+int fs_read_file(const char *path, char **out, size_t *len, struct isotest_err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct strbuf sb = STRBUF_INIT;
@@ -352,7 +352,7 @@ int fs_read_file(const char *path, char **out, size_t *len, struct err *e)
 }
 
 int fs_write_atomic(const char *path, const char *data, size_t len,
-                    struct err *e)
+                    struct isotest_err *e)
 {
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -385,7 +385,7 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
     return 0;
 }
 
-int fs_check_writable(const char *path, const char *what, struct err *e)
+int fs_check_writable(const char *path, const char *what, struct isotest_err *e)
 {
     char *probe = xasprintf("%s.probe.%ld", path, (long)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -1,0 +1,333 @@
+/*
+ * isotest.h: libisotest, a fresh PostgreSQL sandbox for every test.
+ *
+ * A session picks a server (a libpq URL or key=value string; else the PG*
+ * environment; else a throwaway embedded server on tmpfs), builds a
+ * template database from a folder of migrations once per content hash,
+ * and hands out sandboxes cloned from it: a database of their own, or a
+ * schema of their own in schema mode.  Call sequence:
+ *
+ *     struct isotest_err e = ISOTEST_ERR_INIT;
+ *     struct isotest_options o = ISOTEST_OPTIONS_INIT;
+ *     o.migrations = "migrations";
+ *     struct isotest_session *s = isotest_session_open(&o, &e);
+ *
+ *     // from any thread, as often as needed:
+ *     struct isotest_sandbox *sb = isotest_sandbox_acquire(s, &e);
+ *     PGconn *conn = PQconnectdb(isotest_sandbox_conninfo(sb));
+ *     ...
+ *     PQfinish(conn);
+ *     isotest_sandbox_release(sb, 0, &e);
+ *
+ *     isotest_session_close(s, 0, &e);
+ *
+ * Guarantees, the same as `isotest run` gives:
+ * - isotest creates, changes and drops only what it created itself
+ *   (databases named isotest_<runid>_<n>, templates isotest_tpl_<hash>);
+ * - a released sandbox is dropped, and closing the session drops any
+ *   sandbox still out;
+ * - the session holds an advisory lock for its run id while it lives:
+ *   after a crash, the next session on that server (or `isotest clean`)
+ *   drops what it left; a live session's objects are never touched, so
+ *   sessions in other processes or on other machines are safe;
+ * - the library never prints and never exits: a function that fails
+ *   returns -1 (or NULL) and fills a caller-supplied struct isotest_err.
+ *
+ * Passwords: a sandbox's connection string holds the server's password
+ * when one is needed; messages from the library never do.
+ *
+ * Link with `pkg-config --cflags --libs isotest`.  Thread safety is
+ * stated per function.
+ */
+#ifndef ISOTEST_H
+#define ISOTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define ISOTEST_API __attribute__((visibility("default")))
+#define ISOTEST_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ISOTEST_API
+#define ISOTEST_PRINTF(f, a)
+#endif
+
+#define ISOTEST_VERSION_STRING "0.2.0"
+
+/*
+ * Errors.  A failing call fills `msg` (one line, lower case, no final full
+ * stop) and maybe `hint` (how to fix it); both are owned by the struct and
+ * freed by isotest_err_release(), which also makes it reusable.  A struct
+ * isotest_err belongs to one thread at a time.
+ */
+struct isotest_err {
+    char *msg;  /* NULL until set */
+    char *hint; /* NULL, or a suggestion */
+};
+#define ISOTEST_ERR_INIT {NULL, NULL}
+
+ISOTEST_API void isotest_err_release(struct isotest_err *e);
+
+enum isotest_isolation {
+    ISOTEST_DATABASE, /* a database cloned from the template per sandbox */
+    ISOTEST_SCHEMA,   /* a schema per sandbox, migrations applied in it */
+    ISOTEST_NONE      /* one shared database: no isolation (baseline) */
+};
+
+/* "database", "schema", "none"; -1 for anything else. */
+ISOTEST_API int isotest_isolation_parse(const char *s,
+                                        enum isotest_isolation *out);
+ISOTEST_API const char *isotest_isolation_name(enum isotest_isolation m);
+
+/*
+ * What a session is opened with.  Start from ISOTEST_OPTIONS_INIT and set
+ * what you need; strings are copied by isotest_session_open().
+ */
+struct isotest_options {
+    /* A libpq URL or "key=value" string; NULL: the PG* variables name the
+     * server, or with none set, an embedded server is started. */
+    const char *db;
+    const char *migrations; /* folder of *.sql, in version order; or NULL */
+    enum isotest_isolation isolation;
+    const char *const *extensions; /* created in the template first */
+    size_t n_extensions;
+    int pool;        /* database mode: clones kept ready; -1: CPU count */
+    size_t expected; /* sandboxes the session will hand out; 0: unknown */
+    const char *clone_strategy; /* NULL: FILE_COPY where the server has it */
+    bool no_cache;   /* embedded server: no cached data folder */
+    bool no_reclaim; /* do not drop what dead runs left, at open */
+};
+#define ISOTEST_OPTIONS_INIT                                                   \
+    {NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false}
+
+struct isotest_session;
+struct isotest_sandbox;
+
+/*
+ * Start or reach the server, check the role may create databases, take a
+ * run id and its lock, reclaim what dead runs left, build or reuse the
+ * template, and start the clone pool.  NULL with e set; nothing is left
+ * behind then.  Call from one thread; the session it returns may be used
+ * from many.
+ */
+ISOTEST_API struct isotest_session *
+isotest_session_open(const struct isotest_options *o, struct isotest_err *e);
+
+/*
+ * Read-only facts of an open session, valid until it is closed.  The
+ * struct may grow at its end in later versions.
+ */
+struct isotest_session_info {
+    const char *runid;          /* 8 hex digits */
+    const char *isolation;      /* "database", "schema", "none" */
+    const char *host;           /* host name, or the socket folder */
+    const char *port;
+    const char *user;
+    const char *maint_db;       /* the maintenance database it talks to */
+    const char *url_db;         /* the database named in db (unused), or NULL */
+    const char *server_version; /* "15.18" */
+    int server_version_num;     /* 150018 */
+    bool embedded;              /* a server this session started */
+    bool embedded_from_cache;   /* ... from a cached data folder */
+    const char *socket_dir;     /* embedded: its private socket folder */
+    const char *template_name;  /* isotest_tpl_<hash> */
+    const char *template_hash;  /* 64 hex digits */
+    bool template_reused;       /* found ready, not built by this session */
+    double server_ms;           /* time to a usable server */
+    double template_ms;         /* time to a usable template */
+    const char *reclaimed;      /* what was reclaimed at open, one per line */
+};
+
+ISOTEST_API const struct isotest_session_info *
+isotest_session_info(const struct isotest_session *s);
+
+/*
+ * Wait until `n` clones are ready (database mode with a pool), so that
+ * the first sandboxes come at once.  Thread-safe.
+ */
+ISOTEST_API int isotest_session_warm(struct isotest_session *s, int n,
+                                     struct isotest_err *e);
+
+/* Flags of isotest_session_close(). */
+#define ISOTEST_CLOSE_ABORT 1u /* failed or interrupted: keep caches as is */
+#define ISOTEST_CLOSE_KEEP_SERVER 2u /* embedded: leave it running (for
+                                        kept sandboxes) */
+
+/*
+ * Drop every sandbox still out and the session's other databases (kept
+ * ones stay), release the run lock, and stop an embedded server (unless
+ * ISOTEST_CLOSE_KEEP_SERVER): without ISOTEST_CLOSE_ABORT, an embedded
+ * server's data folder and templates are cached for the next session, and
+ * templates other than the newest three that no live session uses are
+ * dropped.  Sandboxes not yet released become invalid.  Frees s even when
+ * it returns -1 (a drop failed; the next session reclaims it).  Call once,
+ * from one thread, after every other call on s has returned.
+ */
+ISOTEST_API int isotest_session_close(struct isotest_session *s,
+                                      unsigned flags, struct isotest_err *e);
+
+/*
+ * Drop every sandbox still out and stop handing out new ones, without
+ * closing: the session's facts stay readable.  Thread-safe.
+ */
+ISOTEST_API int isotest_session_drain(struct isotest_session *s,
+                                      struct isotest_err *e);
+
+/*
+ * Emergency stop from another thread (a signal thread, say): end the
+ * embedded server at once, wait briefly for it, and remove its folder; on
+ * a server the user named, drop this session's databases over a new
+ * connection.  Nothing is freed; the process is expected to exit next.
+ */
+ISOTEST_API void isotest_session_abort(struct isotest_session *s);
+
+/*
+ * A copy of data (len bytes; NULs allowed) with every form in which the
+ * server's password may appear (as is, percent-encoded) replaced by
+ * "***", NUL-terminated.  *outlen (may be NULL) gets its length; the
+ * caller frees it.  Thread-safe.
+ */
+ISOTEST_API char *isotest_redact(const struct isotest_session *s,
+                                 const char *data, size_t len,
+                                 size_t *outlen);
+/*
+ * The length of the longest form of the password isotest_redact() looks
+ * for, 0 when the server needs none: capture that much more than you
+ * keep, so that a password cut by your cap is still whole when redacted.
+ */
+ISOTEST_API size_t isotest_redact_slack(const struct isotest_session *s);
+/*
+ * How many bytes at the end of data start a form of the password (output
+ * cut in the middle of one): cut those before isotest_redact().
+ */
+ISOTEST_API size_t isotest_redact_tail(const struct isotest_session *s,
+                                       const char *data, size_t len);
+
+/*
+ * Sandboxes.  isotest_sandbox_acquire() hands out a new sandbox: with a
+ * pool, a clone made ahead (a wait only when none is ready).  Thread-safe.
+ * NULL with e set.
+ */
+ISOTEST_API struct isotest_sandbox *
+isotest_sandbox_acquire(struct isotest_session *s, struct isotest_err *e);
+
+/*
+ * How to connect, owned by the sandbox:
+ * - conninfo: "host=... port=... user=... dbname=... application_name=...
+ *   [password=...] [options='-c search_path=...']", for PQconnectdb();
+ * - url: the same as a postgresql:// URL (DATABASE_URL style);
+ * - keywords/values: NULL-terminated arrays for PQconnectdbParams();
+ * - param: one value of those ("host", "port", "user", "password",
+ *   "dbname", "options", "application_name"), or NULL;
+ * - options: "-c search_path=<schema>,public" in schema mode, else "".
+ */
+ISOTEST_API const char *isotest_sandbox_conninfo(
+    const struct isotest_sandbox *sb);
+ISOTEST_API const char *isotest_sandbox_url(const struct isotest_sandbox *sb);
+ISOTEST_API const char *const *
+isotest_sandbox_keywords(const struct isotest_sandbox *sb);
+ISOTEST_API const char *const *
+isotest_sandbox_values(const struct isotest_sandbox *sb);
+ISOTEST_API const char *isotest_sandbox_param(const struct isotest_sandbox *sb,
+                                              const char *keyword);
+ISOTEST_API const char *isotest_sandbox_options(
+    const struct isotest_sandbox *sb);
+
+/* The sandbox's name: its database, or its schema in schema mode. */
+ISOTEST_API const char *isotest_sandbox_name(const struct isotest_sandbox *sb);
+/* The database to connect to. */
+ISOTEST_API const char *isotest_sandbox_dbname(
+    const struct isotest_sandbox *sb);
+/* The schema in schema mode, else "". */
+ISOTEST_API const char *isotest_sandbox_schema(
+    const struct isotest_sandbox *sb);
+/* Milliseconds the acquire took (the wait a caller saw). */
+ISOTEST_API double isotest_sandbox_acquire_ms(
+    const struct isotest_sandbox *sb);
+
+/* Flags of isotest_sandbox_release(). */
+#define ISOTEST_RELEASE_DISCONNECT 1u /* end sessions still connected to
+                                         it first (a killed test's) */
+
+/*
+ * Drop the sandbox (with a pool, off the caller's path) and free sb.
+ * *release_ms (may be NULL) gets the time it took.  -1 with e set when the
+ * drop failed: sb is freed all the same, and the session's close (or the
+ * next session) drops it.  Thread-safe.
+ */
+ISOTEST_API int isotest_sandbox_release(struct isotest_sandbox *sb,
+                                        unsigned flags, double *release_ms,
+                                        struct isotest_err *e);
+
+/*
+ * Keep the sandbox for debugging instead of dropping it, and free sb: it
+ * outlives the session, and `isotest clean` drops it once older than its
+ * --keep-age.  In schema mode the database holding the schema is kept.
+ * Thread-safe.
+ */
+ISOTEST_API int isotest_sandbox_keep(struct isotest_sandbox *sb,
+                                     struct isotest_err *e);
+
+/*
+ * Cleaning a server of what dead sessions left: their sandboxes and
+ * databases (kept ones once older than keep_age_s), and templates beyond
+ * the newest keep_templates that no live session uses.
+ */
+struct isotest_clean_options {
+    const char *db; /* as isotest_options.db, but a server must be named */
+    bool dry_run;   /* say what would go, drop nothing */
+    double keep_age_s;
+    int keep_templates;
+};
+#define ISOTEST_CLEAN_OPTIONS_INIT {NULL, false, 86400.0, 3}
+
+struct isotest_clean_report {
+    int dropped;    /* databases of dead runs (would be, with dry_run) */
+    int failed;     /* could not be dropped (see log) */
+    int kept_young; /* kept sandboxes not old enough yet */
+    int templates;  /* templates dropped (would be) */
+    char *log;      /* one line per database; free() it */
+    char *maint_db; /* the maintenance database used; free() it */
+};
+
+/*
+ * -1 with e set only when the server could not be asked at all; failed
+ * drops are counted in r->failed.  The caller frees r->log and
+ * r->maint_db.
+ */
+ISOTEST_API int isotest_clean(const struct isotest_clean_options *o,
+                              struct isotest_clean_report *r,
+                              struct isotest_err *e);
+
+/* Do the PG* variables name a server? */
+ISOTEST_API bool isotest_env_names_server(void);
+
+/*
+ * A server alone, for a program that hands it to child processes (as
+ * `isotest bench` does): the server `db` names, or an embedded one.
+ * isotest_server_conninfo() says how to reach it (no password in it).
+ * isotest_server_abort() is the emergency stop, as for a session.
+ */
+struct isotest_server;
+ISOTEST_API struct isotest_server *
+isotest_server_start(const char *db, bool no_cache, struct isotest_err *e);
+ISOTEST_API const char *
+isotest_server_conninfo(const struct isotest_server *srv);
+ISOTEST_API bool isotest_server_embedded(const struct isotest_server *srv);
+ISOTEST_API void isotest_server_stop(struct isotest_server *srv);
+ISOTEST_API void isotest_server_abort(struct isotest_server *srv);
+
+/* The server binaries' folder (ISOTEST_PG_BINDIR, the newest installed,
+ * PATH); the caller frees it.  NULL with e set. */
+ISOTEST_API char *isotest_pg_bindir(struct isotest_err *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,645 @@
+/*
+ * session.c: the public API of libisotest (include/isotest.h) over the
+ * internal modules: server choice (target, cluster), the run lock and
+ * reclaim, the template, and the sandbox factory.
+ *
+ * Layout: the session's open and close, then sandboxes, then the lone
+ * server (for bench) and cleaning.
+ */
+#include "isotest.h"
+#include "cluster.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/strbuf.h"
+#include "ident.h"
+#include "migrate.h"
+#include "reclaim.h"
+#include "sandbox.h"
+#include "target.h"
+#include "template.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Templates kept by a session's close and by isotest_clean(). */
+#define KEEP_TEMPLATES 3
+
+/*
+ * Everything but `lock` and what it guards is written by open and read
+ * only afterwards, until close.  `lock` guards idle, nidle and idlecap;
+ * it is never held while talking to the server.
+ */
+struct isotest_session {
+    struct isotest_session_info info;
+    enum isotest_isolation mode;
+    struct cluster *cluster; /* NULL when the user named a server */
+    struct target target;
+    PGconn *maint; /* open, drain and close only (one thread) */
+    char runid[IDENT_RUNID_LEN + 1];
+    struct migrate_set ms;
+    bool have_ms;
+    struct template tpl;
+    struct sandbox_factory *factory; /* NULL once drained */
+    char *reclaimed;
+
+    pthread_mutex_t lock;
+    struct sandbox_worker **idle; /* workers between two calls */
+    size_t nidle, idlecap;
+};
+
+struct isotest_sandbox {
+    struct isotest_session *s;
+    struct sandbox sb;
+    char *conninfo;
+    char *url;
+    char *options; /* "" unless schema mode */
+    const char *keys[8];
+    const char *vals[8];
+};
+
+int isotest_isolation_parse(const char *s, enum isotest_isolation *out)
+{
+    enum sandbox_mode m;
+
+    if (sandbox_mode_parse(s, &m) < 0)
+        return -1;
+    *out = m == SANDBOX_DATABASE ? ISOTEST_DATABASE
+           : m == SANDBOX_SCHEMA ? ISOTEST_SCHEMA
+                                 : ISOTEST_NONE;
+    return 0;
+}
+
+static enum sandbox_mode to_mode(enum isotest_isolation m)
+{
+    return m == ISOTEST_SCHEMA ? SANDBOX_SCHEMA
+           : m == ISOTEST_NONE ? SANDBOX_NONE
+                               : SANDBOX_DATABASE;
+}
+
+const char *isotest_isolation_name(enum isotest_isolation m)
+{
+    return sandbox_mode_name(to_mode(m));
+}
+
+bool isotest_env_names_server(void)
+{
+    static const char *const vars[] = {"PGHOST", "PGPORT", "PGHOSTADDR",
+                                       "PGSERVICE", "PGDATABASE"};
+
+    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return true;
+    }
+    return false;
+}
+
+char *isotest_pg_bindir(struct isotest_err *e)
+{
+    return cluster_find_bindir(NULL, e);
+}
+
+/*
+ * The server: the one db names, else the PG* environment's, else a new
+ * embedded one (after reclaiming the folders of dead runs' servers).
+ * Connects to its maintenance database and checks it can be used.
+ */
+static int open_server(struct isotest_session *s, const char *db,
+                       bool no_cache, struct isotest_err *e)
+{
+    if (!db && !isotest_env_names_server()) {
+        struct cluster_options co = {.no_cache = no_cache};
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        cluster_reclaim(&co, &ignore);
+        isotest_err_release(&ignore);
+        s->cluster = cluster_start(&co, e);
+        if (!s->cluster)
+            return err_prefix(e, "cannot start the embedded PostgreSQL "
+                                 "server");
+        db = cluster_conninfo(s->cluster);
+    }
+    if (target_init(&s->target, db, e) < 0)
+        return -1;
+    s->maint = target_connect_maint(&s->target, e);
+    if (!s->maint)
+        return -1;
+    if (PQserverVersion(s->maint) < 130000)
+        return err_set(e, "server version %s is too old: isotest needs "
+                          "PostgreSQL 13 or later (DROP DATABASE ... WITH "
+                          "(FORCE))",
+                       s->target.server_version_str);
+    return target_check_createdb(&s->target, s->maint, e);
+}
+
+/* Drop what dead runs left on a server the user named. */
+static int reclaim_at_open(struct isotest_session *s, struct isotest_err *e)
+{
+    struct strbuf log = STRBUF_INIT;
+    struct reclaim_stats st;
+
+    if (reclaim_dead(s->maint, false, 86400, &log, &st, e) < 0) {
+        strbuf_release(&log);
+        return -1;
+    }
+    s->reclaimed = strbuf_detach(&log, NULL);
+    return 0;
+}
+
+static int build_template(struct isotest_session *s,
+                          const struct isotest_options *o,
+                          struct isotest_err *e)
+{
+    double start = now_ms();
+
+    if (o->migrations) {
+        if (migrate_load(&s->ms, o->migrations, e) < 0)
+            return -1;
+        s->have_ms = true;
+    }
+    struct template_spec spec = {.ms = s->have_ms ? &s->ms : NULL,
+                                 .extensions = o->extensions,
+                                 .n_ext = o->n_extensions,
+                                 .runid = s->runid};
+    if (template_ensure(&s->target, s->maint, &spec, &s->tpl, e) < 0)
+        return -1;
+    s->info.template_ms = now_ms() - start;
+    return 0;
+}
+
+static int start_factory(struct isotest_session *s,
+                         const struct isotest_options *o,
+                         struct isotest_err *e)
+{
+    int pool = o->pool;
+
+    if (pool < 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        pool = n > 0 ? (int)n : 1;
+    }
+    struct sandbox_config sc = {.mode = to_mode(o->isolation),
+                                .target = &s->target,
+                                .tpl = &s->tpl,
+                                .ms = s->have_ms ? &s->ms : NULL,
+                                .runid = s->runid,
+                                .strategy = o->clone_strategy,
+                                .pool = pool,
+                                .expected = o->expected ? o->expected
+                                                        : (size_t)-1};
+    s->factory = sandbox_factory_new(&sc, s->maint, e);
+    return s->factory ? 0 : -1;
+}
+
+static void fill_info(struct isotest_session *s)
+{
+    struct isotest_session_info *i = &s->info;
+
+    i->runid = s->runid;
+    i->isolation = isotest_isolation_name(s->mode);
+    i->host = s->target.host;
+    i->port = s->target.port;
+    i->user = s->target.user;
+    i->maint_db = s->target.maint_db;
+    i->url_db = s->target.url_db;
+    i->server_version = s->target.server_version_str;
+    i->server_version_num = s->target.server_version;
+    i->embedded = s->cluster != NULL;
+    i->embedded_from_cache = s->cluster && cluster_from_cache(s->cluster);
+    i->socket_dir = s->cluster ? cluster_sockdir(s->cluster) : NULL;
+    i->template_name = s->tpl.name;
+    i->template_hash = s->tpl.hash;
+    i->template_reused = s->tpl.reused;
+    i->reclaimed = s->reclaimed ? s->reclaimed : "";
+}
+
+struct isotest_session *isotest_session_open(const struct isotest_options *o,
+                                             struct isotest_err *e)
+{
+    struct isotest_session *s = xcalloc(1, sizeof(*s));
+    double start = now_ms();
+
+    pthread_mutex_init(&s->lock, NULL);
+    s->mode = o->isolation;
+    if (open_server(s, o->db, o->no_cache, e) < 0)
+        goto fail;
+    if (ident_runid_new(s->runid, e) < 0 ||
+        reclaim_lock_run(s->maint, s->runid, e) < 0)
+        goto fail;
+    s->info.server_ms = now_ms() - start;
+    if (!s->cluster && !o->no_reclaim && reclaim_at_open(s, e) < 0)
+        goto fail;
+    if (build_template(s, o, e) < 0 || start_factory(s, o, e) < 0)
+        goto fail;
+    fill_info(s);
+    return s;
+fail:;
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
+    isotest_session_close(s, ISOTEST_CLOSE_ABORT, &ignore);
+    isotest_err_release(&ignore);
+    return NULL;
+}
+
+const struct isotest_session_info *
+isotest_session_info(const struct isotest_session *s)
+{
+    return &s->info;
+}
+
+int isotest_session_warm(struct isotest_session *s, int n,
+                         struct isotest_err *e)
+{
+    if (!s->factory)
+        return err_set(e, "the session has been drained");
+    return sandbox_factory_warm(s->factory, n, e);
+}
+
+int isotest_session_drain(struct isotest_session *s, struct isotest_err *e)
+{
+    int r = 0;
+
+    if (s->factory) {
+        r = sandbox_factory_free(s->factory, s->maint, e);
+        s->factory = NULL;
+    } else if (s->maint && s->runid[0]) {
+        /* A failed open: drop what it made (a half-built template). */
+        r = sandbox_sweep_run(s->maint, s->runid, e) < 0 ? -1 : 0;
+    }
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->nidle; i++)
+        sandbox_worker_free(s->idle[i]);
+    s->nidle = 0;
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/*
+ * An embedded server is saved to the cache when it gained something: a
+ * new template, fewer old ones, or it was not from the cache at all.
+ */
+static bool close_embedded(struct isotest_session *s, unsigned flags)
+{
+    bool save = false;
+
+    if (!(flags & ISOTEST_CLOSE_ABORT) && s->maint) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        int pruned = template_prune(s->maint, s->tpl.name, KEEP_TEMPLATES,
+                                    false, NULL, &ignore);
+        isotest_err_release(&ignore);
+        save = !s->tpl.reused || pruned > 0 || !cluster_from_cache(s->cluster);
+    }
+    return save && !(flags & ISOTEST_CLOSE_KEEP_SERVER);
+}
+
+int isotest_session_close(struct isotest_session *s, unsigned flags,
+                          struct isotest_err *e)
+{
+    int r = 0;
+
+    if (!s)
+        return 0;
+    r = isotest_session_drain(s, e);
+    bool save = s->cluster ? close_embedded(s, flags) : false;
+    if (s->maint)
+        PQfinish(s->maint); /* ends the session: the run lock goes too */
+    target_release(&s->target);
+    if (s->cluster && (flags & ISOTEST_CLOSE_KEEP_SERVER)) {
+        cluster_detach(s->cluster);
+    } else if (s->cluster) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        cluster_stop(s->cluster, save, &ignore);
+        isotest_err_release(&ignore);
+    }
+    template_release(&s->tpl);
+    if (s->have_ms)
+        migrate_release(&s->ms);
+    free(s->idle);
+    free(s->reclaimed);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return r;
+}
+
+/* Drop the session's databases over a connection of its own. */
+static void abort_remote(const struct target *t, const char *runid)
+{
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
+    PGconn *conn = target_connect(t, t->maint_db, &ignore);
+
+    if (conn) {
+        sandbox_sweep_run(conn, runid, &ignore);
+        PQfinish(conn);
+    }
+    isotest_err_release(&ignore);
+}
+
+void isotest_session_abort(struct isotest_session *s)
+{
+    if (!s)
+        return;
+    if (s->cluster)
+        cluster_abort(s->cluster);
+    else if (s->target.maint_db && s->runid[0])
+        abort_remote(&s->target, s->runid);
+}
+
+size_t isotest_redact_slack(const struct isotest_session *s)
+{
+    return target_secret_len(&s->target);
+}
+
+char *isotest_redact(const struct isotest_session *s, const char *data,
+                     size_t len, size_t *outlen)
+{
+    size_t n;
+    char *r = target_redact_bytes(&s->target, data, len, &n);
+
+    if (outlen)
+        *outlen = n;
+    return r;
+}
+
+size_t isotest_redact_tail(const struct isotest_session *s, const char *data,
+                           size_t len)
+{
+    return target_partial_tail(&s->target, data, len);
+}
+
+/* A worker (and its connection) for one call; NULL with e set. */
+static struct sandbox_worker *take_worker(struct isotest_session *s,
+                                          struct isotest_err *e)
+{
+    struct sandbox_worker *w = NULL;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->nidle)
+        w = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->lock);
+    if (w)
+        return w;
+    if (!s->factory) {
+        err_set(e, "the session has been drained");
+        return NULL;
+    }
+    return sandbox_worker_new(s->factory, e);
+}
+
+static void put_worker(struct isotest_session *s, struct sandbox_worker *w)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->nidle == s->idlecap) {
+        s->idlecap = s->idlecap ? 2 * s->idlecap : 8;
+        s->idle = xrealloc(s->idle, s->idlecap * sizeof(*s->idle));
+    }
+    s->idle[s->nidle++] = w;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* libpq's conninfo quoting: 'value' with \ and ' escaped. */
+static void add_conninfo(struct strbuf *sb, const char *key, const char *val)
+{
+    strbuf_addf(sb, "%s%s='", sb->len ? " " : "", key);
+    for (const char *p = val; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            strbuf_addch(sb, '\\');
+        strbuf_addch(sb, *p);
+    }
+    strbuf_addch(sb, '\'');
+}
+
+static void describe(struct isotest_sandbox *x)
+{
+    const struct target *t = &x->s->target;
+    struct strbuf ci = STRBUF_INIT;
+    int k = 0;
+
+    x->options = x->sb.schema[0]
+                     ? target_search_path_option(x->sb.schema)
+                     : xstrdup("");
+    x->keys[k] = "host", x->vals[k++] = t->host;
+    x->keys[k] = "port", x->vals[k++] = t->port;
+    x->keys[k] = "user", x->vals[k++] = t->user;
+    x->keys[k] = "dbname", x->vals[k++] = x->sb.dbname;
+    /* The sandbox name as application_name lets release find stragglers. */
+    x->keys[k] = "application_name", x->vals[k++] = x->sb.name;
+    if (t->password)
+        x->keys[k] = "password", x->vals[k++] = t->password;
+    if (x->options[0])
+        x->keys[k] = "options", x->vals[k++] = x->options;
+    x->keys[k] = NULL, x->vals[k] = NULL;
+    for (int i = 0; i < k; i++)
+        add_conninfo(&ci, x->keys[i], x->vals[i]);
+    x->conninfo = strbuf_detach(&ci, NULL);
+    x->url = target_url(t, x->sb.dbname, x->options);
+}
+
+struct isotest_sandbox *isotest_sandbox_acquire(struct isotest_session *s,
+                                                struct isotest_err *e)
+{
+    struct sandbox_worker *w = take_worker(s, e);
+
+    if (!w)
+        return NULL;
+    struct isotest_sandbox *x = xcalloc(1, sizeof(*x));
+    x->s = s;
+    int r = sandbox_acquire(w, &x->sb, e);
+    put_worker(s, w);
+    if (r < 0) {
+        free(x);
+        return NULL;
+    }
+    describe(x);
+    return x;
+}
+
+static void sandbox_free(struct isotest_sandbox *x)
+{
+    free(x->conninfo);
+    free(x->url);
+    free(x->options);
+    free(x);
+}
+
+int isotest_sandbox_release(struct isotest_sandbox *x, unsigned flags,
+                            double *release_ms, struct isotest_err *e)
+{
+    struct isotest_session *s = x->s;
+    struct sandbox_worker *w = take_worker(s, e);
+    int r = -1;
+
+    if (w) {
+        r = sandbox_release(w, &x->sb, flags & ISOTEST_RELEASE_DISCONNECT,
+                            e);
+        put_worker(s, w);
+    }
+    if (release_ms)
+        *release_ms = x->sb.release_ms;
+    sandbox_free(x);
+    return r;
+}
+
+int isotest_sandbox_keep(struct isotest_sandbox *x, struct isotest_err *e)
+{
+    struct sandbox_worker *w = take_worker(x->s, e);
+    int r = -1;
+
+    if (w) {
+        r = sandbox_keep(w, &x->sb, e);
+        put_worker(x->s, w);
+    }
+    sandbox_free(x);
+    return r;
+}
+
+const char *isotest_sandbox_conninfo(const struct isotest_sandbox *x)
+{
+    return x->conninfo;
+}
+
+const char *isotest_sandbox_url(const struct isotest_sandbox *x)
+{
+    return x->url;
+}
+
+const char *const *isotest_sandbox_keywords(const struct isotest_sandbox *x)
+{
+    return x->keys;
+}
+
+const char *const *isotest_sandbox_values(const struct isotest_sandbox *x)
+{
+    return x->vals;
+}
+
+const char *isotest_sandbox_param(const struct isotest_sandbox *x,
+                                  const char *keyword)
+{
+    for (int i = 0; x->keys[i]; i++)
+        if (!strcmp(x->keys[i], keyword))
+            return x->vals[i];
+    return NULL;
+}
+
+const char *isotest_sandbox_options(const struct isotest_sandbox *x)
+{
+    return x->options;
+}
+
+const char *isotest_sandbox_name(const struct isotest_sandbox *x)
+{
+    return x->sb.name;
+}
+
+const char *isotest_sandbox_dbname(const struct isotest_sandbox *x)
+{
+    return x->sb.dbname;
+}
+
+const char *isotest_sandbox_schema(const struct isotest_sandbox *x)
+{
+    return x->sb.schema;
+}
+
+double isotest_sandbox_acquire_ms(const struct isotest_sandbox *x)
+{
+    return x->sb.acquire_ms;
+}
+
+/* A lone server, for programs that hand it to child processes. */
+struct isotest_server {
+    struct cluster *cluster;
+    char *conninfo;
+};
+
+struct isotest_server *isotest_server_start(const char *db, bool no_cache,
+                                            struct isotest_err *e)
+{
+    struct isotest_server *srv = xcalloc(1, sizeof(*srv));
+
+    if (db || isotest_env_names_server()) {
+        srv->conninfo = db ? xstrdup(db) : NULL;
+        return srv;
+    }
+    struct cluster_options co = {.no_cache = no_cache};
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
+    cluster_reclaim(&co, &ignore);
+    isotest_err_release(&ignore);
+    srv->cluster = cluster_start(&co, e);
+    if (!srv->cluster) {
+        free(srv);
+        err_prefix(e, "cannot start the embedded PostgreSQL server");
+        return NULL;
+    }
+    srv->conninfo = xstrdup(cluster_conninfo(srv->cluster));
+    return srv;
+}
+
+const char *isotest_server_conninfo(const struct isotest_server *srv)
+{
+    return srv->conninfo;
+}
+
+bool isotest_server_embedded(const struct isotest_server *srv)
+{
+    return srv->cluster != NULL;
+}
+
+void isotest_server_stop(struct isotest_server *srv)
+{
+    if (!srv)
+        return;
+    if (srv->cluster) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        cluster_stop(srv->cluster, true, &ignore);
+        isotest_err_release(&ignore);
+    }
+    free(srv->conninfo);
+    free(srv);
+}
+
+void isotest_server_abort(struct isotest_server *srv)
+{
+    if (srv && srv->cluster)
+        cluster_abort(srv->cluster);
+}
+
+int isotest_clean(const struct isotest_clean_options *o,
+                  struct isotest_clean_report *rep, struct isotest_err *e)
+{
+    struct target t;
+    struct strbuf log = STRBUF_INIT;
+    struct reclaim_stats st;
+
+    memset(rep, 0, sizeof(*rep));
+    if (!o->db && !isotest_env_names_server())
+        return err_set(e, "no server given: cleaning needs a URL or the "
+                          "PG* variables");
+    if (target_init(&t, o->db, e) < 0)
+        return -1;
+    PGconn *conn = target_connect_maint(&t, e);
+    if (!conn) {
+        target_release(&t);
+        return -1;
+    }
+    int r = reclaim_dead(conn, o->dry_run, o->keep_age_s, &log, &st, e);
+    if (r == 0) {
+        rep->dropped = st.dropped;
+        rep->failed = st.failed;
+        rep->kept_young = st.kept_young;
+        struct isotest_err e2 = ISOTEST_ERR_INIT;
+        int n = template_prune(conn, NULL, o->keep_templates, o->dry_run,
+                               &log, &e2);
+        if (n < 0) {
+            strbuf_addf(&log, "cannot prune templates: %s\n", e2.msg);
+            rep->failed++;
+        } else {
+            rep->templates = n;
+        }
+        isotest_err_release(&e2);
+        rep->maint_db = xstrdup(t.maint_db);
+    }
+    rep->log = strbuf_detach(&log, NULL);
+    PQfinish(conn);
+    target_release(&t);
+    return r;
+}

@@ -1,0 +1,91 @@
+/*
+ * cmd_clean.c: `isotest clean`, what dead runs left on a server.
+ */
+#include "commands.h"
+#include "common/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: isotest clean [--dry-run] [--db URL] [--keep-age SECONDS]\n"
+    "Drops the databases of dead isotest runs (kept sandboxes once older "
+    "than\n--keep-age, default one day) and templates beyond the newest "
+    "three that no\nlive run uses.\n";
+
+static int parse(int argc, char **argv, struct isotest_clean_options *o,
+                 struct isotest_err *e)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int t;
+        if (!strcmp(argv[i], "--dry-run")) {
+            o->dry_run = true;
+        } else if ((t = options_take(argc, argv, &i, "--db", NULL, &o->db,
+                                     e))) {
+            if (t < 0)
+                return -1;
+        } else if ((t = options_take(argc, argv, &i, "--keep-age", NULL, &v,
+                                     e))) {
+            /* 0 is allowed: drop kept sandboxes of dead runs right away. */
+            long secs;
+            if (t < 0 || options_int("--keep-age", v, 0, 10L * 365 * 86400,
+                                     &secs, e) < 0)
+                return -1;
+            o->keep_age_s = (double)secs;
+        } else {
+            return err_set(e, "unknown option '%s'", argv[i]);
+        }
+    }
+    return 0;
+}
+
+static void print_report(const struct isotest_clean_options *o,
+                         const struct isotest_clean_report *r)
+{
+    fputs(r->log, stdout);
+    printf("%s %d database%s of dead runs (maintenance database '%s')",
+           o->dry_run ? "would drop" : "dropped", r->dropped,
+           r->dropped == 1 ? "" : "s", r->maint_db);
+    if (r->kept_young)
+        printf("; %d kept sandbox%s younger than --keep-age left",
+               r->kept_young, r->kept_young == 1 ? "" : "es");
+    putchar('\n');
+    if (r->failed)
+        printf("%d could not be dropped\n", r->failed);
+}
+
+int cmd_clean(int argc, char **argv)
+{
+    struct isotest_clean_options o = ISOTEST_CLEAN_OPTIONS_INIT;
+    struct isotest_clean_report rep;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    if (parse(argc, argv, &o, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        return EXIT_CANNOT;
+    }
+    if (!o.db && !isotest_env_names_server()) {
+        fputs("isotest: error: no server given: clean needs --db URL or the "
+              "PG* variables\n(the embedded server is thrown away after each "
+              "run and needs no cleaning)\n",
+              stderr);
+        return EXIT_CANNOT;
+    }
+    if (isotest_clean(&o, &rep, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        free(rep.log);
+        return EXIT_CANNOT;
+    }
+    print_report(&o, &rep);
+    int code = rep.failed ? EXIT_FAILED : 0;
+    free(rep.log);
+    free(rep.maint_db);
+    return code;
+}

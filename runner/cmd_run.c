@@ -1,0 +1,451 @@
+/*
+ * cmd_run.c: `isotest run` and `isotest list`.
+ *
+ * A run: options, discovery, history; a libisotest session (server,
+ * template, sandbox pool); the worker pool; the reports; the history
+ * saved.  Everything the run holds lives in one struct run, released on
+ * one exit path.  Main thread only.
+ */
+#include "commands.h"
+#include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/strbuf.h"
+#include "discover.h"
+#include "history.h"
+#include "isotest.h"
+#include "options.h"
+#include "pool.h"
+#include "reporters/console.h"
+#include "reporters/html.h"
+#include "reporters/junit.h"
+#include "signals.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Everything a run holds, so that one exit path releases it. */
+struct run {
+    struct run_options o;
+    struct case_list cl;
+    struct isotest_session *session;
+    struct test_result *results;
+    const char **exts;
+    size_t nexts;
+    char *psql;
+    struct history hist;
+    char *hist_path; /* NULL: --no-history */
+    size_t *order;
+    int jobs;
+    double t0;
+    double first_start_ms;
+};
+
+void cmd_print_error(const struct isotest_session *s, struct isotest_err *e)
+{
+    const char *msg = e->msg ? e->msg : "unknown error";
+    char *m = s ? isotest_redact(s, msg, strlen(msg), NULL) : NULL;
+
+    fprintf(stderr, "isotest: error: %s\n", m ? m : msg);
+    free(m);
+    if (e->hint) {
+        char *h = s ? isotest_redact(s, e->hint, strlen(e->hint), NULL)
+                    : NULL;
+        fprintf(stderr, "hint: %s\n", h ? h : e->hint);
+        free(h);
+    }
+    isotest_err_release(e);
+}
+
+static char *find_psql(void)
+{
+    const char *env = getenv("ISOTEST_PSQL");
+    struct isotest_err ignore = ISOTEST_ERR_INIT;
+
+    if (env && *env)
+        return xstrdup(env);
+    char *bindir = isotest_pg_bindir(&ignore);
+    isotest_err_release(&ignore);
+    if (bindir) {
+        char *p = xasprintf("%s/psql", bindir);
+        free(bindir);
+        if (access(p, X_OK) == 0)
+            return p;
+        free(p);
+    }
+    return xstrdup("psql");
+}
+
+int cmd_discover(const struct run_options *o, struct case_list *cl,
+                 struct isotest_err *e)
+{
+    struct discover_opts d = {
+        .paths = o->paths, .npaths = o->npaths, .migrations = o->migrations,
+        .filters = o->filters, .nfilters = o->nfilters,
+        .list_cmd = o->list_cmd, .each_cmd = o->each_cmd};
+
+    if (discover(&d, cl, e) < 0)
+        return -1;
+    if (cl->n)
+        return 0;
+    /* Why files were not cases matters most when none is. */
+    if (cl->notes.len)
+        fputs(cl->notes.buf, stderr);
+    struct strbuf where = STRBUF_INIT;
+    for (size_t i = 0; i < o->npaths; i++)
+        strbuf_addf(&where, "%s'%s'", i ? ", " : "", o->paths[i]);
+    if (o->nfilters)
+        err_set(e, "no test case under %s matches the --filter given",
+                where.buf);
+    else
+        err_set(e, "no test cases found under %s (looked for *.sql files "
+                   "and executables)",
+                where.buf);
+    strbuf_release(&where);
+    case_list_release(cl);
+    return -1;
+}
+
+int cmd_list(int argc, char **argv)
+{
+    struct run_options o;
+    struct case_list cl;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    if (options_parse(argc, argv, &o, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        return EXIT_CANNOT;
+    }
+    if (o.help) {
+        fputs("usage: isotest list [run options] PATH...\n"
+              "Prints the ids of the cases a run would execute.\n",
+              stdout);
+        options_release(&o);
+        return 0;
+    }
+    if (cmd_discover(&o, &cl, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        options_release(&o);
+        return EXIT_CANNOT;
+    }
+    for (size_t i = 0; i < cl.n; i++)
+        printf("%s\n", cl.v[i].id);
+    if (cl.notes.len)
+        fputs(cl.notes.buf, stderr);
+    case_list_release(&cl);
+    options_release(&o);
+    return 0;
+}
+
+/* SUITE/.isotest-history for the first PATH (its folder for a file). */
+static char *default_history_path(const struct run_options *o)
+{
+    struct stat st;
+
+    if (!o->npaths)
+        return xstrdup(".isotest-history");
+    const char *p = o->paths[0];
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return xasprintf("%s/.isotest-history", p);
+    const char *slash = strrchr(p, '/');
+    if (!slash)
+        return xstrdup(".isotest-history");
+    return xasprintf("%.*s/.isotest-history", (int)(slash - p), p);
+}
+
+static void run_release(struct run *r, unsigned close_flags)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    signals_watch_session(NULL);
+    if (r->session && isotest_session_close(r->session, close_flags, &e) < 0)
+        cmd_print_error(NULL, &e);
+    r->session = NULL;
+    if (r->results)
+        for (size_t i = 0; i < r->cl.n; i++)
+            result_release(&r->results[i]);
+    free(r->results);
+    case_list_release(&r->cl);
+    options_release(&r->o);
+    free(r->exts);
+    free(r->psql);
+    history_release(&r->hist);
+    free(r->hist_path);
+    free(r->order);
+}
+
+/* The extensions the template gets: --extension, and pgtap when used. */
+static void choose_extensions(struct run *r)
+{
+    bool want_pgtap = false;
+
+    for (size_t i = 0; i < r->cl.n; i++)
+        if (r->cl.v[i].kind == CASE_SQL && r->cl.v[i].uses_pgtap)
+            want_pgtap = true;
+    r->exts = xcalloc(r->o.nextensions + 1, sizeof(*r->exts));
+    for (size_t i = 0; i < r->o.nextensions; i++) {
+        r->exts[r->nexts++] = r->o.extensions[i];
+        if (!strcmp(r->o.extensions[i], "pgtap"))
+            want_pgtap = false;
+    }
+    if (want_pgtap)
+        r->exts[r->nexts++] = "pgtap";
+}
+
+/* What comes before the server: cases, reports' paths, history, order. */
+static int prepare(struct run *r, struct isotest_err *e)
+{
+    if (cmd_discover(&r->o, &r->cl, e) < 0)
+        return -1;
+    if (r->cl.notes.len)
+        fputs(r->cl.notes.buf, stderr);
+    choose_extensions(r);
+    r->psql = find_psql();
+    /* Fail before the run, not after it, when a report cannot be written. */
+    if ((r->o.junit && fs_check_writable(r->o.junit, "report", e) < 0) ||
+        (r->o.html && fs_check_writable(r->o.html, "report", e) < 0))
+        return -1;
+    if (!r->o.no_history)
+        r->hist_path = r->o.history ? xstrdup(r->o.history)
+                                    : default_history_path(&r->o);
+    if (r->o.compare_with) {
+        if (history_load_junit(&r->hist, r->o.compare_with, e) < 0)
+            return -1;
+    } else if (r->hist_path && history_load(&r->hist, r->hist_path, e) < 0) {
+        return -1;
+    }
+    r->order = history_schedule(&r->hist, &r->cl);
+    r->jobs = r->o.jobs;
+    if (!r->jobs) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        r->jobs = n > 0 ? (int)n : 1;
+    }
+    return 0;
+}
+
+/* The session: server, reclaim, template, pool, warmed. */
+static int open_session(struct run *r, struct isotest_err *e)
+{
+    struct isotest_options so = ISOTEST_OPTIONS_INIT;
+
+    so.db = r->o.db;
+    so.migrations = r->cl.migrations_dir;
+    so.isolation = r->o.mode;
+    so.extensions = r->exts;
+    so.n_extensions = r->nexts;
+    so.pool = r->o.pool < 0 ? r->jobs : r->o.pool;
+    so.expected = r->cl.n;
+    so.clone_strategy = r->o.clone_strategy;
+    so.no_cache = r->o.no_cache;
+    r->session = isotest_session_open(&so, e);
+    if (!r->session)
+        return -1;
+    signals_watch_session(r->session);
+    const struct isotest_session_info *si = isotest_session_info(r->session);
+    if (si->url_db && strcmp(si->url_db, si->maint_db) != 0)
+        fprintf(stderr,
+                "isotest: note: the database '%s' named in --db is not used: "
+                "isotest needs only the server, and connects to the "
+                "maintenance database '%s'\n",
+                si->url_db, si->maint_db);
+    if (si->reclaimed[0])
+        fprintf(stderr, "isotest: reclaimed dead runs' sandboxes:\n%s",
+                si->reclaimed);
+    /*
+     * Fill the pool before the first case: one clone time at start-up
+     * instead of the first cases each waiting for theirs.
+     */
+    return isotest_session_warm(r->session, r->jobs, e);
+}
+
+static void init_results(struct run *r)
+{
+    r->results = xcalloc(r->cl.n, sizeof(*r->results));
+    for (size_t i = 0; i < r->cl.n; i++) {
+        const struct test_case *c = &r->cl.v[i];
+        r->results[i].id = c->id;
+        r->results[i].suite = c->suite;
+        r->results[i].classname = c->classname;
+        r->results[i].name = c->name;
+        r->results[i].file = c->path;
+        r->results[i].prev_ms = history_lookup(&r->hist, c->classname,
+                                               c->name);
+    }
+}
+
+static int run_cases(struct run *r, struct console *con,
+                     struct isotest_err *e)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct pool_config pc = {
+        .jobs = r->jobs,
+        .cases = &r->cl,
+        .order = r->order,
+        .session = r->session,
+        .rc = {.session = r->session,
+               .psql = r->psql,
+               .tmpdir = tmp && *tmp ? tmp : "/tmp",
+               .timeout_s = r->o.timeout_s,
+               .output_cap = r->o.output_cap,
+               .always_psql = r->o.always_psql},
+        .console = con,
+        .keep_failed = r->o.keep_failed,
+        .fail_fast = r->o.fail_fast,
+        .run_start_ms = r->t0};
+    struct pool *pool = pool_new(&pc);
+
+    init_results(r);
+    signals_watch_pool(pool);
+    int pr = pool_run(pool, r->results, e);
+    signals_watch_pool(NULL);
+    r->first_start_ms = pool_first_start_ms(pool);
+    pool_free(pool);
+    return pr;
+}
+
+static void fill_info(const struct run *r, struct run_info *info,
+                      char ts[32], char host[256])
+{
+    const struct isotest_session_info *si = isotest_session_info(r->session);
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(ts, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (gethostname(host, 256) < 0)
+        snprintf(host, 256, "localhost");
+    host[255] = '\0';
+    *info = (struct run_info){
+        .isotest_version = ISOTEST_VERSION,
+        .isolation = si->isolation,
+        .jobs = r->jobs,
+        .server_version = si->server_version,
+        .template_hash = si->template_hash,
+        .template_name = si->template_name,
+        .template_reused = si->template_reused,
+        .wall_ms = now_ms() - r->t0,
+        .start_to_first_ms = r->first_start_ms > 0 ? r->first_start_ms - r->t0
+                                                   : 0,
+        .interrupted = signals_interrupted(),
+        .prev_wall_ms = r->hist.wall_ms,
+        .prev_source = r->o.compare_with ? r->o.compare_with : r->hist_path,
+        .slower_ratio = RESULT_SLOWER_RATIO,
+        .slower_min_ms = RESULT_SLOWER_MIN_MS,
+        .timestamp = ts,
+        .hostname = host,
+        .report_path = r->o.junit};
+}
+
+/* JUnit and HTML; -1 (printed) when one could not be written. */
+static int write_reports(const struct run *r, const struct run_info *info,
+                         struct console *con)
+{
+    const struct isotest_session_info *si = isotest_session_info(r->session);
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    int ret = 0;
+
+    if (r->o.junit) {
+        struct junit_property extra[] = {
+            {"isotest.embedded_server", si->embedded ? "true" : "false"},
+            {"isotest.template_name", si->template_name}};
+        if (junit_write(r->o.junit, r->results, r->cl.n, info, extra, 2,
+                        &e) < 0) {
+            console_clear(con);
+            cmd_print_error(r->session, &e);
+            ret = -1;
+        }
+    }
+    if (r->o.html &&
+        html_timeline(r->o.html, r->results, r->cl.n, info, &e) < 0) {
+        console_clear(con);
+        cmd_print_error(r->session, &e);
+        ret = -1;
+    }
+    return ret;
+}
+
+static int exit_code(const struct run *r, bool reports_failed)
+{
+    int code = 0;
+
+    for (size_t i = 0; i < r->cl.n; i++)
+        if (!r->results[i].done || outcome_is_failure(r->results[i].outcome))
+            code = EXIT_FAILED;
+    if (reports_failed)
+        code = EXIT_CANNOT;
+    if (signals_interrupted())
+        code = signals_exit_code();
+    return code;
+}
+
+/* After the cases: drop, report, history; the exit code. */
+static int finish_run(struct run *r, struct console *con, bool *kept)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    struct run_info info;
+    char ts[32], host[256];
+
+    /* Drop the run's databases before the report: it says what was left. */
+    if (isotest_session_drain(r->session, &e) < 0)
+        cmd_print_error(r->session, &e);
+    fill_info(r, &info, ts, host);
+    bool reports_failed = write_reports(r, &info, con) < 0;
+    console_summary(con, r->results, r->cl.n, &info);
+    if (r->hist_path && !signals_interrupted() &&
+        history_save(r->hist_path, r->o.compare_with ? NULL : &r->hist,
+                     r->results, r->cl.n, info.wall_ms, &e) < 0)
+        cmd_print_error(r->session, &e);
+    *kept = false;
+    for (size_t i = 0; i < r->cl.n; i++)
+        if (r->results[i].hint)
+            *kept = true;
+    const struct isotest_session_info *si = isotest_session_info(r->session);
+    if (*kept && si->embedded)
+        printf("The embedded server keeps running for the kept sandboxes "
+               "(socket folder %s);\nthe next isotest run stops it and "
+               "removes them.\n",
+               si->socket_dir);
+    return exit_code(r, reports_failed);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run r;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    memset(&r, 0, sizeof(r));
+    r.t0 = now_ms();
+    if (options_parse(argc, argv, &r.o, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        return EXIT_CANNOT;
+    }
+    if (r.o.help) {
+        fputs(options_run_usage, stdout);
+        options_release(&r.o);
+        return 0;
+    }
+    if (prepare(&r, &e) < 0 || signals_interrupted() ||
+        open_session(&r, &e) < 0 || signals_interrupted())
+        goto fail;
+    struct console *con = console_new(stdout, isatty(1), r.cl.n);
+    if (run_cases(&r, con, &e) < 0) {
+        console_free(con);
+        goto fail;
+    }
+    bool kept;
+    int code = finish_run(&r, con, &kept);
+    console_free(con);
+    unsigned flags = signals_interrupted() ? ISOTEST_CLOSE_ABORT : 0;
+    if (kept)
+        flags |= ISOTEST_CLOSE_KEEP_SERVER;
+    run_release(&r, flags);
+    return code;
+fail:
+    if (e.msg)
+        cmd_print_error(r.session, &e);
+    run_release(&r, ISOTEST_CLOSE_ABORT);
+    return signals_interrupted() ? signals_exit_code() : EXIT_CANNOT;
+}

@@ -1,0 +1,49 @@
+/*
+ * signals: the isotest command's one signal registry.
+ *
+ * SIGINT and SIGTERM are blocked in every thread and taken by one thread
+ * with sigwait(), which may do what a handler may not.  What a signal
+ * stops is registered here by the command that owns it, whichever it is
+ * (run, bench, ...):
+ *
+ *   first signal   the watched pool stops (running cases are ended, their
+ *                  sandboxes dropped, the report written); a watched child
+ *                  process (bench's child run) gets the same signal, so it
+ *                  stops the same clean way; the command sees
+ *                  signals_interrupted() and starts nothing new;
+ *   second signal  "stopping at once": the watched child gets the signal
+ *                  again and up to 3 s to end, then its process group is
+ *                  killed; the pool's children are killed; the watched
+ *                  session and server are aborted (an embedded server is
+ *                  stopped and its folder removed, a named server's
+ *                  sandboxes of this run dropped); the process exits
+ *                  128 + signal.
+ *
+ * Call sequence: signals_start() in main before any other thread,
+ * signals_watch_*() around what can be interrupted (NULL or 0 to stop
+ * watching), signals_stop() before exit.  The watch functions are
+ * thread-safe.
+ */
+#ifndef ISOTEST_SIGNALS_H
+#define ISOTEST_SIGNALS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "isotest.h"
+
+struct pool;
+
+int signals_start(void);
+void signals_stop(void);
+
+void signals_watch_pool(struct pool *p);
+void signals_watch_session(struct isotest_session *s);
+void signals_watch_server(struct isotest_server *srv);
+void signals_watch_child(pid_t pid);
+
+/* Whether a first signal came; its exit code (128 + signal). */
+bool signals_interrupted(void);
+int signals_exit_code(void);
+
+#endif

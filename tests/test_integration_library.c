@@ -1,0 +1,278 @@
+/*
+ * test_integration_library.c: libisotest as a user gets it -- the staged
+ * install that `make integration` makes ($ISOTEST_STAGE: bin, include,
+ * lib, lib/pkgconfig) -- and examples/c built against it with nothing but
+ * pkg-config.
+ *
+ * The example runs once on a server the PG* variables name (a private one
+ * from helpers.h) and once with no PG* variable at all (the embedded
+ * server); each time all 16 sandboxes must be isolated and nothing may be
+ * left behind: no sandbox database, no run folder.  Each test builds in a
+ * copy of examples/c in its own scratch folder, since the tests run in
+ * parallel and would otherwise race on examples/c/app.
+ *
+ * The installed files are checked too: only isotest_* symbols exported by
+ * either library, only isotest.h installed, and a static link against
+ * libisotest.a that works.
+ *
+ * Layout: running commands; the example; the installed files.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/proc.h"
+#include "common/strbuf.h"
+
+/* The embedded server's cache that itest_run() gives isotest (helpers.c),
+   so that the example starts from a cached data folder too. */
+#define EMBEDDED_CACHE "/tmp/isotest-test-cache/embedded"
+#define CMD_TIMEOUT_MS 120000
+#define SUMMARY "16 sandboxes, 16 isolated"
+
+extern char **environ;
+
+TestSuite(library, .fini = itest_teardown, .timeout = 240);
+
+/* ---- running commands --------------------------------------------------- */
+
+static const char *stage(void)
+{
+    const char *s = getenv("ISOTEST_STAGE");
+
+    cr_assert(s && s[0] == '/',
+              "ISOTEST_STAGE must be the absolute path of a staged install "
+              "(run `make integration`)");
+    char *h = xasprintf("%s/include/isotest.h", s);
+    cr_assert(access(h, R_OK) == 0, "'%s' is missing: stage an install "
+                                    "with `make install PREFIX=%s`", h, s);
+    free(h);
+    return s;
+}
+
+/* Inherited, these would change what the child does. */
+static bool dropped_var(const char *entry)
+{
+    static const char *const names[] = {"PKG_CONFIG_PATH=", "MAKEFLAGS=",
+                                        "MFLAGS=", "MAKELEVEL=",
+                                        "ISOTEST_CACHE_DIR="};
+
+    if (!strncmp(entry, "PG", 2)) /* would name some other server */
+        return true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+        if (!strncmp(entry, names[i], strlen(names[i])))
+            return true;
+    return false;
+}
+
+/*
+ * Run argv in cwd with this process's environment minus the variables
+ * above, plus PKG_CONFIG_PATH for the stage, the test cache, and `env`
+ * ("NAME=value", may be NULL) on top.  Killed after two minutes.
+ */
+static void run_cmd(struct itest_result *r, const char *const *argv,
+                    const char *cwd, const char *const *env)
+{
+    size_t n = 0, cap = 3;
+
+    for (char **p = environ; *p; p++)
+        cap++;
+    for (const char *const *x = env; x && *x; x++)
+        cap++;
+    const char **envp = xcalloc(cap, sizeof(*envp));
+    char *pkg = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", stage());
+    for (char **p = environ; *p; p++)
+        if (!dropped_var(*p))
+            envp[n++] = *p;
+    envp[n++] = pkg;
+    envp[n++] = "ISOTEST_CACHE_DIR=" EMBEDDED_CACHE;
+    for (const char *const *x = env; x && *x; x++)
+        envp[n++] = *x;
+
+    struct proc_spec spec = {.argv = argv, .envp = envp, .cwd = cwd};
+    struct proc p;
+    struct proc_status ps;
+    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run '%s': %s", argv[0],
+              e.msg);
+    cr_assert(proc_capture(&p, &out, &errb, CMD_TIMEOUT_MS, SIGTERM, 5000,
+                           NULL, &ps, &e) == 0,
+              "cannot read the output of '%s': %s", argv[0], e.msg);
+    if (ps.timed_out)
+        strbuf_addf(&errb, "\n[itest] killed after %d s\n",
+                    CMD_TIMEOUT_MS / 1000);
+    r->code = ps.exited && !ps.timed_out ? ps.code : -1;
+    r->out = strbuf_detach(&out, NULL);
+    r->err = strbuf_detach(&errb, NULL);
+    free(envp);
+    free(pkg);
+}
+
+/* A copy of examples/c in the test's scratch folder; the caller frees it. */
+static char *copy_example(void)
+{
+    char *dir = itest_tmpfile("c");
+    struct itest_result r;
+
+    run_cmd(&r, ARGV("cp", "-R", "examples/c", dir), NULL, NULL);
+    cr_assert_eq(r.code, 0, "cannot copy examples/c: %s", r.err);
+    itest_result_release(&r);
+    return dir;
+}
+
+/* ---- the example -------------------------------------------------------- */
+
+/* Build and run the example; assert it found every sandbox isolated. */
+static void run_example(struct itest_result *r, const char *const *env)
+{
+    char *dir = copy_example();
+
+    run_cmd(r, ARGV("make", "--no-print-directory", "clean", "check"), dir,
+            env);
+    cr_assert_eq(r->code, 0, "make check exited %d\n%s\n%s", r->code, r->out,
+                 r->err);
+    cr_assert(strstr(r->out, "\n" SUMMARY "\n"), "no '%s' line:\n%s",
+              SUMMARY, r->out);
+    cr_assert(strstr(r->out, "acquire+release per sandbox: median "),
+              "no timing line:\n%s", r->out);
+    free(dir);
+}
+
+Test(library, example_on_the_server_pg_variables_name)
+{
+    const char *ci = itest_cluster_start();
+    char *host = xasprintf("PGHOST=%s", itest_cluster_sockdir());
+    struct itest_result r;
+
+    run_example(&r, ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
+    /* The session used that server: its template is there, and the
+       example says where it was. */
+    cr_assert(strstr(r.out, itest_cluster_sockdir()) &&
+                  !strstr(r.out, "(embedded)"),
+              "not on the named server:\n%s", r.out);
+    cr_assert_eq(itest_db_count(ci, "isotest\\_tpl\\_%"), 1);
+    itest_assert_no_sandboxes(ci);
+    itest_result_release(&r);
+    free(host);
+}
+
+Test(library, example_on_the_embedded_server)
+{
+    char **before = itest_run_dirs();
+    struct itest_result r;
+
+    run_example(&r, NULL);
+    cr_assert(strstr(r.out, "(embedded)"), "not on an embedded server:\n%s",
+              r.out);
+    itest_assert_no_new_run_dirs(before);
+    itest_strv_free(before);
+    itest_result_release(&r);
+}
+
+/* ---- the installed files ------------------------------------------------ */
+
+/* Assert every symbol `nm nm_flags lib` lists is named isotest_*. */
+static void assert_only_isotest(const char *lib, const char *nm_flags)
+{
+    char *path = xasprintf("%s/lib/%s", stage(), lib);
+    char *cmd = xasprintf("nm %s %s", nm_flags, path);
+    struct itest_result r;
+    struct strbuf bad = STRBUF_INIT;
+    int good = 0;
+
+    run_cmd(&r, ARGV("sh", "-c", cmd), NULL, NULL);
+    cr_assert_eq(r.code, 0, "%s: %s", cmd, r.err);
+    /* Lines read "<address> <type> <name>"; an archive adds "member.o:"
+       headers and blank lines. */
+    for (char *line = r.out; *line;) {
+        size_t len = strcspn(line, "\n");
+        size_t at = len;
+        while (at > 0 && line[at - 1] != ' ')
+            at--;
+        if (at > 0 && line[len - 1] != ':') {
+            const char *name = line + at;
+            size_t n = len - at;
+            if (n >= 8 && !strncmp(name, "isotest_", 8))
+                good++;
+            else
+                strbuf_addf(&bad, " %.*s", (int)n, name);
+        }
+        line += len + (line[len] == '\n');
+    }
+    cr_assert(bad.len == 0, "%s exports names outside isotest_*:%s", path,
+              bad.buf);
+    cr_assert(good >= 10, "%s exports only %d isotest_* names:\n%s", path,
+              good, r.out);
+    strbuf_release(&bad);
+    itest_result_release(&r);
+    free(cmd);
+    free(path);
+}
+
+Test(library, exports_only_isotest_names)
+{
+    assert_only_isotest("libisotest.so", "-D --defined-only");
+    assert_only_isotest("libisotest.a", "-g --defined-only");
+}
+
+Test(library, installs_one_header)
+{
+    char *inc = xasprintf("%s/include", stage());
+    DIR *d = opendir(inc);
+    struct dirent *de;
+    struct strbuf names = STRBUF_INIT;
+
+    cr_assert(d, "cannot read '%s'", inc);
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            strbuf_addf(&names, " %s", de->d_name);
+    closedir(d);
+    cr_assert_str_eq(names.buf, " isotest.h", "'%s' holds:%s", inc,
+                     names.buf);
+    strbuf_release(&names);
+    free(inc);
+}
+
+/*
+ * The .pc's static flags are enough to link the example with
+ * libisotest.a: -lisotest becomes -l:libisotest.a, since the linker would
+ * take the shared library from the same folder.  The program must not
+ * need libisotest.so, and must work.
+ */
+Test(library, example_links_statically)
+{
+    char *dir = copy_example();
+    const char *script =
+        "set -e\n"
+        "libs=$(pkg-config --static --libs isotest libpq "
+        "| sed 's/-lisotest/-l:libisotest.a/')\n"
+        "cc -std=c11 -Wall -Wextra -Werror -pthread "
+        "$(pkg-config --static --cflags isotest libpq) "
+        "-o app-static app.c $libs\n"
+        "if readelf -d app-static | grep -q 'NEEDED.*libisotest'; then\n"
+        "    echo 'app-static needs libisotest.so' >&2; exit 1\n"
+        "fi\n"
+        "./app-static\n";
+    const char *ci = itest_cluster_start();
+    char *host = xasprintf("PGHOST=%s", itest_cluster_sockdir());
+    struct itest_result r;
+
+    run_cmd(&r, ARGV("sh", "-c", script), dir,
+            ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
+    cr_assert_eq(r.code, 0, "static link or run failed (%d)\n%s\n%s", r.code,
+                 r.out, r.err);
+    cr_assert(strstr(r.out, "\n" SUMMARY "\n"), "no '%s' line:\n%s",
+              SUMMARY, r.out);
+    itest_assert_no_sandboxes(ci);
+    itest_result_release(&r);
+    free(host);
+    free(dir);
+}
