@@ -235,54 +235,6 @@ int fs_remove_tree(const char *path, struct isotest_err *e)
     return r;
 }
 
-static int chown_in(int dfd, const char *path, uid_t uid, gid_t gid,
-                    struct isotest_err *e)
-{
-    DIR *d = fdopendir(dfd);
-    struct dirent *de;
-    int r = 0;
-
-    if (!d) {
-        int saved = errno;
-        close(dfd);
-        return err_errno(e, saved, "cannot read '%s'", path);
-    }
-    while (r == 0 && (de = readdir(d))) {
-        const char *n = de->d_name;
-        struct stat st;
-
-        if (!strcmp(n, ".") || !strcmp(n, ".."))
-            continue;
-        if (fchownat(dirfd(d), n, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-            r = err_errno(e, errno, "cannot chown '%s/%s'", path, n);
-            break;
-        }
-        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISDIR(st.st_mode)) {
-            int sub = openat(dirfd(d), n,
-                             O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-            if (sub < 0) {
-                r = err_errno(e, errno, "cannot open '%s/%s'", path, n);
-                break;
-            }
-            r = chown_in(sub, path, uid, gid, e);
-        }
-    }
-    closedir(d);
-    return r;
-}
-
-int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct isotest_err *e)
-{
-    if (chown(path, uid, gid) < 0)
-        return err_errno(e, errno, "cannot chown '%s'", path);
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOTDIR ? 0
-                                : err_errno(e, errno, "cannot open '%s'", path);
-    return chown_in(fd, path, uid, gid, e);
-}
-
 /* mkdir that accepts an existing directory, and only a directory. */
 static int mkdir_one(const char *p, mode_t mode)
 {

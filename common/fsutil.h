@@ -22,9 +22,6 @@ int fs_copy_tree(const char *src, const char *dst, bool chown_to, uid_t uid,
 /* Remove the tree at path; a missing path is not an error. */
 int fs_remove_tree(const char *path, struct isotest_err *e);
 
-/* Change the owner of everything below and at path. */
-int fs_chown_tree(const char *path, uid_t uid, gid_t gid, struct isotest_err *e);
-
 /* mkdir -p with the given mode for the directories it creates. */
 int fs_mkdirs(const char *path, mode_t mode, struct isotest_err *e);
 

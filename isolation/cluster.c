@@ -455,12 +455,6 @@ void cluster_detach(struct cluster *c)
         cluster_free(c);
 }
 
-void cluster_kill(const struct cluster *c)
-{
-    if (c && c->pid > 0)
-        kill(c->pid, SIGQUIT);
-}
-
 /* Wait for the postmaster to exit; SIGKILL it after `ms`. */
 static void reap_server(pid_t pid, long ms)
 {

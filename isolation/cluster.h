@@ -5,8 +5,8 @@
  * there is one, else runs initdb), connect with cluster_conninfo(), then
  * cluster_stop() -- which, when asked to, first saves the data folder
  * (templates included) to the cache so the next run starts warm -- and the
- * run folder is removed.  cluster_kill() is for an emergency exit: it stops
- * the server at once and removes nothing.
+ * run folder is removed.  cluster_abort() is for an emergency exit from
+ * another thread: it stops the server at once and removes the folder.
  *
  * Layout: a private run folder (on tmpfs when /dev/shm exists) holding
  * data/, sock/ (the only way in: no TCP, listen_addresses is empty), log,
@@ -60,9 +60,6 @@ int cluster_stop(struct cluster *c, bool save, struct isotest_err *e);
  * cluster_reclaim() stops the server and removes the folder.
  */
 void cluster_detach(struct cluster *c);
-
-/* Immediate shutdown signal, no waiting, nothing freed (emergency exit). */
-void cluster_kill(const struct cluster *c);
 
 /*
  * Emergency stop from another thread: immediate shutdown, a wait of up to

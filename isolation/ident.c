@@ -2,12 +2,16 @@
  * ident.c: naming rules for everything isotest creates.
  */
 #include "ident.h"
+#include "common/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+_Static_assert(sizeof(IDENT_PREFIX) == 9,
+               "IDENT_RUNID_POS_STR is strlen(IDENT_PREFIX) + 1");
 
 bool ident_valid(const char *name)
 {
@@ -71,10 +75,10 @@ int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
 {
     if (!ident_runid_valid(runid))
         return err_set(e, "invalid run id '%s'", runid);
-    int n = snprintf(out, IDENT_BUFSZ, "isotest_%s_%s", runid, suffix);
+    int n = snprintf(out, IDENT_BUFSZ, IDENT_PREFIX "%s_%s", runid, suffix);
     if (n < 0 || n >= IDENT_BUFSZ || !ident_valid(out))
-        return err_set(e, "invalid object name 'isotest_%s_%s'", runid,
-                       suffix);
+        return err_set(e, "invalid object name '" IDENT_PREFIX "%s_%s'",
+                       runid, suffix);
     return 0;
 }
 
@@ -87,22 +91,19 @@ int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
     return ident_run_object(out, runid, suffix, e);
 }
 
-bool ident_parse_run_object(const char *name, char runid[IDENT_RUNID_LEN + 1])
+char *ident_run_regex(const char *runid)
 {
-    static const char prefix[] = "isotest_";
-    size_t plen = sizeof(prefix) - 1;
+    /* A run id, then "_" and a suffix of the ident_valid() alphabet. */
+    if (runid)
+        return xasprintf("^" IDENT_PREFIX "%s_[a-z0-9_]+$", runid);
+    return xasprintf("^" IDENT_PREFIX "[0-9a-f]{%d}_[a-z0-9_]+$",
+                     IDENT_RUNID_LEN);
+}
 
-    if (!ident_valid(name) || strncmp(name, prefix, plen) != 0)
-        return false;
-    const char *p = name + plen;
-    for (int i = 0; i < IDENT_RUNID_LEN; i++)
-        if (!is_hex(p[i]))
-            return false;
-    if (p[IDENT_RUNID_LEN] != '_' || p[IDENT_RUNID_LEN + 1] == '\0')
-        return false;
-    memcpy(runid, p, IDENT_RUNID_LEN);
-    runid[IDENT_RUNID_LEN] = '\0';
-    return true;
+char *ident_template_regex(void)
+{
+    return xasprintf("^" IDENT_TPL_PREFIX "[0-9a-f]{%d}$",
+                     IDENT_TPL_HASH_LEN);
 }
 
 char *ident_quote(PGconn *conn, const char *name, struct isotest_err *e)

@@ -24,6 +24,9 @@
 
 #include "common/err.h"
 
+#define IDENT_PREFIX "isotest_"        /* every object's name starts so */
+#define IDENT_TPL_PREFIX "isotest_tpl_" /* ... a finished template's so */
+#define IDENT_TPL_HASH_LEN 16           /* hex digits of its hash */
 #define IDENT_MAX 63       /* NAMEDATALEN - 1 */
 #define IDENT_BUFSZ 64
 #define IDENT_RUNID_LEN 8
@@ -48,10 +51,18 @@ int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
                   struct isotest_err *e);
 
 /*
- * When `name` is an object of some run ("isotest_<8 hex>_..."), copy the run
- * id into runid and return true.  Templates ("isotest_tpl_...") are not.
+ * The same rules as SQL regular expressions (for `datname ~ ...`),
+ * generated here so that C and SQL cannot disagree.  The caller frees
+ * the result.  ident_run_regex(NULL) matches the objects of any run,
+ * ident_run_regex(runid) those of one; ident_template_regex() finished
+ * templates.  IDENT_RUNID_SQL is the SQL expression that takes the run
+ * id out of such a name held in column `col`.
  */
-bool ident_parse_run_object(const char *name, char runid[IDENT_RUNID_LEN + 1]);
+char *ident_run_regex(const char *runid);
+char *ident_template_regex(void);
+#define IDENT_RUNID_SQL(col)                                                   \
+    "substr(" col ", " IDENT_RUNID_POS_STR ", 8)"
+#define IDENT_RUNID_POS_STR "9" /* 1-based: strlen(IDENT_PREFIX) + 1 */
 
 /*
  * Validate `name` and quote it with PQescapeIdentifier.  The caller frees

@@ -21,25 +21,18 @@ int reclaim_lock_run(PGconn *conn, const char *runid, struct isotest_err *e)
 
 int reclaim_mark_kept(PGconn *conn, const char *dbname, struct isotest_err *e)
 {
-    char *q = ident_quote(conn, dbname, e);
+    PGresult *res;
 
-    if (!q)
+    /* The comment carries the server's time; COMMENT takes no parameters. */
+    if (target_exec_params(conn, "SELECT extract(epoch FROM now())::bigint",
+                           0, NULL, &res, e) < 0)
         return -1;
-    /* The comment carries the time; COMMENT takes no parameters. */
-    PGresult *res = PQexec(conn, "SELECT extract(epoch FROM now())::bigint");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        err_set(e, "%s", PQresultErrorMessage(res));
-        PQclear(res);
-        PQfreemem(q);
-        return -1;
-    }
-    char *sql = xasprintf(
-        "COMMENT ON DATABASE %s IS '" RECLAIM_KEPT_PREFIX "%s'", q,
-        PQgetvalue(res, 0, 0));
+    char *fmt = xasprintf("COMMENT ON DATABASE %%I IS '" RECLAIM_KEPT_PREFIX
+                          "%s'",
+                          PQgetvalue(res, 0, 0));
     PQclear(res);
-    PQfreemem(q);
-    int r = target_exec(conn, sql, e);
-    free(sql);
+    int r = target_exec_name(conn, fmt, dbname, e);
+    free(fmt);
     return r;
 }
 
@@ -48,7 +41,8 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
                  struct isotest_err *e)
 {
     char k1[16];
-    const char *vals[] = {k1};
+    char *regex = ident_run_regex(NULL);
+    const char *vals[] = {k1, regex};
 
     memset(st, 0, sizeof(*st));
     snprintf(k1, sizeof(k1), "%u", (unsigned)IDENT_LOCK_CLASS);
@@ -67,15 +61,16 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
         "         '')::bigint, "
         "         0) AS kept_age "
         "FROM pg_database d "
-        "WHERE d.datname ~ '^isotest_[0-9a-f]{8}_[a-z0-9_]+$' "
+        "WHERE d.datname ~ $2 "
         "  AND NOT EXISTS ("
         "    SELECT 1 FROM pg_locks l "
         "    WHERE l.locktype = 'advisory' AND l.classid = $1::oid "
         "      AND l.objsubid = 2 AND l.granted "
-        "      AND l.objid = ('x' || substr(d.datname, 9, 8))::bit(32)"
+        "      AND l.objid = ('x' || " IDENT_RUNID_SQL("d.datname") ")::bit(32)"
         "                    ::bigint::oid) "
         "ORDER BY d.datname",
-        1, NULL, vals, NULL, NULL, 0);
+        2, NULL, vals, NULL, NULL, 0);
+    free(regex);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         err_set(e, "cannot list isotest databases: %s",
                 PQresultErrorMessage(res));

@@ -27,7 +27,7 @@ struct sandbox_factory {
     /* Read-only after sandbox_factory_new. */
     struct sandbox_config cfg;
     char rundb[IDENT_BUFSZ]; /* schema/none mode: the run's database */
-    char *create_fmt_post;   /* " TEMPLATE <tpl> STRATEGY ..." */
+    char *create_fmt; /* "CREATE DATABASE %I TEMPLATE <tpl> ..." */
     /* Shared by the workers without a lock. */
     atomic_uint counter;
 
@@ -76,26 +76,12 @@ const char *sandbox_mode_name(enum sandbox_mode m)
 static int clone_db(PGconn *conn, const struct sandbox_factory *f,
                     const char *name, struct isotest_err *e)
 {
-    char *q = ident_quote(conn, name, e);
-
-    if (!q)
-        return -1;
-    char *sql = xasprintf("CREATE DATABASE %s%s", q, f->create_fmt_post);
-    PQfreemem(q);
-    int r = target_exec(conn, sql, e);
-    free(sql);
-    if (r < 0)
+    if (target_exec_name(conn, f->create_fmt, name, e) < 0)
         return err_prefix(e, "cannot create sandbox database '%s'", name);
     if (template_carry(f->cfg.tpl, conn, name, e) < 0) {
         struct isotest_err ignore = ISOTEST_ERR_INIT;
-        char *q2 = ident_quote(conn, name, &ignore);
-        if (q2) {
-            char *drop = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)",
-                                   q2);
-            target_exec(conn, drop, &ignore);
-            free(drop);
-            PQfreemem(q2);
-        }
+        target_exec_name(conn, "DROP DATABASE IF EXISTS %I WITH (FORCE)", name,
+                         &ignore);
         isotest_err_release(&ignore);
         return -1;
     }
@@ -289,7 +275,7 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
         free(f);
         return NULL;
     }
-    f->create_fmt_post = xasprintf(" TEMPLATE %s%s%s", qt,
+    f->create_fmt = xasprintf("CREATE DATABASE %%I TEMPLATE %s%s%s", qt,
                                    strategy ? " STRATEGY " : "",
                                    strategy ? strategy : "");
     PQfreemem(qt);
@@ -307,13 +293,8 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
          */
         if (ident_run_object(f->rundb, cfg->runid, "schemas", e) < 0)
             goto fail;
-        char *q = ident_quote(maint, f->rundb, e);
-        if (!q)
-            goto fail;
-        char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", q);
-        PQfreemem(q);
-        int r = target_exec(maint, sql, e);
-        free(sql);
+        int r = target_exec_name(maint, "CREATE DATABASE %I TEMPLATE template0",
+                                 f->rundb, e);
         if (r < 0) {
             err_prefix(e, "cannot create database '%s'", f->rundb);
             goto fail;
@@ -336,20 +317,19 @@ fail:;
     if (f->rundb[0])
         target_drop_database(maint, f->rundb, &ignore);
     isotest_err_release(&ignore);
-    free(f->create_fmt_post);
+    free(f->create_fmt);
     free(f);
     return NULL;
 }
 
 int sandbox_sweep_run(PGconn *maint, const char *runid, struct isotest_err *e)
 {
-    char pattern[64];
-    const char *vals[] = {pattern};
     int n = 0, r = 0;
 
     if (!ident_runid_valid(runid))
         return err_set(e, "invalid run id '%s'", runid);
-    snprintf(pattern, sizeof(pattern), "^isotest_%s_[a-z0-9_]+$", runid);
+    char *pattern = ident_run_regex(runid);
+    const char *vals[] = {pattern};
     PGresult *res = PQexecParams(maint,
                                  "SELECT datname FROM pg_database d "
                                  "WHERE datname ~ $1 AND coalesce("
@@ -357,6 +337,7 @@ int sandbox_sweep_run(PGconn *maint, const char *runid, struct isotest_err *e)
                                  "  '') NOT LIKE '" RECLAIM_KEPT_PREFIX "%' "
                                  "ORDER BY 1",
                                  1, NULL, vals, NULL, NULL, 0);
+    free(pattern);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         err_set(e, "cannot list databases: %s", PQresultErrorMessage(res));
         PQclear(res);
@@ -383,7 +364,7 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
         pool_stop(f);
     if (maint && sandbox_sweep_run(maint, f->cfg.runid, e) < 0)
         r = -1;
-    free(f->create_fmt_post);
+    free(f->create_fmt);
     free(f);
     return r;
 }
@@ -436,14 +417,8 @@ void sandbox_worker_free(struct sandbox_worker *w)
 
 static int drop_schema(PGconn *conn, const char *name, struct isotest_err *e)
 {
-    char *q = ident_quote(conn, name, e);
+    int r = target_exec_name(conn, "DROP SCHEMA IF EXISTS %I CASCADE", name, e);
 
-    if (!q)
-        return -1;
-    char *sql = xasprintf("DROP SCHEMA IF EXISTS %s CASCADE", q);
-    PQfreemem(q);
-    int r = target_exec(conn, sql, e);
-    free(sql);
     if (r < 0)
         err_prefix(e, "cannot drop sandbox schema '%s'", name);
     return r;
@@ -470,15 +445,9 @@ static int create_schema(struct sandbox_worker *w, const char *name,
             return -1;
     }
     for (int attempt = 1;; attempt++) {
-        char *q = ident_quote(w->conn, name, e);
-        if (!q)
-            return -1;
-        char *sql = xasprintf("CREATE SCHEMA %s; SET search_path TO %s", q,
-                              q);
-        PQfreemem(q);
-        int r = target_exec(w->conn, sql, e);
-        free(sql);
-        if (r < 0)
+        const char *names[] = {name, name, NULL};
+        if (target_exec_ident(w->conn, "CREATE SCHEMA %I; SET search_path TO %I",
+                              names, e) < 0)
             return err_prefix(e, "cannot create sandbox schema '%s'", name);
         if (!w->f->cfg.ms || migrate_apply(w->f->cfg.ms, w->conn, e) == 0)
             return target_exec(w->conn, "RESET search_path", e);

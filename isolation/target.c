@@ -441,19 +441,52 @@ void target_wait_sessions_end(PGconn *conn, const char *name)
     }
 }
 
+int target_exec_ident(PGconn *conn, const char *fmt,
+                      const char *const *names, struct isotest_err *e)
+{
+    struct strbuf sql = STRBUF_INIT;
+    size_t k = 0;
+    int r = 0;
+
+    for (const char *p = fmt; *p && r == 0; p++) {
+        if (p[0] != '%' || (p[1] != 'I' && p[1] != '%')) {
+            strbuf_addch(&sql, *p);
+            continue;
+        }
+        if (*++p == '%') {
+            strbuf_addch(&sql, '%');
+            continue;
+        }
+        char *q = names[k] ? ident_quote(conn, names[k++], e) : NULL;
+        if (!q) {
+            r = e->msg ? -1 : err_set(e, "too few names for '%s'", fmt);
+            break;
+        }
+        strbuf_addstr(&sql, q);
+        PQfreemem(q);
+    }
+    if (r == 0)
+        r = target_exec(conn, sql.buf, e);
+    strbuf_release(&sql);
+    return r;
+}
+
+int target_exec_name(PGconn *conn, const char *fmt, const char *name,
+                     struct isotest_err *e)
+{
+    const char *names[] = {name, NULL};
+
+    return target_exec_ident(conn, fmt, names, e);
+}
+
 int target_drop_database(PGconn *conn, const char *name, struct isotest_err *e)
 {
-    char *q = ident_quote(conn, name, e);
-
-    if (!q)
-        return -1;
+    if (!ident_valid(name))
+        return err_set(e, "refusing invalid identifier '%s'", name);
     target_wait_sessions_end(conn, name);
     /* FORCE ends sessions a killed case left behind (PostgreSQL 13+). */
-    char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
-    PQfreemem(q);
-    int r = target_exec(conn, sql, e);
-    free(sql);
-    if (r < 0)
+    if (target_exec_name(conn, "DROP DATABASE IF EXISTS %I WITH (FORCE)",
+                         name, e) < 0)
         return err_prefix(e, "cannot drop database '%s'", name);
     return 0;
 }

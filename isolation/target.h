@@ -104,6 +104,18 @@ char *target_url_parts(const char *host, const char *port, const char *user,
  */
 char *target_search_path_option(const char *schema);
 
+/*
+ * Run statements in which each "%I" of fmt stands for the next name of
+ * `names` (NULL-terminated), each validated by ident_valid() and quoted
+ * with PQescapeIdentifier(): the one way a name reaches SQL text.  "%%"
+ * is a '%'.  -1 with e set (a refused name, or the server's message).
+ */
+int target_exec_ident(PGconn *conn, const char *fmt,
+                      const char *const *names, struct isotest_err *e);
+/* The same with one name. */
+int target_exec_name(PGconn *conn, const char *fmt, const char *name,
+                     struct isotest_err *e);
+
 /* Run statements (several allowed); -1 with the server's message. */
 int target_exec(PGconn *conn, const char *sql, struct isotest_err *e);
 

@@ -234,13 +234,8 @@ static int build(const struct target *t, PGconn *maint,
                  const struct template_spec *spec, const char *buildname,
                  char **extlist, struct isotest_err *e)
 {
-    char *q = ident_quote(maint, buildname, e);
-    if (!q)
-        return -1;
-    char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", q);
-    PQfreemem(q);
-    int r = target_exec(maint, sql, e);
-    free(sql);
+    int r = target_exec_name(maint, "CREATE DATABASE %I TEMPLATE template0",
+                             buildname, e);
     if (r < 0)
         return err_prefix(e, "cannot create template database");
 
@@ -290,6 +285,37 @@ static void prime_relcache(const struct target *t, PGconn *maint,
     target_wait_sessions_end(maint, name);
 }
 
+/*
+ * Rename a finished build to the template's name, record the extensions
+ * schema mode must recreate in its comment, and mark it ready: one
+ * transaction, so a template is either all of that or not there.
+ */
+static int publish(PGconn *maint, const char *buildname, const char *name,
+                   const char *extlist, struct isotest_err *e)
+{
+    char *text = xasprintf(COMMENT_PREFIX "%s", extlist);
+    char *lit = PQescapeLiteral(maint, text, strlen(text));
+    struct strbuf fmt = STRBUF_INIT;
+
+    free(text);
+    if (!lit)
+        return err_set(e, "cannot quote the template's comment: %s",
+                       PQerrorMessage(maint));
+    strbuf_addstr(&fmt, "ALTER DATABASE %I RENAME TO %I; "
+                        "COMMENT ON DATABASE %I IS ");
+    for (const char *p = lit; *p; p++) {
+        if (*p == '%')
+            strbuf_addch(&fmt, '%');
+        strbuf_addch(&fmt, *p);
+    }
+    strbuf_addstr(&fmt, "; ALTER DATABASE %I WITH IS_TEMPLATE true");
+    PQfreemem(lit);
+    const char *names[] = {buildname, name, name, name, NULL};
+    int r = target_exec_ident(maint, fmt.buf, names, e);
+    strbuf_release(&fmt);
+    return r;
+}
+
 int template_ensure(const struct target *t, PGconn *maint,
                     const struct template_spec *spec, struct template *tpl,
                     struct isotest_err *e)
@@ -300,7 +326,8 @@ int template_ensure(const struct target *t, PGconn *maint,
 
     memset(tpl, 0, sizeof(*tpl));
     template_hash(spec, PQserverVersion(maint), tpl->hash);
-    snprintf(tpl->name, sizeof(tpl->name), "isotest_tpl_%.16s", tpl->hash);
+    snprintf(tpl->name, sizeof(tpl->name), IDENT_TPL_PREFIX "%.*s",
+             IDENT_TPL_HASH_LEN, tpl->hash);
     if (ident_run_object(buildname, spec->runid, "tplbuild", e) < 0)
         return -1;
 
@@ -320,40 +347,8 @@ int template_ensure(const struct target *t, PGconn *maint,
             goto unlock;
         char *extlist = NULL;
         r = build(t, maint, spec, buildname, &extlist, e);
-        if (r == 0) {
-            char *qb = ident_quote(maint, buildname, e);
-            char *qn = qb ? ident_quote(maint, tpl->name, e) : NULL;
-            if (qn) {
-                char *sql = xasprintf("ALTER DATABASE %s RENAME TO %s", qb,
-                                      qn);
-                r = target_exec(maint, sql, e);
-                free(sql);
-                if (r == 0) {
-                    /* The comment records what schema mode must recreate. */
-                    char *text = xasprintf(COMMENT_PREFIX "%s", extlist);
-                    char *lit = PQescapeLiteral(maint, text, strlen(text));
-                    sql = xasprintf("COMMENT ON DATABASE %s IS %s", qn,
-                                    lit ? lit : "''");
-                    r = target_exec(maint, sql, e);
-                    free(sql);
-                    free(text);
-                    if (lit)
-                        PQfreemem(lit);
-                }
-                if (r == 0) {
-                    sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE true",
-                                    qn);
-                    r = target_exec(maint, sql, e);
-                    free(sql);
-                }
-            } else {
-                r = -1;
-            }
-            if (qb)
-                PQfreemem(qb);
-            if (qn)
-                PQfreemem(qn);
-        }
+        if (r == 0)
+            r = publish(maint, buildname, tpl->name, extlist, e);
         if (r < 0) {
             target_drop_database(maint, buildname, &ignore);
             target_drop_database(maint, tpl->name, &ignore);
@@ -407,21 +402,25 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
                    struct strbuf *log, struct isotest_err *e)
 {
     PGresult *res;
-    const char *vals[] = {keep ? keep : ""};
+    char *regex = ident_template_regex();
+    const char *vals[] = {keep ? keep : "", regex};
     int n = 0, skip = n_keep > 0 ? n_keep - (keep ? 1 : 0) : 0;
 
     /* Newest first: OIDs follow creation. */
     if (target_exec_params(maint,
                     "SELECT d.datname FROM pg_database d "
-                    "WHERE d.datname ~ '^isotest_tpl_[0-9a-f]{16}$' "
+                    "WHERE d.datname ~ $2 "
                     "  AND d.datistemplate AND d.datname <> $1 "
                     "ORDER BY d.oid DESC",
-                    1, vals, &res, e) < 0)
+                    2, vals, &res, e) < 0) {
+        free(regex);
         return -1;
+    }
+    free(regex);
     for (int i = 0; i < PQntuples(res); i++) {
         const char *name = PQgetvalue(res, i, 0);
         /* The hash's first 32 bits, as template_ensure keys its locks. */
-        int32_t key = ident_runid_key(name + strlen("isotest_tpl_"));
+        int32_t key = ident_runid_key(name + strlen(IDENT_TPL_PREFIX));
         if (skip > 0) {
             skip--;
             continue;
@@ -431,21 +430,14 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
                                  IDENT_TPL_USE_CLASS, key, e);
         if (got <= 0)
             continue;
-        char *q = dry_run ? NULL : ident_quote(maint, name, e);
-        int r = dry_run ? 0 : -1;
-        if (q) {
-            /* IS_TEMPLATE databases must be unmarked before they can go. */
-            char *sql = xasprintf("ALTER DATABASE %s WITH IS_TEMPLATE false",
-                                  q);
-            r = target_exec(maint, sql, e);
-            free(sql);
-            if (r == 0) {
-                sql = xasprintf("DROP DATABASE %s WITH (FORCE)", q);
-                r = target_exec(maint, sql, e);
-                free(sql);
-            }
-            PQfreemem(q);
-        }
+        /* IS_TEMPLATE databases must be unmarked before they can go. */
+        const char *names[] = {name, name, NULL};
+        int r = dry_run ? 0
+                        : target_exec_ident(maint,
+                                            "ALTER DATABASE %I WITH "
+                                            "IS_TEMPLATE false; DROP "
+                                            "DATABASE %I WITH (FORCE)",
+                                            names, e);
         struct isotest_err ignore = ISOTEST_ERR_INIT;
         target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
                        &ignore);

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "common/err.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,31 +15,41 @@ static const char usage[] =
     "than\n--keep-age, default one day) and templates beyond the newest "
     "three that no\nlive run uses.\n";
 
+/* 0 is allowed: drop kept sandboxes of dead runs right away. */
+static int set_keep_age(const struct opt_spec *s, const char *as,
+                        const char *v, void *field, void *dst,
+                        struct isotest_err *e)
+{
+    long secs;
+
+    (void)as, (void)dst;
+    if (options_int(s->lng, v, s->min, s->max, &secs, e) < 0)
+        return -1;
+    *(double *)field = (double)secs;
+    return 0;
+}
+
+#define CLEAN(field) offsetof(struct isotest_clean_options, field)
+static const struct opt_spec specs[] = {
+    {"--dry-run", NULL, OPT_FLAG, CLEAN(dry_run), 0, 0, NULL},
+    {"--db", NULL, OPT_VALUE, CLEAN(db), 0, 0, opt_set_string},
+    {"--keep-age", NULL, OPT_VALUE, CLEAN(keep_age_s), 0, 10L * 365 * 86400,
+     set_keep_age},
+    {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
+};
+#undef CLEAN
+
 static int parse(int argc, char **argv, struct isotest_clean_options *o,
                  struct isotest_err *e)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int t;
-        if (!strcmp(argv[i], "--dry-run")) {
-            o->dry_run = true;
-        } else if ((t = options_take(argc, argv, &i, "--db", NULL, &o->db,
-                                     e))) {
-            if (t < 0)
-                return -1;
-        } else if ((t = options_take(argc, argv, &i, "--keep-age", NULL, &v,
-                                     e))) {
-            /* 0 is allowed: drop kept sandboxes of dead runs right away. */
-            long secs;
-            if (t < 0 || options_int("--keep-age", v, 0, 10L * 365 * 86400,
-                                     &secs, e) < 0)
-                return -1;
-            o->keep_age_s = (double)secs;
-        } else {
-            return err_set(e, "unknown option '%s'", argv[i]);
-        }
-    }
-    return 0;
+    const char **rest = NULL;
+    size_t nrest = 0;
+    int r = options_scan(argc, argv, specs, o, false, &rest, &nrest, e);
+
+    if (r == 0 && nrest)
+        r = err_set(e, "unexpected argument '%s'", rest[0]);
+    free(rest);
+    return r;
 }
 
 static void print_report(const struct isotest_clean_options *o,

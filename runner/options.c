@@ -1,11 +1,12 @@
 /*
- * options.c: parsing `isotest run` options.
+ * options.c: the option scanner, and the options of `isotest run`.
  */
 #include "options.h"
 #include "common/strbuf.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,189 +114,211 @@ int options_take(int argc, char **argv, int *i, const char *lng,
     return 0;
 }
 
+int options_scan(int argc, char **argv, const struct opt_spec *specs,
+                 void *dst, bool pass_unknown, const char ***rest,
+                 size_t *nrest, struct isotest_err *e)
+{
+    bool only_rest = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        const struct opt_spec *s;
+        int r = 0;
+
+        if (only_rest || a[0] != '-' || !strcmp(a, "-")) {
+            push(rest, nrest, a);
+            continue;
+        }
+        if (!strcmp(a, "--") && !pass_unknown) {
+            only_rest = true;
+            continue;
+        }
+        for (s = specs; s->lng && r == 0; s++) {
+            if (s->kind == OPT_FLAG) {
+                r = !strcmp(a, s->lng) || (s->shrt && !strcmp(a, s->shrt));
+                if (r)
+                    *(bool *)((char *)dst + s->off) = true;
+            } else {
+                r = options_take(argc, argv, &i, s->lng, s->shrt, &v, e);
+                if (r > 0 && s->set(s, a, v, (char *)dst + s->off, dst, e) < 0)
+                    return -1;
+            }
+        }
+        if (r < 0)
+            return -1;
+        if (r == 0 && !pass_unknown)
+            return err_set(e, "unknown option '%s'", a);
+        if (r == 0)
+            push(rest, nrest, a);
+    }
+    return 0;
+}
+
+int opt_set_string(const struct opt_spec *s, const char *as, const char *v,
+                   void *field, void *dst, struct isotest_err *e)
+{
+    (void)s, (void)as, (void)dst, (void)e;
+    *(const char **)field = v;
+    return 0;
+}
+
+/* The spelling the user gave ("-j" or "--jobs") names the option. */
+static const char *spelled(const struct opt_spec *s, const char *as)
+{
+    return s->shrt && !strncmp(as, s->shrt, strlen(s->shrt)) &&
+                   strncmp(as, "--", 2)
+               ? s->shrt
+               : s->lng;
+}
+
+int opt_set_int(const struct opt_spec *s, const char *as, const char *v,
+                void *field, void *dst, struct isotest_err *e)
+{
+    long n;
+
+    (void)dst;
+    if (options_int(spelled(s, as), v, s->min, s->max, &n, e) < 0)
+        return -1;
+    *(int *)field = (int)n;
+    return 0;
+}
+
+static int set_size(const struct opt_spec *s, const char *as, const char *v,
+                    void *field, void *dst, struct isotest_err *e)
+{
+    long n;
+
+    (void)dst;
+    if (options_int(spelled(s, as), v, s->min, s->max, &n, e) < 0)
+        return -1;
+    *(size_t *)field = (size_t)n;
+    return 0;
+}
+
+static int set_seconds(const struct opt_spec *s, const char *as,
+                       const char *v, void *field, void *dst,
+                       struct isotest_err *e)
+{
+    (void)as, (void)dst;
+    return options_seconds(s->lng, v, (double *)field, e);
+}
+
+static int set_isolation(const struct opt_spec *s, const char *as,
+                         const char *v, void *field, void *dst,
+                         struct isotest_err *e)
+{
+    (void)s, (void)as, (void)dst;
+    if (isotest_isolation_parse(v, (enum isotest_isolation *)field) < 0)
+        return err_set(e, "invalid value '%s' for --isolation: expected "
+                          "database, schema or none",
+                       v);
+    return 0;
+}
+
+static int set_strategy(const struct opt_spec *s, const char *as,
+                        const char *v, void *field, void *dst,
+                        struct isotest_err *e)
+{
+    (void)s, (void)as, (void)dst;
+    if (strcmp(v, "FILE_COPY") && strcmp(v, "WAL_LOG"))
+        return err_set(e, "invalid value '%s' for --clone-strategy: "
+                          "expected FILE_COPY or WAL_LOG",
+                       v);
+    *(const char **)field = v;
+    return 0;
+}
+
+/* The list options of a run: the field is the array, counts beside it. */
+static int push_to(const struct opt_spec *s, const char *v, void *dst)
+{
+    struct run_options *o = dst;
+    const char ***arr = (const char ***)((char *)dst + s->off);
+    size_t *n = arr == &o->extensions ? &o->nextensions : &o->nfilters;
+
+    push(arr, n, v);
+    return 0;
+}
+
+static int set_extension(const struct opt_spec *s, const char *as,
+                         const char *v, void *field, void *dst,
+                         struct isotest_err *e)
+{
+    (void)as, (void)field;
+    if (!*v || strlen(v) > 63)
+        return err_set(e, "invalid value '%s' for --extension", v);
+    return push_to(s, v, dst);
+}
+
+static int set_filter(const struct opt_spec *s, const char *as,
+                      const char *v, void *field, void *dst,
+                      struct isotest_err *e)
+{
+    (void)as, (void)field, (void)e;
+    return push_to(s, v, dst);
+}
+
+#define RUN(field) offsetof(struct run_options, field)
+static const struct opt_spec run_specs[] = {
+    {"--help", "-h", OPT_FLAG, RUN(help), 0, 0, NULL},
+    {"--keep-failed", NULL, OPT_FLAG, RUN(keep_failed), 0, 0, NULL},
+    {"--fail-fast", NULL, OPT_FLAG, RUN(fail_fast), 0, 0, NULL},
+    {"--no-history", NULL, OPT_FLAG, RUN(no_history), 0, 0, NULL},
+    {"--always-psql", NULL, OPT_FLAG, RUN(always_psql), 0, 0, NULL},
+    {"--no-cache", NULL, OPT_FLAG, RUN(no_cache), 0, 0, NULL},
+    {"--db", NULL, OPT_VALUE, RUN(db), 0, 0, opt_set_string},
+    {"--migrations", NULL, OPT_VALUE, RUN(migrations), 0, 0, opt_set_string},
+    {"--isolation", NULL, OPT_VALUE, RUN(mode), 0, 0, set_isolation},
+    {"--jobs", "-j", OPT_VALUE, RUN(jobs), 1, 1024, opt_set_int},
+    {"--junit", NULL, OPT_VALUE, RUN(junit), 0, 0, opt_set_string},
+    {"--html", NULL, OPT_VALUE, RUN(html), 0, 0, opt_set_string},
+    {"--timeout", NULL, OPT_VALUE, RUN(timeout_s), 0, 0, set_seconds},
+    {"--extension", NULL, OPT_VALUE, RUN(extensions), 0, 0, set_extension},
+    {"--filter", NULL, OPT_VALUE, RUN(filters), 0, 0, set_filter},
+    {"--list", NULL, OPT_VALUE, RUN(list_cmd), 0, 0, opt_set_string},
+    {"--each", NULL, OPT_VALUE, RUN(each_cmd), 0, 0, opt_set_string},
+    {"--output-cap", NULL, OPT_VALUE, RUN(output_cap), 1024, 1L << 30,
+     set_size},
+    {"--pool", NULL, OPT_VALUE, RUN(pool), 0, 256, opt_set_int},
+    {"--history", NULL, OPT_VALUE, RUN(history), 0, 0, opt_set_string},
+    {"--compare-with", NULL, OPT_VALUE, RUN(compare_with), 0, 0,
+     opt_set_string},
+    {"--clone-strategy", NULL, OPT_VALUE, RUN(clone_strategy), 0, 0,
+     set_strategy},
+    {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
+};
+#undef RUN
+
+/* What no single option can say: the combinations. */
+static int check_run(const struct run_options *o, struct isotest_err *e)
+{
+    if (!!o->list_cmd != !!o->each_cmd)
+        return err_set(e, o->list_cmd ? "--list needs --each (the command "
+                                        "to run for each listed id)"
+                                      : "--each needs --list (the command "
+                                        "that lists the test ids)");
+    if (o->each_cmd && !strstr(o->each_cmd, "{}"))
+        return err_set(e, "--each template '%s' has no '{}' for the test id",
+                       o->each_cmd);
+    if (!o->npaths && !o->list_cmd)
+        return err_set(e, "no PATH given: name a suite folder or test files");
+    return 0;
+}
+
 int options_parse(int argc, char **argv, struct run_options *o,
                   struct isotest_err *e)
 {
-    bool only_paths = false;
-
     memset(o, 0, sizeof(*o));
     o->mode = ISOTEST_DATABASE;
     o->timeout_s = 300;
     o->output_cap = 1 << 20;
     o->pool = -1;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        int r;
-        long n;
-
-        if (only_paths || a[0] != '-' || !strcmp(a, "-")) {
-            push(&o->paths, &o->npaths, a);
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            only_paths = true;
-            continue;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            o->help = true;
-            continue;
-        }
-        if (!strcmp(a, "--keep-failed")) {
-            o->keep_failed = true;
-            continue;
-        }
-        if (!strcmp(a, "--fail-fast")) {
-            o->fail_fast = true;
-            continue;
-        }
-        if (!strcmp(a, "--no-history")) {
-            o->no_history = true;
-            continue;
-        }
-        if (!strcmp(a, "--always-psql")) {
-            o->always_psql = true;
-            continue;
-        }
-        if (!strcmp(a, "--no-cache")) {
-            o->no_cache = true;
-            continue;
-        }
-#define OPT(lng, shrt)                                                         \
-    if ((r = options_take(argc, argv, &i, lng, shrt, &v, e)) < 0)                      \
-        goto fail;                                                             \
-    if (r)
-        OPT("--db", NULL)
-        {
-            o->db = v;
-            continue;
-        }
-        OPT("--migrations", NULL)
-        {
-            o->migrations = v;
-            continue;
-        }
-        OPT("--isolation", NULL)
-        {
-            if (isotest_isolation_parse(v, &o->mode) < 0) {
-                err_set(e,
-                        "invalid value '%s' for --isolation: expected "
-                        "database, schema or none",
-                        v);
-                goto fail;
-            }
-            continue;
-        }
-        OPT("--jobs", "-j")
-        {
-            if (options_int(a[1] == 'j' ? "-j" : "--jobs", v, 1, 1024, &n,
-                            e) < 0)
-                goto fail;
-            o->jobs = (int)n;
-            continue;
-        }
-        OPT("--junit", NULL)
-        {
-            o->junit = v;
-            continue;
-        }
-        OPT("--html", NULL)
-        {
-            o->html = v;
-            continue;
-        }
-        OPT("--timeout", NULL)
-        {
-            if (options_seconds("--timeout", v, &o->timeout_s, e) < 0)
-                goto fail;
-            continue;
-        }
-        OPT("--extension", NULL)
-        {
-            if (!*v || strlen(v) > 63) {
-                err_set(e, "invalid value '%s' for --extension", v);
-                goto fail;
-            }
-            push(&o->extensions, &o->nextensions, v);
-            continue;
-        }
-        OPT("--filter", NULL)
-        {
-            push(&o->filters, &o->nfilters, v);
-            continue;
-        }
-        OPT("--list", NULL)
-        {
-            o->list_cmd = v;
-            continue;
-        }
-        OPT("--each", NULL)
-        {
-            o->each_cmd = v;
-            continue;
-        }
-        OPT("--output-cap", NULL)
-        {
-            if (options_int("--output-cap", v, 1024, 1L << 30, &n, e) < 0)
-                goto fail;
-            o->output_cap = (size_t)n;
-            continue;
-        }
-        OPT("--pool", NULL)
-        {
-            if (options_int("--pool", v, 0, 256, &n, e) < 0)
-                goto fail;
-            o->pool = (int)n;
-            continue;
-        }
-        OPT("--history", NULL)
-        {
-            o->history = v;
-            continue;
-        }
-        OPT("--compare-with", NULL)
-        {
-            o->compare_with = v;
-            continue;
-        }
-        OPT("--clone-strategy", NULL)
-        {
-            if (strcmp(v, "FILE_COPY") && strcmp(v, "WAL_LOG")) {
-                err_set(e,
-                        "invalid value '%s' for --clone-strategy: expected "
-                        "FILE_COPY or WAL_LOG",
-                        v);
-                goto fail;
-            }
-            o->clone_strategy = v;
-            continue;
-        }
-#undef OPT
-        err_set(e, "unknown option '%s'", a);
-        goto fail;
-    }
-    if (o->help)
-        return 0;
-    if (!!o->list_cmd != !!o->each_cmd) {
-        err_set(e, o->list_cmd ? "--list needs --each (the command to run "
-                                 "for each listed id)"
-                               : "--each needs --list (the command that "
-                                 "lists the test ids)");
-        goto fail;
-    }
-    if (o->each_cmd && !strstr(o->each_cmd, "{}")) {
-        err_set(e, "--each template '%s' has no '{}' for the test id",
-                o->each_cmd);
-        goto fail;
-    }
-    if (!o->npaths && !o->list_cmd) {
-        err_set(e, "no PATH given: name a suite folder or test files");
-        goto fail;
+    if (options_scan(argc, argv, run_specs, o, false, &o->paths, &o->npaths,
+                     e) < 0 ||
+        (!o->help && check_run(o, e) < 0)) {
+        options_release(o);
+        return -1;
     }
     return 0;
-fail:
-    options_release(o);
-    return -1;
 }
 
 void options_release(struct run_options *o)

@@ -46,6 +46,41 @@ struct run_options {
 };
 
 /*
+ * The one option scanner, driven by a table.  An OPT_FLAG sets the bool
+ * at `off` in the destination struct; an OPT_VALUE takes a value (in
+ * every spelling options_take() accepts) and hands it to `set`, with the
+ * field at `off`, the whole struct and the spelling used (for messages).
+ * A table ends with a NULL `lng`.
+ */
+enum opt_kind { OPT_FLAG, OPT_VALUE };
+
+struct opt_spec {
+    const char *lng;  /* "--jobs" */
+    const char *shrt; /* "-j", or NULL */
+    enum opt_kind kind;
+    size_t off;     /* offsetof the field in the destination */
+    long min, max;  /* for opt_set_int and friends */
+    int (*set)(const struct opt_spec *s, const char *as, const char *v,
+               void *field, void *dst, struct isotest_err *e);
+};
+
+/* Setters for the common kinds: a string, an int in [min, max]. */
+int opt_set_string(const struct opt_spec *s, const char *as, const char *v,
+                   void *field, void *dst, struct isotest_err *e);
+int opt_set_int(const struct opt_spec *s, const char *as, const char *v,
+                void *field, void *dst, struct isotest_err *e);
+
+/*
+ * Scan argv[1..] (argv[0] is the command) against specs into dst.  Other
+ * arguments go to *rest (grown with realloc, the caller frees it); after
+ * "--" everything does.  An unknown option is an error, or with
+ * pass_unknown goes to *rest too (bench hands those to its runs).
+ */
+int options_scan(int argc, char **argv, const struct opt_spec *specs,
+                 void *dst, bool pass_unknown, const char ***rest,
+                 size_t *nrest, struct isotest_err *e);
+
+/*
  * argv[0] is the subcommand ("run").  Returns 0, or -1 with e naming the
  * option and value at fault.
  */

@@ -4,11 +4,14 @@
  * Covers: ident_valid (table: length limits, case, leading digit, quotes,
  * spaces, semicolons, non-ASCII), run ids (new, valid, distinct, lock key),
  * ident_sandbox/ident_run_object output and rejection, the round trip
- * through ident_parse_run_object (table: sandboxes accepted, templates and
+ * through the SQL patterns of ident_run_regex/ident_template_regex (table: sandboxes accepted, templates and
  * malformed names rejected), and ident_quote refusing before any libpq call.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+
+#include <regex.h>
+#include <stdlib.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -210,31 +213,63 @@ ParameterizedTestParameters(ident, parse_run_object)
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct parse_case *c, ident, parse_run_object)
+/*
+ * The SQL pattern reclaim and the sweep use (POSIX ERE, which PostgreSQL's
+ * ~ reads the same way for these patterns), and the run id that
+ * IDENT_RUNID_SQL's substr() would take out.
+ */
+static bool regex_match(const char *pattern, const char *s)
 {
-    char runid[IDENT_RUNID_LEN + 1] = "unset!!";
+    regex_t re;
 
-    cr_assert_eq(ident_parse_run_object(c->name, runid), c->is_run_object,
-                 "ident_parse_run_object(\"%s\")", c->name);
-    if (c->is_run_object)
-        cr_assert_str_eq(runid, c->runid);
+    cr_assert_eq(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0, "%s",
+                 pattern);
+    bool hit = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return hit;
 }
 
-Test(ident, sandbox_name_parses_back_to_its_run)
+ParameterizedTest(struct parse_case *c, ident, parse_run_object)
 {
-    char runid[IDENT_RUNID_LEN + 1], back[IDENT_RUNID_LEN + 1];
+    char *any = ident_run_regex(NULL);
+
+    cr_assert_eq(regex_match(any, c->name), c->is_run_object,
+                 "'%s' ~ '%s'", c->name, any);
+    if (c->is_run_object) {
+        int pos = atoi(IDENT_RUNID_POS_STR) - 1;
+        cr_assert_eq(strncmp(c->name + pos, c->runid, IDENT_RUNID_LEN), 0);
+        char *one = ident_run_regex(c->runid);
+        cr_assert(regex_match(one, c->name), "%s", one);
+        free(one);
+        one = ident_run_regex("00000000");
+        cr_assert_not(regex_match(one, c->name));
+        free(one);
+    }
+    char *tpl = ident_template_regex();
+    cr_assert_eq(regex_match(tpl, c->name),
+                 !strcmp(c->name, "isotest_tpl_0123456789abcdef"), "%s",
+                 c->name);
+    free(tpl);
+    free(any);
+}
+
+Test(ident, sandbox_names_match_their_runs_pattern)
+{
+    char runid[IDENT_RUNID_LEN + 1];
     char name[IDENT_BUFSZ];
     struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(ident_runid_new(runid, &e), 0);
+    char *one = ident_run_regex(runid), *any = ident_run_regex(NULL);
     for (unsigned n = 0; n < 1000; n += 97) {
         cr_assert_eq(ident_sandbox(name, runid, n, &e), 0);
-        cr_assert(ident_parse_run_object(name, back), "%s", name);
-        cr_assert_str_eq(back, runid);
+        cr_assert(regex_match(one, name), "%s", name);
+        cr_assert(regex_match(any, name), "%s", name);
     }
     cr_assert_eq(ident_run_object(name, runid, "schemas", &e), 0);
-    cr_assert(ident_parse_run_object(name, back));
-    cr_assert_str_eq(back, runid);
+    cr_assert(regex_match(one, name));
+    free(one);
+    free(any);
 }
 
 Test(ident, quote_refuses_invalid_names_before_libpq)
