@@ -76,9 +76,17 @@ lib: $(LIBA) $(LIBSO_REAL) $(BUILD)/isotest.pc
 deps:
 	@sh ci/install-deps.sh
 
+# V=1 shows the whole command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBINT): $(LIB_OBJ)
 	@rm -f $@
@@ -127,11 +135,12 @@ LSAN_ENV := LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp)
 unit: $(BUILD)/tests/unit
 	$(LSAN_ENV) $(BUILD)/tests/unit --jobs 2
 
-# The integration tests build examples/c against a staged install of
-# this build (ISOTEST_STAGE).
-STAGE := $(abspath $(BUILD)/stage)
-integration: $(BUILD)/isotest $(BUILD)/tests/integration lib
-	@$(MAKE) --no-print-directory install PREFIX=$(STAGE) >/dev/null
+# The integration tests build examples/c against a staged install
+# (ISOTEST_STAGE) of the plain build: a program built without the
+# sanitizers cannot load an instrumented library.
+STAGE := $(abspath build/stage)
+integration: $(BUILD)/isotest $(BUILD)/tests/integration
+	@$(MAKE) --no-print-directory SANITIZE= install PREFIX=$(STAGE) >/dev/null
 	$(LSAN_ENV) ISOTEST_BIN=$(abspath $(BUILD)/isotest) ISOTEST_STAGE=$(STAGE) \
 		$(BUILD)/tests/integration --jobs 2
 

@@ -6,8 +6,9 @@ set -eu
 
 PKGS="build-essential pkg-config libpq-dev libxml2-dev libxml2-utils
 libssl-dev libcriterion-dev postgresql-15 postgresql-client-15
-postgresql-15-pgtap python3-pytest python3-psycopg2 valgrind diffutils
-locales"
+postgresql-15-pgtap python3-pytest python3-pytest-xdist python3-psycopg2
+python3-venv python3-pip python3-setuptools python3-wheel valgrind
+diffutils locales clang-format"
 
 # A decimal-comma locale, so the tests can show that times in reports keep
 # their dot whatever LC_NUMERIC says.

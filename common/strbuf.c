@@ -193,3 +193,49 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
     strbuf_init(sb, sb->max);
     return p;
 }
+
+void strbuf_add_urlenc(struct strbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+            c == '~') {
+            strbuf_addch(sb, (char)c);
+        } else {
+            strbuf_addch(sb, '%');
+            strbuf_addch(sb, hex[c >> 4]);
+            strbuf_addch(sb, hex[c & 15]);
+        }
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int strbuf_add_urldec(struct strbuf *sb, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '%') {
+            strbuf_addch(sb, s[i]);
+            continue;
+        }
+        int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+        if (lo < 0)
+            return -1;
+        strbuf_addch(sb, (char)(hi * 16 + lo));
+        i += 2;
+    }
+    return 0;
+}

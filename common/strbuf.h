@@ -45,6 +45,15 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 void strbuf_rtrim(struct strbuf *sb);
 
 /*
+ * Percent-encoding (RFC 3986: every byte but A-Z a-z 0-9 - . _ ~ becomes
+ * %XX), for URL parts and the sandbox socket's protocol.  strbuf_add_urldec
+ * appends the decoded bytes of s[0..len); -1 on a bad escape (what was
+ * decoded before it stays).
+ */
+void strbuf_add_urlenc(struct strbuf *sb, const char *s);
+int strbuf_add_urldec(struct strbuf *sb, const char *s, size_t len);
+
+/*
  * Hand the bytes to the caller, who frees them with free(); the buffer is
  * left empty and reusable.  Never returns NULL.
  */

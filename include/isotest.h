@@ -130,7 +130,7 @@ struct isotest_session_info {
     const char *user;
     const char *maint_db;       /* the maintenance database it talks to */
     const char *url_db;         /* the database named in db (unused), or NULL */
-    const char *server_version; /* "15.18" */
+    const char *server_version; /* "15.18 (Debian 15.18-0+deb12u1)" */
     int server_version_num;     /* 150018 */
     bool embedded;              /* a server this session started */
     bool embedded_from_cache;   /* ... from a cached data folder */
@@ -272,6 +272,47 @@ ISOTEST_API int isotest_sandbox_release(struct isotest_sandbox *sb,
  */
 ISOTEST_API int isotest_sandbox_keep(struct isotest_sandbox *sb,
                                      struct isotest_err *e);
+
+/*
+ * A client of the sandbox socket that `isotest exec` opens, for test
+ * processes that share one session with others: a Criterion test, which
+ * runs in a process of its own, or any framework's worker.  The
+ * sandboxes it hands out are struct isotest_sandbox as above, with the
+ * same accessors; isotest_sandbox_release() and _keep() send them back
+ * over the socket (the session that made them drops them).
+ *
+ *     struct isotest_client *c = isotest_client_attach(NULL, &e);
+ *     struct isotest_sandbox *sb = isotest_client_acquire(c, "suite.test",
+ *                                                         &e);
+ *     ... PQconnectdb(isotest_sandbox_conninfo(sb)) ...
+ *     isotest_sandbox_release(sb, 0, NULL, &e);
+ *     isotest_client_detach(c);
+ *
+ * A client is thread-safe (its requests take turns); a sandbox still held
+ * when its client detaches, or its process dies, is dropped by the
+ * session all the same.
+ */
+struct isotest_client;
+
+/*
+ * Connect to the socket at path, or at $ISOTEST_SOCKET when path is NULL.
+ * NULL with e set (not under `isotest exec`, no such socket, not
+ * isotest's).
+ */
+ISOTEST_API struct isotest_client *
+isotest_client_attach(const char *socket_path, struct isotest_err *e);
+
+/*
+ * A new sandbox; test_id (may be NULL) names the test in isotest's report:
+ * give it the test's JUnit "classname.name" to have them joined.  NULL
+ * with e set (the session's reason, or a lost connection).
+ */
+ISOTEST_API struct isotest_sandbox *
+isotest_client_acquire(struct isotest_client *c, const char *test_id,
+                       struct isotest_err *e);
+
+/* Disconnect and free c; release its sandboxes first. */
+ISOTEST_API void isotest_client_detach(struct isotest_client *c);
 
 /*
  * Cleaning a server of what dead sessions left: their sandboxes and

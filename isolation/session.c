@@ -3,11 +3,12 @@
  * internal modules: server choice (target, cluster), the run lock and
  * reclaim, the template, and the sandbox factory.
  *
- * Layout: the session's open and close, then sandboxes, then the lone
- * server (for bench) and cleaning.
+ * Layout: the session's open and close, then sandboxes.  The lone server
+ * (for bench) and cleaning are in server.c.
  */
 #include "isotest.h"
 #include "cluster.h"
+#include "handle.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/strbuf.h"
@@ -23,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Templates kept by a session's close and by isotest_clean(). */
+/* Templates kept by a session's close (isotest_clean() is told). */
 #define KEEP_TEMPLATES 3
 
 /*
@@ -47,16 +48,6 @@ struct isotest_session {
     pthread_mutex_t lock;
     struct sandbox_worker **idle; /* workers between two calls */
     size_t nidle, idlecap;
-};
-
-struct isotest_sandbox {
-    struct isotest_session *s;
-    struct sandbox sb;
-    char *conninfo;
-    char *url;
-    char *options; /* "" unless schema mode */
-    const char *keys[8];
-    const char *vals[8];
 };
 
 int isotest_isolation_parse(const char *s, enum isotest_isolation *out)
@@ -395,45 +386,7 @@ static void put_worker(struct isotest_session *s, struct sandbox_worker *w)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* libpq's conninfo quoting: 'value' with \ and ' escaped. */
-static void add_conninfo(struct strbuf *sb, const char *key, const char *val)
-{
-    strbuf_addf(sb, "%s%s='", sb->len ? " " : "", key);
-    for (const char *p = val; *p; p++) {
-        if (*p == '\'' || *p == '\\')
-            strbuf_addch(sb, '\\');
-        strbuf_addch(sb, *p);
-    }
-    strbuf_addch(sb, '\'');
-}
-
-static void describe(struct isotest_sandbox *x)
-{
-    const struct target *t = &x->s->target;
-    struct strbuf ci = STRBUF_INIT;
-    int k = 0;
-
-    x->options = x->sb.schema[0]
-                     ? target_search_path_option(x->sb.schema)
-                     : xstrdup("");
-    x->keys[k] = "host", x->vals[k++] = t->host;
-    x->keys[k] = "port", x->vals[k++] = t->port;
-    x->keys[k] = "user", x->vals[k++] = t->user;
-    x->keys[k] = "dbname", x->vals[k++] = x->sb.dbname;
-    /* The sandbox name as application_name lets release find stragglers. */
-    x->keys[k] = "application_name", x->vals[k++] = x->sb.name;
-    if (t->password)
-        x->keys[k] = "password", x->vals[k++] = t->password;
-    if (x->options[0])
-        x->keys[k] = "options", x->vals[k++] = x->options;
-    x->keys[k] = NULL, x->vals[k] = NULL;
-    for (int i = 0; i < k; i++)
-        add_conninfo(&ci, x->keys[i], x->vals[i]);
-    x->conninfo = strbuf_detach(&ci, NULL);
-    x->url = target_url(t, x->sb.dbname, x->options);
-}
-
-struct isotest_sandbox *isotest_sandbox_acquire(struct isotest_session *s,
+struct isotest_sandbox *session_sandbox_acquire(struct isotest_session *s,
                                                 struct isotest_err *e)
 {
     struct sandbox_worker *w = take_worker(s, e);
@@ -448,37 +401,26 @@ struct isotest_sandbox *isotest_sandbox_acquire(struct isotest_session *s,
         free(x);
         return NULL;
     }
-    describe(x);
+    const struct target *t = &s->target;
+    handle_describe(x, t->host, t->port, t->user, t->password);
     return x;
 }
 
-static void sandbox_free(struct isotest_sandbox *x)
+int session_sandbox_release(struct isotest_sandbox *x, unsigned flags,
+                            struct isotest_err *e)
 {
-    free(x->conninfo);
-    free(x->url);
-    free(x->options);
-    free(x);
-}
-
-int isotest_sandbox_release(struct isotest_sandbox *x, unsigned flags,
-                            double *release_ms, struct isotest_err *e)
-{
-    struct isotest_session *s = x->s;
-    struct sandbox_worker *w = take_worker(s, e);
+    struct sandbox_worker *w = take_worker(x->s, e);
     int r = -1;
 
     if (w) {
         r = sandbox_release(w, &x->sb, flags & ISOTEST_RELEASE_DISCONNECT,
                             e);
-        put_worker(s, w);
+        put_worker(x->s, w);
     }
-    if (release_ms)
-        *release_ms = x->sb.release_ms;
-    sandbox_free(x);
     return r;
 }
 
-int isotest_sandbox_keep(struct isotest_sandbox *x, struct isotest_err *e)
+int session_sandbox_keep(struct isotest_sandbox *x, struct isotest_err *e)
 {
     struct sandbox_worker *w = take_worker(x->s, e);
     int r = -1;
@@ -487,159 +429,5 @@ int isotest_sandbox_keep(struct isotest_sandbox *x, struct isotest_err *e)
         r = sandbox_keep(w, &x->sb, e);
         put_worker(x->s, w);
     }
-    sandbox_free(x);
-    return r;
-}
-
-const char *isotest_sandbox_conninfo(const struct isotest_sandbox *x)
-{
-    return x->conninfo;
-}
-
-const char *isotest_sandbox_url(const struct isotest_sandbox *x)
-{
-    return x->url;
-}
-
-const char *const *isotest_sandbox_keywords(const struct isotest_sandbox *x)
-{
-    return x->keys;
-}
-
-const char *const *isotest_sandbox_values(const struct isotest_sandbox *x)
-{
-    return x->vals;
-}
-
-const char *isotest_sandbox_param(const struct isotest_sandbox *x,
-                                  const char *keyword)
-{
-    for (int i = 0; x->keys[i]; i++)
-        if (!strcmp(x->keys[i], keyword))
-            return x->vals[i];
-    return NULL;
-}
-
-const char *isotest_sandbox_options(const struct isotest_sandbox *x)
-{
-    return x->options;
-}
-
-const char *isotest_sandbox_name(const struct isotest_sandbox *x)
-{
-    return x->sb.name;
-}
-
-const char *isotest_sandbox_dbname(const struct isotest_sandbox *x)
-{
-    return x->sb.dbname;
-}
-
-const char *isotest_sandbox_schema(const struct isotest_sandbox *x)
-{
-    return x->sb.schema;
-}
-
-double isotest_sandbox_acquire_ms(const struct isotest_sandbox *x)
-{
-    return x->sb.acquire_ms;
-}
-
-/* A lone server, for programs that hand it to child processes. */
-struct isotest_server {
-    struct cluster *cluster;
-    char *conninfo;
-};
-
-struct isotest_server *isotest_server_start(const char *db, bool no_cache,
-                                            struct isotest_err *e)
-{
-    struct isotest_server *srv = xcalloc(1, sizeof(*srv));
-
-    if (db || isotest_env_names_server()) {
-        srv->conninfo = db ? xstrdup(db) : NULL;
-        return srv;
-    }
-    struct cluster_options co = {.no_cache = no_cache};
-    struct isotest_err ignore = ISOTEST_ERR_INIT;
-    cluster_reclaim(&co, &ignore);
-    isotest_err_release(&ignore);
-    srv->cluster = cluster_start(&co, e);
-    if (!srv->cluster) {
-        free(srv);
-        err_prefix(e, "cannot start the embedded PostgreSQL server");
-        return NULL;
-    }
-    srv->conninfo = xstrdup(cluster_conninfo(srv->cluster));
-    return srv;
-}
-
-const char *isotest_server_conninfo(const struct isotest_server *srv)
-{
-    return srv->conninfo;
-}
-
-bool isotest_server_embedded(const struct isotest_server *srv)
-{
-    return srv->cluster != NULL;
-}
-
-void isotest_server_stop(struct isotest_server *srv)
-{
-    if (!srv)
-        return;
-    if (srv->cluster) {
-        struct isotest_err ignore = ISOTEST_ERR_INIT;
-        cluster_stop(srv->cluster, true, &ignore);
-        isotest_err_release(&ignore);
-    }
-    free(srv->conninfo);
-    free(srv);
-}
-
-void isotest_server_abort(struct isotest_server *srv)
-{
-    if (srv && srv->cluster)
-        cluster_abort(srv->cluster);
-}
-
-int isotest_clean(const struct isotest_clean_options *o,
-                  struct isotest_clean_report *rep, struct isotest_err *e)
-{
-    struct target t;
-    struct strbuf log = STRBUF_INIT;
-    struct reclaim_stats st;
-
-    memset(rep, 0, sizeof(*rep));
-    if (!o->db && !isotest_env_names_server())
-        return err_set(e, "no server given: cleaning needs a URL or the "
-                          "PG* variables");
-    if (target_init(&t, o->db, e) < 0)
-        return -1;
-    PGconn *conn = target_connect_maint(&t, e);
-    if (!conn) {
-        target_release(&t);
-        return -1;
-    }
-    int r = reclaim_dead(conn, o->dry_run, o->keep_age_s, &log, &st, e);
-    if (r == 0) {
-        rep->dropped = st.dropped;
-        rep->failed = st.failed;
-        rep->kept_young = st.kept_young;
-        struct isotest_err e2 = ISOTEST_ERR_INIT;
-        int n = template_prune(conn, NULL, o->keep_templates, o->dry_run,
-                               &log, &e2);
-        if (n < 0) {
-            strbuf_addf(&log, "cannot prune templates: %s\n", e2.msg);
-            rep->failed++;
-        } else {
-            rep->templates = n;
-        }
-        isotest_err_release(&e2);
-        rep->maint_db = xstrdup(t.maint_db);
-    }
-    rep->log = strbuf_detach(&log, NULL);
-    PQfinish(conn);
-    target_release(&t);
     return r;
 }

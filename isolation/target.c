@@ -108,24 +108,6 @@ static PGconn *raw_connect(const char *conninfo, const char *password,
     return conn;
 }
 
-void target_url_encode(struct strbuf *sb, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-            c == '~') {
-            strbuf_addch(sb, c);
-        } else {
-            strbuf_addch(sb, '%');
-            strbuf_addch(sb, hex[c >> 4]);
-            strbuf_addch(sb, hex[c & 15]);
-        }
-    }
-}
-
 char *target_url_parts(const char *host, const char *port, const char *user,
                        const char *password, const char *dbname,
                        const char *options)
@@ -136,10 +118,10 @@ char *target_url_parts(const char *host, const char *port, const char *user,
 
     strbuf_addstr(&sb, "postgresql://");
     if (user && *user) {
-        target_url_encode(&sb, user);
+        strbuf_add_urlenc(&sb, user);
         if (password) {
             strbuf_addch(&sb, ':');
-            target_url_encode(&sb, password);
+            strbuf_add_urlenc(&sb, password);
         }
         strbuf_addch(&sb, '@');
     }
@@ -154,17 +136,17 @@ char *target_url_parts(const char *host, const char *port, const char *user,
             strbuf_addf(&sb, ":%s", port);
     }
     strbuf_addch(&sb, '/');
-    target_url_encode(&sb, dbname);
+    strbuf_add_urlenc(&sb, dbname);
     if (socket) {
         strbuf_addstr(&sb, "?host=");
-        target_url_encode(&sb, host);
+        strbuf_add_urlenc(&sb, host);
         if (port && *port)
             strbuf_addf(&sb, "&port=%s", port);
         sep = '&';
     }
     if (options && *options) {
         strbuf_addf(&sb, "%coptions=", sep);
-        target_url_encode(&sb, options);
+        strbuf_add_urlenc(&sb, options);
     }
     return strbuf_detach(&sb, NULL);
 }
@@ -186,7 +168,7 @@ size_t target_secret_len(const struct target *t)
     if (!t || !t->password || !*t->password)
         return 0;
     struct strbuf enc = STRBUF_INIT;
-    target_url_encode(&enc, t->password);
+    strbuf_add_urlenc(&enc, t->password);
     size_t n = enc.len > strlen(t->password) ? enc.len : strlen(t->password);
     strbuf_release(&enc);
     return n;
@@ -201,7 +183,7 @@ char *target_redact_bytes(const struct target *t, const char *data,
     size_t flen[2] = {0, 0};
 
     if (t && t->password && *t->password) {
-        target_url_encode(&enc, t->password);
+        strbuf_add_urlenc(&enc, t->password);
         forms[0] = t->password;
         flen[0] = strlen(t->password);
         if (strcmp(enc.buf, t->password) != 0) {
@@ -234,7 +216,7 @@ size_t target_partial_tail(const struct target *t, const char *data,
     if (!t || !t->password || !*t->password)
         return 0;
     struct strbuf enc = STRBUF_INIT;
-    target_url_encode(&enc, t->password);
+    strbuf_add_urlenc(&enc, t->password);
     const char *forms[2] = {t->password, enc.buf};
     for (int k = 0; k < 2; k++) {
         size_t fl = strlen(forms[k]);

@@ -82,9 +82,6 @@ size_t target_partial_tail(const struct target *t, const char *data,
 /* The longest form of the password that target_redact_bytes() looks for. */
 size_t target_secret_len(const struct target *t);
 
-/* Percent-encode s for a URL component (RFC 3986 unreserved kept). */
-void target_url_encode(struct strbuf *sb, const char *s);
-
 /*
  * postgresql:// URL for a database on this server (password included when
  * there is one); a socket folder goes in ?host=, options (may be NULL) in

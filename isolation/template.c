@@ -96,11 +96,9 @@ static void add_carry(struct template *tpl, const char *pre,
     tpl->ncarry++;
 }
 
-/*
- * Read what CREATE DATABASE ... TEMPLATE will not copy: per-database (and
- * per-role-in-database) settings, and the database's ACL.
- */
-static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
+/* The extensions a template was built with, from its comment. */
+static int read_extensions(PGconn *conn, struct template *tpl,
+                           struct isotest_err *e)
 {
     const char *vals[] = {tpl->name};
     PGresult *res;
@@ -123,6 +121,50 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
         free(list);
     }
     PQclear(res);
+    return 0;
+}
+
+/*
+ * Carry one stored setting, cfg ("name=value"), for role (quoted; "" for
+ * every role) in the template's database.
+ */
+static void carry_setting(PGconn *conn, struct template *tpl,
+                          const char *role, const char *cfg)
+{
+    const char *eq = strchr(cfg, '=');
+
+    if (!eq)
+        return;
+    char *name = xstrndup(cfg, (size_t)(eq - cfg));
+    char *qname = PQescapeIdentifier(conn, name, strlen(name));
+    /*
+     * List settings are stored already quoted element by element
+     * (search_path=a, "b c"): replay them as written.  The rest are
+     * one value each: quote it as a literal.
+     */
+    char *qval = is_list_guc(name) ? NULL
+                                   : PQescapeLiteral(conn, eq + 1,
+                                                     strlen(eq + 1));
+    char *pre = *role ? xasprintf("ALTER ROLE %s IN DATABASE ", role)
+                      : xstrdup("ALTER DATABASE ");
+    char *post = xasprintf(" SET %s TO %s", qname ? qname : name,
+                           qval ? qval : eq + 1);
+    add_carry(tpl, pre, post);
+    free(pre);
+    free(post);
+    free(name);
+    if (qname)
+        PQfreemem(qname);
+    if (qval)
+        PQfreemem(qval);
+}
+
+/* Per-database and per-role-in-database settings (ALTER ... SET). */
+static int read_settings(PGconn *conn, struct template *tpl,
+                         struct isotest_err *e)
+{
+    const char *vals[] = {tpl->name};
+    PGresult *res;
 
     if (target_exec_params(conn,
                     "SELECT coalesce(quote_ident(r.rolname), ''), "
@@ -133,36 +175,18 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
                     "WHERE d.datname = $1 ORDER BY 1, 2",
                     1, vals, &res, e) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *role = PQgetvalue(res, i, 0);
-        const char *cfg = PQgetvalue(res, i, 1);
-        const char *eq = strchr(cfg, '=');
-        if (!eq)
-            continue;
-        char *name = xstrndup(cfg, (size_t)(eq - cfg));
-        char *qname = PQescapeIdentifier(conn, name, strlen(name));
-        /*
-         * List settings are stored already quoted element by element
-         * (search_path=a, "b c"): replay them as written.  The rest are
-         * one value each: quote it as a literal.
-         */
-        char *qval = is_list_guc(name) ? NULL
-                                       : PQescapeLiteral(conn, eq + 1,
-                                                         strlen(eq + 1));
-        char *pre = *role ? xasprintf("ALTER ROLE %s IN DATABASE ", role)
-                          : xstrdup("ALTER DATABASE ");
-        char *post = xasprintf(" SET %s TO %s", qname ? qname : name,
-                               qval ? qval : eq + 1);
-        add_carry(tpl, pre, post);
-        free(pre);
-        free(post);
-        free(name);
-        if (qname)
-            PQfreemem(qname);
-        if (qval)
-            PQfreemem(qval);
-    }
+    for (int i = 0; i < PQntuples(res); i++)
+        carry_setting(conn, tpl, PQgetvalue(res, i, 0),
+                      PQgetvalue(res, i, 1));
     PQclear(res);
+    return 0;
+}
+
+/* The database's own ACL, replayed as REVOKE ALL then one GRANT each. */
+static int read_acl(PGconn *conn, struct template *tpl, struct isotest_err *e)
+{
+    const char *vals[] = {tpl->name};
+    PGresult *res;
 
     if (target_exec_params(conn,
                     "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
@@ -189,6 +213,19 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
         }
     }
     PQclear(res);
+    return 0;
+}
+
+/*
+ * Read what CREATE DATABASE ... TEMPLATE will not copy: per-database (and
+ * per-role-in-database) settings, and the database's ACL; and the
+ * extensions the template was built with.
+ */
+static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
+{
+    if (read_extensions(conn, tpl, e) < 0 || read_settings(conn, tpl, e) < 0 ||
+        read_acl(conn, tpl, e) < 0)
+        return -1;
     return 0;
 }
 
@@ -430,14 +467,19 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
                                  IDENT_TPL_USE_CLASS, key, e);
         if (got <= 0)
             continue;
-        /* IS_TEMPLATE databases must be unmarked before they can go. */
-        const char *names[] = {name, name, NULL};
-        int r = dry_run ? 0
-                        : target_exec_ident(maint,
-                                            "ALTER DATABASE %I WITH "
-                                            "IS_TEMPLATE false; DROP "
-                                            "DATABASE %I WITH (FORCE)",
-                                            names, e);
+        /*
+         * IS_TEMPLATE databases must be unmarked before they can go; two
+         * messages, since DROP DATABASE refuses to run in the transaction
+         * that several statements in one message make.
+         */
+        int r = 0;
+        if (!dry_run)
+            r = target_exec_name(maint, "ALTER DATABASE %I WITH IS_TEMPLATE "
+                                        "false",
+                                 name, e);
+        if (!dry_run && r == 0)
+            r = target_exec_name(maint, "DROP DATABASE %I WITH (FORCE)", name,
+                                 e);
         struct isotest_err ignore = ISOTEST_ERR_INIT;
         target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
                        &ignore);

@@ -127,10 +127,101 @@ static int cmp_slow(const void *a, const void *b)
     return x->time_ms < y->time_ms ? 1 : x->time_ms > y->time_ms ? -1 : 0;
 }
 
+static void failures(FILE *out, const struct test_result *r, size_t n)
+{
+    fputs("\nFailures:\n", out);
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].done && !outcome_is_failure(r[i].outcome))
+            continue;
+        fprintf(out, "\n%s %s  (%s)\n", label(&r[i]), r[i].id,
+                r[i].file ? r[i].file : "");
+        if (!r[i].done) {
+            fputs("    not run: the run was interrupted\n", out);
+            continue;
+        }
+        if (r[i].message)
+            indented(out, r[i].message, strlen(r[i].message), 5);
+        if (r[i].detail) {
+            indented(out, r[i].detail, strlen(r[i].detail), 60);
+        } else {
+            /* The end of the output says most (pytest, go test). */
+            if (r[i].err.len) {
+                fputs("    stderr (last lines):\n", out);
+                tail(out, r[i].err.data, r[i].err.len, 20);
+            }
+            if (r[i].out.len) {
+                fputs("    stdout (last lines):\n", out);
+                tail(out, r[i].out.data, r[i].out.len, 20);
+            }
+        }
+        if (r[i].hint)
+            fprintf(out, "    %s\n", r[i].hint);
+    }
+}
+
+static void slowest(FILE *out, const struct test_result *r, size_t n)
+{
+    const struct test_result **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+    size_t ran = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (result_ran(&r[i]))
+            sorted[ran++] = &r[i];
+    if (ran > 1) {
+        qsort(sorted, ran, sizeof(*sorted), cmp_slow);
+        fputs("\nSlowest cases:\n", out);
+        for (size_t i = 0; i < ran && i < 5; i++)
+            fprintf(out, "  %8.1f ms  %s\n", sorted[i]->time_ms,
+                    sorted[i]->id);
+    }
+    free(sorted);
+}
+
+static void comparison(FILE *out, const struct test_result *r, size_t n,
+                       const struct run_info *info)
+{
+    char now[32], before[32];
+    size_t shown = 0;
+
+    fprintf(out, "\nAgainst the last run (%s): wall %s s, was %s s (%+.0f%%)\n",
+            info->prev_source ? info->prev_source : "history",
+            stats_fmt_seconds(now, info->wall_ms),
+            stats_fmt_seconds(before, info->prev_wall_ms),
+            (info->wall_ms / info->prev_wall_ms - 1.0) * 100.0);
+    for (size_t i = 0; i < n; i++) {
+        if (!result_slower(&r[i], info))
+            continue;
+        if (!shown++)
+            fputs("Cases that got slower:\n", out);
+        fprintf(out, "  %8.1f ms  was %8.1f ms  %s\n", r[i].time_ms,
+                r[i].prev_ms, r[i].id);
+    }
+    if (!shown)
+        fputs("No case got markedly slower.\n", out);
+}
+
+static void figures(FILE *out, const struct test_result *r, size_t n,
+                    const struct run_info *info)
+{
+    struct stats_run s;
+    char wall[32], casesum[32];
+
+    stats_collect(&s, r, n, info->wall_ms);
+    fprintf(out,
+            "\nisolation %s, %d jobs, server %s; wall %s s, case time %s s "
+            "(%.2fx); sandbox acquire p50 %.1f ms p95 %.1f ms, release p50 "
+            "%.1f ms p95 %.1f ms\n",
+            info->isolation, info->jobs, info->server_version,
+            stats_fmt_seconds(wall, info->wall_ms),
+            stats_fmt_seconds(casesum, s.case_sum_ms), s.speedup,
+            s.acquire_p50_ms, s.acquire_p95_ms, s.release_p50_ms,
+            s.release_p95_ms);
+}
+
 void console_summary(struct console *c, const struct test_result *r,
                      size_t n, const struct run_info *info)
 {
-    size_t passed = 0, failed = 0, skipped = 0, ran = 0;
+    size_t passed = 0, failed = 0, skipped = 0;
     FILE *out = c->out;
 
     console_clear(c);
@@ -142,87 +233,12 @@ void console_summary(struct console *c, const struct test_result *r,
         else
             passed++;
     }
-    if (failed) {
-        fputs("\nFailures:\n", out);
-        for (size_t i = 0; i < n; i++) {
-            if (r[i].done && !outcome_is_failure(r[i].outcome))
-                continue;
-            fprintf(out, "\n%s %s  (%s)\n", label(&r[i]), r[i].id,
-                    r[i].file ? r[i].file : "");
-            if (!r[i].done) {
-                fputs("    not run: the run was interrupted\n", out);
-                continue;
-            }
-            if (r[i].message)
-                indented(out, r[i].message, strlen(r[i].message), 5);
-            if (r[i].detail) {
-                indented(out, r[i].detail, strlen(r[i].detail), 60);
-            } else {
-                /* The end of the output says most (pytest, go test). */
-                if (r[i].err.len) {
-                    fputs("    stderr (last lines):\n", out);
-                    tail(out, r[i].err.data, r[i].err.len, 20);
-                }
-                if (r[i].out.len) {
-                    fputs("    stdout (last lines):\n", out);
-                    tail(out, r[i].out.data, r[i].out.len, 20);
-                }
-            }
-            if (r[i].hint)
-                fprintf(out, "    %s\n", r[i].hint);
-        }
-    }
-
-    const struct test_result **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
-    double *acq = xcalloc(n ? n : 1, sizeof(double));
-    double *rel = xcalloc(n ? n : 1, sizeof(double));
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!r[i].done || r[i].outcome == OUTCOME_SKIPPED)
-            continue;
-        sorted[ran] = &r[i];
-        acq[ran] = r[i].acquire_ms;
-        rel[ran] = r[i].release_ms;
-        sum += r[i].time_ms;
-        ran++;
-    }
-    if (ran > 1) {
-        qsort(sorted, ran, sizeof(*sorted), cmp_slow);
-        fputs("\nSlowest cases:\n", out);
-        for (size_t i = 0; i < ran && i < 5; i++)
-            fprintf(out, "  %8.1f ms  %s\n", sorted[i]->time_ms,
-                    sorted[i]->id);
-    }
-    if (info->prev_wall_ms > 0) {
-        char now[32], before[32];
-        fprintf(out, "\nAgainst the last run (%s): wall %s s, was %s s (%+.0f%%)\n",
-                info->prev_source ? info->prev_source : "history",
-                stats_fmt_seconds(now, info->wall_ms),
-                stats_fmt_seconds(before, info->prev_wall_ms),
-                (info->wall_ms / info->prev_wall_ms - 1.0) * 100.0);
-        size_t shown = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!result_slower(&r[i], info))
-                continue;
-            if (!shown++)
-                fputs("Cases that got slower:\n", out);
-            fprintf(out, "  %8.1f ms  was %8.1f ms  %s\n", r[i].time_ms,
-                    r[i].prev_ms, r[i].id);
-        }
-        if (!shown)
-            fputs("No case got markedly slower.\n", out);
-    }
-    char wall[32], casesum[32];
-    fprintf(out,
-            "\nisolation %s, %d jobs, server %s; wall %s s, case time %s s "
-            "(%.2fx); sandbox acquire p50 %.1f ms p95 %.1f ms, release p50 "
-            "%.1f ms p95 %.1f ms\n",
-            info->isolation, info->jobs, info->server_version,
-            stats_fmt_seconds(wall, info->wall_ms),
-            stats_fmt_seconds(casesum, sum),
-            info->wall_ms > 0 ? sum / info->wall_ms : 0.0,
-            stats_median(acq, ran), stats_percentile(acq, ran, 95),
-            stats_median(rel, ran), stats_percentile(rel, ran, 95));
+    if (failed)
+        failures(out, r, n);
+    slowest(out, r, n);
+    if (info->prev_wall_ms > 0)
+        comparison(out, r, n, info);
+    figures(out, r, n, info);
     if (info->interrupted)
         fputs("interrupted: cases not run are reported as errors\n", out);
     if (info->report_path)
@@ -230,7 +246,4 @@ void console_summary(struct console *c, const struct test_result *r,
     fprintf(out, "%zu passed, %zu failed, %zu skipped\n", passed, failed,
             skipped);
     fflush(out);
-    free(sorted);
-    free(acq);
-    free(rel);
 }

@@ -2,6 +2,7 @@
  * html.c: the timeline and benchmark pages.
  */
 #include "html.h"
+#include "bench_report.h"
 #include "common/fsutil.h"
 #include "stats.h"
 #include "common/strbuf.h"

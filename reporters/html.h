@@ -6,8 +6,8 @@
  *                    outcome), so idle workers and long tails show
  *   html_bench()     wall time and speedup per benchmark configuration
  *
- * Written to a temporary file and renamed.  Pure apart from the file;
- * thread-safe.
+ * Built in memory and written with fs_write_atomic(), so a reader never
+ * sees half a page.  Pure apart from the file; thread-safe.
  */
 #ifndef ISOTEST_HTML_H
 #define ISOTEST_HTML_H
@@ -20,22 +20,8 @@
 int html_timeline(const char *path, const struct test_result *r, size_t n,
                   const struct run_info *info, struct isotest_err *e);
 
-struct bench_row {
-    const char *name;   /* "database -j 4" */
-    const char *isolation;
-    int jobs;
-    int repeat;         /* runs measured */
-    double wall_ms;     /* median */
-    double speedup;     /* against the serial isolated run */
-    double efficiency;  /* speedup / jobs */
-    double overhead_p50_ms;
-    double overhead_p95_ms;
-    double wait_p50_ms; /* time a case waited for its sandbox */
-    double wait_p95_ms;
-    long failed;        /* failed + errors, median run */
-    long cases;
-};
-
+/* The rows after bench_report_medians() (bench_report.h). */
+struct bench_row;
 int html_bench(const char *path, const struct bench_row *rows, size_t n,
                const char *title, struct isotest_err *e);
 

@@ -9,9 +9,10 @@
  * file, worker, start offset and sandbox go on the first line of
  * <system-out>, prefixed "[isotest] ".
  *
- * The report is written to a temporary file beside `path` and renamed over
- * it, so a reader never sees half a report.  Call xmlInitParser() in main
- * before threads start.  Not thread-safe: call from one thread.
+ * The report is built in memory and written with fs_write_atomic(), so a
+ * reader never sees half a report.  Call xmlInitParser() in main before
+ * threads start.  Not thread-safe: call from one thread.  Reading a
+ * report back is junit_read.h's job.
  */
 #ifndef ISOTEST_JUNIT_H
 #define ISOTEST_JUNIT_H
@@ -26,6 +27,10 @@ struct junit_property {
     const char *value;
 };
 
+/*
+ * Write the report of n results to path.  -1 with e naming the path;
+ * path is then left as it was.
+ */
 int junit_write(const char *path, const struct test_result *results,
                 size_t n, const struct run_info *info,
                 const struct junit_property *extra, size_t n_extra,

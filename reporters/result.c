@@ -36,6 +36,11 @@ bool outcome_is_failure(enum outcome o)
     return o == OUTCOME_FAILED || o == OUTCOME_ERROR || o == OUTCOME_TIMEOUT;
 }
 
+bool result_ran(const struct test_result *r)
+{
+    return r->done && r->outcome != OUTCOME_SKIPPED;
+}
+
 bool result_slower(const struct test_result *r, const struct run_info *info)
 {
     return r->done && r->prev_ms >= 0 &&

@@ -83,6 +83,12 @@ const char *outcome_name(enum outcome o);
 /* Did the case get markedly slower than in the last run? */
 bool result_slower(const struct test_result *r, const struct run_info *info);
 
+/*
+ * The case ran: it started and was not skipped.  Only such cases have a
+ * duration and sandbox times worth a statistic or a history entry.
+ */
+bool result_ran(const struct test_result *r);
+
 /* Failed, error and timeout count as failures in the summary line. */
 bool outcome_is_failure(enum outcome o);
 

@@ -2,6 +2,7 @@
  * stats.c: percentiles and locale-proof time formatting.
  */
 #include "stats.h"
+#include "common/strbuf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -48,6 +49,39 @@ double stats_sum(const double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         s += v[i];
     return s;
+}
+
+void stats_collect(struct stats_run *s, const struct test_result *r, size_t n,
+                   double wall_ms)
+{
+    double *acq = xcalloc(n ? n : 1, sizeof(double));
+    double *rel = xcalloc(n ? n : 1, sizeof(double));
+    double *cyc = xcalloc(n ? n : 1, sizeof(double));
+    size_t k = 0;
+
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < n; i++) {
+        if (!result_ran(&r[i]))
+            continue;
+        acq[k] = r[i].acquire_ms;
+        rel[k] = r[i].release_ms;
+        cyc[k] = r[i].acquire_ms + r[i].release_ms;
+        s->case_sum_ms += r[i].time_ms;
+        k++;
+    }
+    s->ran = k;
+    s->acquire_p50_ms = stats_median(acq, k);
+    s->acquire_p95_ms = stats_percentile(acq, k, 95);
+    s->release_p50_ms = stats_median(rel, k);
+    s->release_p95_ms = stats_percentile(rel, k, 95);
+    s->cycle_p50_ms = stats_median(cyc, k);
+    s->cycle_p95_ms = stats_percentile(cyc, k, 95);
+    s->cycle_mean_ms = k ? stats_sum(cyc, k) / (double)k : 0;
+    s->case_mean_ms = k ? s->case_sum_ms / (double)k : 0;
+    s->speedup = wall_ms > 0 ? s->case_sum_ms / wall_ms : 0;
+    free(acq);
+    free(rel);
+    free(cyc);
 }
 
 char *stats_fmt_seconds(char buf[32], double ms)

@@ -1,22 +1,23 @@
 /*
- * bench.c: configurations, child runs, medians, and the four outputs.
+ * bench.c: the command -- its options, the configurations, the child runs
+ * and what each run's JUnit report says.  The outputs (table, JSON,
+ * JUnit, HTML) are reporters/bench_report.h's and html.h's.
  */
 #include "bench.h"
 #include "commands.h"
 #include "common/fsutil.h"
-#include "reporters/html.h"
-#include "options.h"
 #include "common/proc.h"
+#include "common/strbuf.h"
+#include "options.h"
+#include "reporters/bench_report.h"
+#include "reporters/html.h"
+#include "reporters/junit_read.h"
 #include "reporters/stats.h"
 #include "signals.h"
-#include "common/strbuf.h"
 
 #include <errno.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlwriter.h>
 #include <signal.h>
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +28,11 @@
 /* Failed cases named per run; the count covers the rest. */
 #define MAX_NAMED 50
 
-struct run_figures {
-    double wall_ms, cycle_p50, cycle_p95, wait_p50, wait_p95;
-    long tests, failed;
-    char server_version[32];
-    char **failed_names; /* "classname.name", at most MAX_NAMED */
-    size_t nnamed;
-};
-
 struct config {
     char name[64];
     const char *isolation;
     int jobs;
-    struct run_figures runs[MAX_REPEAT];
+    struct bench_run runs[MAX_REPEAT]; /* failed_names: at most MAX_NAMED */
     int nruns;
 };
 
@@ -86,55 +79,7 @@ static const char usage[] =
     "measured run then starts the longest cases first.\n"
     "Other options (--migrations, --timeout, --pool, ...) go to each run.\n";
 
-/* The value of <property name=...> of a testsuite, or NULL; xmlFree it. */
-static xmlChar *property_value(xmlNode *suite, const char *name)
-{
-    for (xmlNode *n = suite->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE ||
-            strcmp((const char *)n->name, "properties"))
-            continue;
-        for (xmlNode *p = n->children; p; p = p->next) {
-            if (p->type != XML_ELEMENT_NODE)
-                continue;
-            xmlChar *k = xmlGetProp(p, BAD_CAST "name");
-            bool hit = k && !strcmp((const char *)k, name);
-            xmlFree(k);
-            if (hit)
-                return xmlGetProp(p, BAD_CAST "value");
-        }
-    }
-    return NULL;
-}
-
-/* A number property, or -1. */
-static double property(xmlNode *suite, const char *name)
-{
-    xmlChar *v = property_value(suite, name);
-    double d = v ? strtod((const char *)v, NULL) : -1;
-
-    xmlFree(v);
-    return d;
-}
-
-static void property_str(xmlNode *suite, const char *name, char *buf,
-                         size_t size)
-{
-    xmlChar *v = property_value(suite, name);
-
-    snprintf(buf, size, "%s", v ? (const char *)v : "?");
-    xmlFree(v);
-}
-
-static long attr_long(xmlNode *n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, BAD_CAST name);
-    long r = v ? strtol((const char *)v, NULL, 10) : 0;
-
-    xmlFree(v);
-    return r;
-}
-
-static void figures_release(struct run_figures *f)
+static void figures_release(struct bench_run *f)
 {
     for (size_t i = 0; i < f->nnamed; i++)
         free(f->failed_names[i]);
@@ -143,72 +88,51 @@ static void figures_release(struct run_figures *f)
     f->nnamed = 0;
 }
 
-/* A testcase with a <failure> or <error> child. */
-static bool case_failed(xmlNode *tc)
+/* A number property of the run's suite, or -1. */
+static double property(const struct junit_report *rep, const char *name)
 {
-    for (xmlNode *c = tc->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE &&
-            (!strcmp((const char *)c->name, "failure") ||
-             !strcmp((const char *)c->name, "error")))
-            return true;
-    return false;
+    const char *v = junit_read_property(rep, 0, name);
+
+    return v ? strtod(v, NULL) : -1;
 }
 
-static void collect_failed(xmlNode *root, struct run_figures *f)
+/* "classname.name" of the first MAX_NAMED failed or errored cases. */
+static void collect_failed(const struct junit_report *rep, struct bench_run *f)
 {
-    for (xmlNode *s = root->children; s; s = s->next) {
-        if (s->type != XML_ELEMENT_NODE ||
-            strcmp((const char *)s->name, "testsuite"))
+    for (size_t i = 0; i < rep->ncases && f->nnamed < MAX_NAMED; i++) {
+        const struct junit_case *c = &rep->cases[i];
+        if (c->outcome != JUNIT_FAILURE && c->outcome != JUNIT_ERROR)
             continue;
-        for (xmlNode *tc = s->children; tc; tc = tc->next) {
-            if (tc->type != XML_ELEMENT_NODE ||
-                strcmp((const char *)tc->name, "testcase") || !case_failed(tc))
-                continue;
-            if (f->nnamed == MAX_NAMED)
-                return;
-            xmlChar *cls = xmlGetProp(tc, BAD_CAST "classname");
-            xmlChar *name = xmlGetProp(tc, BAD_CAST "name");
-            if (!f->failed_names)
-                f->failed_names = xcalloc(MAX_NAMED, sizeof(char *));
-            f->failed_names[f->nnamed++] =
-                xasprintf("%s.%s", cls ? (const char *)cls : "?",
-                          name ? (const char *)name : "?");
-            xmlFree(cls);
-            xmlFree(name);
-        }
+        if (!f->failed_names)
+            f->failed_names = xcalloc(MAX_NAMED, sizeof(char *));
+        f->failed_names[f->nnamed++] =
+            xasprintf("%s.%s", c->classname ? c->classname : "?",
+                      c->name ? c->name : "?");
     }
 }
 
-static int read_report(const char *path, struct run_figures *f,
+/* The figures of one child run, from the isotest.* properties it wrote. */
+static int read_report(const char *path, struct bench_run *f,
                        struct isotest_err *e)
 {
-    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET |
-                                              XML_PARSE_NOERROR |
-                                              XML_PARSE_NOWARNING |
-                                              XML_PARSE_HUGE);
-    if (!doc)
-        return err_set(e, "cannot read the run's report '%s'", path);
-    xmlNode *root = xmlDocGetRootElement(doc);
-    xmlNode *suite = NULL;
+    struct junit_report rep;
+
     memset(f, 0, sizeof(*f));
-    f->tests = attr_long(root, "tests");
-    f->failed = attr_long(root, "failures") + attr_long(root, "errors");
-    collect_failed(root, f);
-    for (xmlNode *n = root->children; n && !suite; n = n->next)
-        if (n->type == XML_ELEMENT_NODE &&
-            !strcmp((const char *)n->name, "testsuite"))
-            suite = n;
-    if (suite) {
-        f->wall_ms = property(suite, "isotest.wall_ms");
-        f->cycle_p50 = property(suite, "isotest.sandbox_cycle_p50_ms");
-        f->cycle_p95 = property(suite, "isotest.sandbox_cycle_p95_ms");
-        f->wait_p50 = property(suite, "isotest.sandbox_acquire_p50_ms");
-        f->wait_p95 = property(suite, "isotest.sandbox_acquire_p95_ms");
-        property_str(suite, "isotest.server_version", f->server_version,
-                     sizeof(f->server_version));
-    }
-    xmlFreeDoc(doc);
-    if (!suite || f->wall_ms < 0) {
+    if (junit_read_load(&rep, path, e) < 0)
+        return err_prefix(e, "the run's report");
+    f->tests = rep.tests;
+    f->failed = rep.failures + rep.errors;
+    f->wall_ms = property(&rep, "isotest.wall_ms");
+    f->cycle_p50_ms = property(&rep, "isotest.sandbox_cycle_p50_ms");
+    f->cycle_p95_ms = property(&rep, "isotest.sandbox_cycle_p95_ms");
+    f->wait_p50_ms = property(&rep, "isotest.sandbox_acquire_p50_ms");
+    f->wait_p95_ms = property(&rep, "isotest.sandbox_acquire_p95_ms");
+    const char *v = junit_read_property(&rep, 0, "isotest.server_version");
+    snprintf(f->server_version, sizeof(f->server_version), "%s", v ? v : "?");
+    collect_failed(&rep, f);
+    bool no_suite = rep.nsuites == 0;
+    junit_read_release(&rep);
+    if (no_suite || f->wall_ms < 0) {
         figures_release(f);
         return err_set(e, "the run's report '%s' has no figures", path);
     }
@@ -243,7 +167,7 @@ struct bench_ctx {
  * on to the child, which stopped cleanly); -1 with e set.
  */
 static int run_once(const struct bench_ctx *b, const struct config *c,
-                    struct run_figures *f, struct isotest_err *e)
+                    struct bench_run *f, struct isotest_err *e)
 {
     const char **argv = xcalloc(b->a->nfwd + 16, sizeof(*argv));
     char jobs[16];
@@ -289,269 +213,6 @@ static int run_once(const struct bench_ctx *b, const struct config *c,
     strbuf_release(&errb);
     free(argv);
     return r;
-}
-
-static double median_of(const struct config *c, size_t offset)
-{
-    double v[MAX_REPEAT];
-
-    for (int i = 0; i < c->nruns; i++)
-        v[i] = *(const double *)((const char *)&c->runs[i] + offset);
-    return stats_median(v, (size_t)c->nruns);
-}
-
-static long median_failed(const struct config *c)
-{
-    double v[MAX_REPEAT];
-
-    for (int i = 0; i < c->nruns; i++)
-        v[i] = (double)c->runs[i].failed;
-    return (long)(stats_median(v, (size_t)c->nruns) + 0.5);
-}
-
-static void fill_rows(struct config *cs, size_t n, struct bench_row *rows)
-{
-    double ref = 0;
-
-    /* The serial isolated run: the first isolated configuration at -j 1. */
-    for (size_t i = 0; i < n && !ref; i++)
-        if (cs[i].jobs == 1 && strcmp(cs[i].isolation, "none"))
-            ref = median_of(&cs[i], offsetof(struct run_figures, wall_ms));
-    for (size_t i = 0; i < n; i++) {
-        struct bench_row *r = &rows[i];
-        memset(r, 0, sizeof(*r));
-        r->name = cs[i].name;
-        r->isolation = cs[i].isolation;
-        r->jobs = cs[i].jobs;
-        r->repeat = cs[i].nruns;
-        r->wall_ms = median_of(&cs[i], offsetof(struct run_figures, wall_ms));
-        r->speedup = r->wall_ms > 0 && ref > 0 ? ref / r->wall_ms : 0;
-        r->efficiency = r->speedup / r->jobs;
-        r->overhead_p50_ms =
-            median_of(&cs[i], offsetof(struct run_figures, cycle_p50));
-        r->overhead_p95_ms =
-            median_of(&cs[i], offsetof(struct run_figures, cycle_p95));
-        r->wait_p50_ms =
-            median_of(&cs[i], offsetof(struct run_figures, wait_p50));
-        r->wait_p95_ms =
-            median_of(&cs[i], offsetof(struct run_figures, wait_p95));
-        r->failed = median_failed(&cs[i]);
-        r->cases = cs[i].nruns ? cs[i].runs[0].tests : 0;
-    }
-}
-
-static void print_table(const struct bench_row *rows, size_t n)
-{
-    char secs[32];
-
-    printf("\n%-28s %5s %12s %9s %10s %13s %13s %9s\n", "configuration",
-           "jobs", "wall median", "speedup", "efficiency", "overhead p50",
-           "overhead p95", "failed");
-    for (size_t i = 0; i < n; i++) {
-        const struct bench_row *r = &rows[i];
-        char label[64];
-        snprintf(label, sizeof(label), "%s%s", r->name,
-                 !strcmp(r->isolation, "none") && r->jobs == 1
-                     ? " (the old way)"
-                     : "");
-        printf("%-28s %5d %10s s %8.2fx %9.0f%% %10.1f ms %10.1f ms "
-               "%4ld/%-4ld\n",
-               label, r->jobs, stats_fmt_seconds(secs, r->wall_ms),
-               r->speedup, r->efficiency * 100, r->overhead_p50_ms,
-               r->overhead_p95_ms, r->failed, r->cases);
-    }
-    printf("\nspeedup: against the serial isolated run; efficiency: speedup "
-           "/ jobs; overhead: sandbox acquire + release per case;\nfailed: "
-           "median over the runs (a shared database in parallel is expected "
-           "to fail cases).\n");
-}
-
-/* Which cases failed, per configuration: the first run with failures. */
-static void print_failed(const struct config *cs, size_t n)
-{
-    bool header = false;
-
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < cs[i].nruns; k++) {
-            const struct run_figures *f = &cs[i].runs[k];
-            if (!f->failed)
-                continue;
-            if (!header)
-                printf("\nfailed cases (the first run of each configuration "
-                       "that had any):\n");
-            header = true;
-            printf("  %s, run %d: %ld of %ld:", cs[i].name, k + 1, f->failed,
-                   f->tests);
-            for (size_t j = 0; j < f->nnamed && j < 5; j++)
-                printf("%s %s", j ? "," : "", f->failed_names[j]);
-            if (f->failed > 5)
-                printf(", ...");
-            putchar('\n');
-            break;
-        }
-    }
-}
-
-static void json_str(struct strbuf *sb, const char *s)
-{
-    strbuf_addch(sb, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            strbuf_addf(sb, "\\%c", *p);
-        else if (*p < 0x20)
-            strbuf_addf(sb, "\\u%04x", *p);
-        else
-            strbuf_addch(sb, (char)*p);
-    }
-    strbuf_addch(sb, '"');
-}
-
-static int write_json(const char *path, const struct bench_row *rows,
-                      const struct config *cs, size_t n,
-                      const char *server_version, struct isotest_err *e)
-{
-    struct strbuf sb = STRBUF_INIT;
-
-    strbuf_addstr(&sb, "{\n  \"isotest_version\": ");
-    json_str(&sb, ISOTEST_VERSION);
-    strbuf_addstr(&sb, ",\n  \"server_version\": ");
-    json_str(&sb, server_version);
-    strbuf_addstr(&sb, ",\n  \"configurations\": [\n");
-    for (size_t i = 0; i < n; i++) {
-        const struct bench_row *r = &rows[i];
-        strbuf_addstr(&sb, "    {\"name\": ");
-        json_str(&sb, r->name);
-        strbuf_addstr(&sb, ", \"isolation\": ");
-        json_str(&sb, r->isolation);
-        strbuf_addf(&sb,
-                    ", \"jobs\": %d, \"runs\": %d, \"wall_ms_median\": %.1f, "
-                    "\"speedup\": %.3f, \"efficiency\": %.3f, "
-                    "\"overhead_p50_ms\": %.2f, \"overhead_p95_ms\": %.2f, "
-                    "\"wait_p50_ms\": %.2f, \"wait_p95_ms\": %.2f, "
-                    "\"failed\": %ld, \"cases\": %ld, \"wall_ms\": [",
-                    r->jobs, r->repeat, r->wall_ms, r->speedup, r->efficiency,
-                    r->overhead_p50_ms, r->overhead_p95_ms, r->wait_p50_ms,
-                    r->wait_p95_ms, r->failed, r->cases);
-        for (int k = 0; k < cs[i].nruns; k++)
-            strbuf_addf(&sb, "%s%.1f", k ? ", " : "", cs[i].runs[k].wall_ms);
-        /* Per run, the failed cases (the first MAX_NAMED). */
-        strbuf_addstr(&sb, "], \"failed_cases\": [");
-        for (int k = 0; k < cs[i].nruns; k++) {
-            const struct run_figures *f = &cs[i].runs[k];
-            strbuf_addstr(&sb, k ? ", [" : "[");
-            for (size_t j = 0; j < f->nnamed; j++) {
-                if (j)
-                    strbuf_addstr(&sb, ", ");
-                json_str(&sb, f->failed_names[j]);
-            }
-            strbuf_addch(&sb, ']');
-        }
-        strbuf_addf(&sb, "]}%s\n", i + 1 < n ? "," : "");
-    }
-    strbuf_addstr(&sb, "  ]\n}\n");
-    int r = fs_write_atomic(path, sb.buf, sb.len, e);
-    strbuf_release(&sb);
-    return r;
-}
-
-static void prop(xmlTextWriterPtr w, const char *name, const char *fmt,
-                 double v)
-{
-    char buf[64];
-
-    snprintf(buf, sizeof(buf), fmt, v);
-    xmlTextWriterStartElement(w, BAD_CAST "property");
-    xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST name);
-    xmlTextWriterWriteAttribute(w, BAD_CAST "value", BAD_CAST buf);
-    xmlTextWriterEndElement(w);
-}
-
-static int write_junit(const char *path, const struct bench_row *rows,
-                       const struct config *cs, size_t n, struct isotest_err *e)
-{
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    xmlTextWriterPtr w = xmlNewTextWriterFilename(tmp, 0);
-    char buf[64];
-    int rc = 0;
-
-    if (!w) {
-        free(tmp);
-        return err_set(e, "cannot write '%s'", path);
-    }
-    xmlTextWriterSetIndent(w, 1);
-    rc |= xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) < 0;
-    rc |= xmlTextWriterStartElement(w, BAD_CAST "testsuites") < 0;
-    xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST "isotest bench");
-    for (size_t i = 0; i < n; i++) {
-        const struct bench_row *r = &rows[i];
-        xmlTextWriterStartElement(w, BAD_CAST "testsuite");
-        xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST r->name);
-        snprintf(buf, sizeof(buf), "%d", cs[i].nruns);
-        xmlTextWriterWriteAttribute(w, BAD_CAST "tests", BAD_CAST buf);
-        xmlTextWriterWriteAttribute(w, BAD_CAST "failures", BAD_CAST "0");
-        xmlTextWriterWriteAttribute(w, BAD_CAST "errors", BAD_CAST "0");
-        xmlTextWriterWriteAttribute(w, BAD_CAST "time",
-                                    BAD_CAST stats_fmt_seconds(buf,
-                                                               r->wall_ms));
-        xmlTextWriterStartElement(w, BAD_CAST "properties");
-        prop(w, "bench.jobs", "%.0f", r->jobs);
-        xmlTextWriterStartElement(w, BAD_CAST "property");
-        xmlTextWriterWriteAttribute(w, BAD_CAST "name",
-                                    BAD_CAST "bench.isolation");
-        xmlTextWriterWriteAttribute(w, BAD_CAST "value",
-                                    BAD_CAST r->isolation);
-        xmlTextWriterEndElement(w);
-        prop(w, "bench.wall_ms_median", "%.1f", r->wall_ms);
-        prop(w, "bench.speedup", "%.3f", r->speedup);
-        prop(w, "bench.efficiency", "%.3f", r->efficiency);
-        prop(w, "bench.overhead_p50_ms", "%.2f", r->overhead_p50_ms);
-        prop(w, "bench.overhead_p95_ms", "%.2f", r->overhead_p95_ms);
-        prop(w, "bench.wait_p50_ms", "%.2f", r->wait_p50_ms);
-        prop(w, "bench.wait_p95_ms", "%.2f", r->wait_p95_ms);
-        prop(w, "bench.failed_cases", "%.0f", (double)r->failed);
-        prop(w, "bench.cases", "%.0f", (double)r->cases);
-        xmlTextWriterEndElement(w);
-        for (int k = 0; k < cs[i].nruns; k++) {
-            xmlTextWriterStartElement(w, BAD_CAST "testcase");
-            snprintf(buf, sizeof(buf), "bench.%s", r->isolation);
-            xmlTextWriterWriteAttribute(w, BAD_CAST "classname", BAD_CAST buf);
-            snprintf(buf, sizeof(buf), "%s run %d", r->name, k + 1);
-            xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST buf);
-            xmlTextWriterWriteAttribute(
-                w, BAD_CAST "time",
-                BAD_CAST stats_fmt_seconds(buf, cs[i].runs[k].wall_ms));
-            /*
-             * Failed cases are a figure of the configuration, not a failure
-             * of the bench: listed, so a CI page shows them, not marked.
-             */
-            const struct run_figures *f = &cs[i].runs[k];
-            if (f->failed) {
-                struct strbuf so = STRBUF_INIT;
-                strbuf_addf(&so, "%ld of %ld cases failed:", f->failed,
-                            f->tests);
-                for (size_t j = 0; j < f->nnamed; j++)
-                    strbuf_addf(&so, "\n%s", f->failed_names[j]);
-                if ((size_t)f->failed > f->nnamed)
-                    strbuf_addf(&so, "\n(and %zu more)",
-                                (size_t)f->failed - f->nnamed);
-                xmlTextWriterWriteElement(w, BAD_CAST "system-out",
-                                          BAD_CAST so.buf);
-                strbuf_release(&so);
-            }
-            xmlTextWriterEndElement(w);
-        }
-        xmlTextWriterEndElement(w);
-    }
-    rc |= xmlTextWriterEndDocument(w) < 0;
-    rc |= xmlTextWriterFlush(w) < 0;
-    xmlFreeTextWriter(w);
-    if (rc || rename(tmp, path) < 0) {
-        unlink(tmp);
-        free(tmp);
-        return err_set(e, "cannot write '%s'", path);
-    }
-    free(tmp);
-    return 0;
 }
 
 static int split_modes(const char *s, const char **out, int max)
@@ -704,7 +365,7 @@ static struct config *make_configs(const struct bench_args *a, size_t *n)
 static int run_all(struct bench_ctx *b, struct config *cs, size_t ncs,
                    struct isotest_err *e)
 {
-    struct run_figures warm;
+    struct bench_run warm;
 
     /* A first run builds the template, so no configuration pays for it. */
     int r = run_once(b, &cs[0], &warm, e);
@@ -739,15 +400,24 @@ static int report_all(const struct bench_ctx *b, struct config *cs,
 {
     const struct bench_args *a = b->a;
     struct bench_row *rows = xcalloc(ncs, sizeof(*rows));
+    struct strbuf text = STRBUF_INIT;
     int r = 0;
 
-    fill_rows(cs, ncs, rows);
-    print_table(rows, ncs);
-    print_failed(cs, ncs);
-    if (a->junit && write_junit(a->junit, rows, cs, ncs, e) < 0)
+    for (size_t i = 0; i < ncs; i++) {
+        rows[i].name = cs[i].name;
+        rows[i].isolation = cs[i].isolation;
+        rows[i].jobs = cs[i].jobs;
+        rows[i].runs = cs[i].runs;
+        rows[i].repeat = cs[i].nruns;
+    }
+    bench_report_medians(rows, ncs);
+    bench_report_text(&text, rows, ncs);
+    fputs(text.buf, stdout);
+    strbuf_release(&text);
+    if (a->junit && bench_report_junit(a->junit, rows, ncs, e) < 0)
         r = -1;
     if (!r && a->json &&
-        write_json(a->json, rows, cs, ncs, b->server_version, e) < 0)
+        bench_report_json(a->json, rows, ncs, b->server_version, e) < 0)
         r = -1;
     if (!r && a->html && html_bench(a->html, rows, ncs, "isotest bench", e) < 0)
         r = -1;
@@ -773,8 +443,12 @@ static int make_workdir(struct bench_ctx *b, struct isotest_err *e)
     return 0;
 }
 
-static void remove_workdir(struct bench_ctx *b)
+/* Under signals_cleanup(): a second Ctrl-C waits for it. */
+static void remove_workdir(void *arg)
 {
+    struct bench_ctx *b = arg;
+
+    signals_watch_dir(NULL);
     if (!b->dir)
         return;
     unlink(b->report);
@@ -794,14 +468,24 @@ static int bench(const struct bench_args *a, struct isotest_server *srv,
     int r = -1;
 
     self_path(b.self, sizeof(b.self), argv0);
-    if (make_workdir(&b, e) == 0 && run_all(&b, cs, ncs, e) == 0)
-        r = signals_interrupted() ? 0 : report_all(&b, cs, ncs, e);
-    remove_workdir(&b);
+    if (make_workdir(&b, e) == 0) {
+        signals_watch_dir(b.dir);
+        if (run_all(&b, cs, ncs, e) == 0)
+            r = signals_interrupted() ? 0 : report_all(&b, cs, ncs, e);
+    }
+    signals_cleanup(remove_workdir, &b);
     for (size_t i = 0; i < ncs; i++)
         for (int k = 0; k < cs[i].nruns; k++)
             figures_release(&cs[i].runs[k]);
     free(cs);
     return r;
+}
+
+/* Under signals_cleanup(): a second Ctrl-C waits for it. */
+static void stop_server(void *srv)
+{
+    signals_watch_server(NULL);
+    isotest_server_stop(srv);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -833,8 +517,7 @@ int cmd_bench(int argc, char **argv)
                "skipped\n");
         code = signals_exit_code();
     }
-    signals_watch_server(NULL);
-    isotest_server_stop(srv);
+    signals_cleanup(stop_server, srv);
     free(a.fwd);
     return code;
 }

@@ -156,13 +156,22 @@ static char *default_history_path(const struct run_options *o)
     return xasprintf("%.*s/.isotest-history", (int)(slash - p), p);
 }
 
-static void run_release(struct run *r, unsigned close_flags)
+/* Under signals_cleanup(): a second Ctrl-C waits for the close. */
+void cmd_close_session(void *arg)
 {
+    struct cmd_closing *c = arg;
     struct isotest_err e = ISOTEST_ERR_INIT;
 
     signals_watch_session(NULL);
-    if (r->session && isotest_session_close(r->session, close_flags, &e) < 0)
+    if (c->s && isotest_session_close(c->s, c->flags, &e) < 0)
         cmd_print_error(NULL, &e);
+}
+
+static void run_release(struct run *r, unsigned close_flags)
+{
+    struct cmd_closing c = {r->session, close_flags};
+
+    signals_cleanup(cmd_close_session, &c);
     r->session = NULL;
     if (r->results)
         for (size_t i = 0; i < r->cl.n; i++)

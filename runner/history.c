@@ -4,11 +4,9 @@
 #include "history.h"
 #include "common/fsutil.h"
 #include "common/strbuf.h"
+#include "reporters/junit_read.h"
 
-#include <errno.h>
 #include <math.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,53 +67,26 @@ int history_load(struct history *h, const char *path, struct isotest_err *e)
     return 0;
 }
 
-static char *attr(xmlNode *n, const char *name)
+int history_load_junit(struct history *h, const char *path,
+                       struct isotest_err *e)
 {
-    xmlChar *v = xmlGetProp(n, BAD_CAST name);
-    char *r = v ? xstrdup((const char *)v) : NULL;
+    struct junit_report rep;
 
-    xmlFree(v);
-    return r;
-}
-
-static void walk_junit(struct history *h, xmlNode *n)
-{
-    for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        const char *nm = (const char *)n->name;
-        if (!strcmp(nm, "testcase")) {
-            char *cls = attr(n, "classname"), *name = attr(n, "name");
-            char *t = attr(n, "time");
-            if (name && t) {
-                char *key = xasprintf("%s::%s", cls ? cls : "", name);
-                add(h, key, strtod(t, NULL) * 1000.0);
-                free(key);
-            }
-            free(cls);
-            free(name);
-            free(t);
-        } else if (!strcmp(nm, "testsuites")) {
-            char *t = attr(n, "time");
-            if (t)
-                h->wall_ms = strtod(t, NULL) * 1000.0;
-            free(t);
-            walk_junit(h, n->children);
-        } else if (!strcmp(nm, "testsuite")) {
-            walk_junit(h, n->children);
-        }
-    }
-}
-
-int history_load_junit(struct history *h, const char *path, struct isotest_err *e)
-{
     memset(h, 0, sizeof(*h));
-    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                              XML_PARSE_NOWARNING);
-    if (!doc)
-        return err_set(e, "cannot read JUnit report '%s'", path);
-    walk_junit(h, xmlDocGetRootElement(doc));
-    xmlFreeDoc(doc);
+    if (junit_read_load(&rep, path, e) < 0)
+        return -1;
+    for (size_t i = 0; i < rep.ncases; i++) {
+        const struct junit_case *c = &rep.cases[i];
+        if (!c->name || !c->timed)
+            continue; /* an untimed case says nothing about its duration */
+        char *key = xasprintf("%s::%s", c->classname ? c->classname : "",
+                              c->name);
+        add(h, key, c->time_ms);
+        free(key);
+    }
+    if (rep.timed)
+        h->wall_ms = rep.time_ms;
+    junit_read_release(&rep);
     h->present = true;
     return 0;
 }
@@ -147,11 +118,6 @@ double history_lookup(const struct history *h, const char *classname,
     return -1;
 }
 
-static bool ran(const struct test_result *r)
-{
-    return r->done && r->outcome != OUTCOME_SKIPPED;
-}
-
 int history_save(const char *path, const struct history *prev,
                  const struct test_result *r, size_t n, double wall_ms,
                  struct isotest_err *e)
@@ -161,13 +127,13 @@ int history_save(const char *path, const struct history *prev,
     strbuf_addstr(&sb, MAGIC);
     strbuf_addf(&sb, "wall_ms\t%.1f\n", wall_ms);
     for (size_t i = 0; i < n; i++)
-        if (ran(&r[i]))
+        if (result_ran(&r[i]))
             strbuf_addf(&sb, "%s::%s\t%.1f\n", r[i].classname, r[i].name,
                         r[i].time_ms);
     for (size_t k = 0; prev && k < prev->n; k++) {
         bool replaced = false;
         for (size_t i = 0; i < n && !replaced; i++)
-            replaced = ran(&r[i]) &&
+            replaced = result_ran(&r[i]) &&
                        key_is(prev->keys[k], r[i].classname, r[i].name);
         if (!replaced)
             strbuf_addf(&sb, "%s\t%.1f\n", prev->keys[k], prev->ms[k]);

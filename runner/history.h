@@ -30,7 +30,13 @@ struct history {
 
 /* A missing file is an empty history, not an error. */
 int history_load(struct history *h, const char *path, struct isotest_err *e);
-int history_load_junit(struct history *h, const char *path, struct isotest_err *e);
+/*
+ * The durations of a JUnit report's timed cases and its wall time (read
+ * by reporters/junit_read.h).  -1 with e naming the path when the file
+ * is missing, unreadable, not XML or not a JUnit report.
+ */
+int history_load_junit(struct history *h, const char *path,
+                       struct isotest_err *e);
 void history_release(struct history *h);
 
 /* Duration of the case, or -1 when the history does not know it. */

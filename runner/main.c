@@ -15,6 +15,8 @@ static const char usage[] =
     "  run PATH...     run test cases in parallel, each in its own sandbox\n"
     "  list PATH...    print the cases a run would execute\n"
     "  bench PATH...   the suite serially and in parallel, compared\n"
+    "  exec -- CMD     run a test framework with a sandbox per test,\n"
+    "                  handed out over a local socket\n"
     "  clean           drop what dead runs left on a server\n"
     "\n"
     "  isotest <command> --help   options of a command\n"
@@ -28,6 +30,7 @@ static const struct {
     {"list", cmd_list},
     {"bench", cmd_bench},
     {"clean", cmd_clean},
+    {"exec", cmd_exec},
 };
 
 static void xml_quiet(void *ctx, const char *msg, ...)
@@ -58,7 +61,7 @@ int main(int argc, char **argv)
             fn = commands[i].fn;
     if (!fn) {
         fprintf(stderr, "isotest: error: unknown command '%s' (run, list, "
-                        "bench, clean)\n",
+                        "bench, clean, exec)\n",
                 argv[1]);
         return EXIT_CANNOT;
     }

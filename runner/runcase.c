@@ -427,24 +427,23 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     return done;
 }
 
-void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
-                 const struct isotest_sandbox *sb, int worker,
-                 atomic_int *pid_slot,
-                 struct test_result *r)
+/*
+ * Fill argv (and spec->argv) for the child that runs c: psql for a SQL
+ * case, the shell for a listed command, else the program itself.  In
+ * expected mode psql runs pg_regress's way: the file on stdin, echoed,
+ * with the settings the expected output assumes; the PGOPTIONS= entry
+ * that needs is returned for the environment (the caller frees it), or
+ * NULL.
+ */
+static char *child_argv(const struct runcase_ctx *ctx,
+                        const struct test_case *c,
+                        const struct isotest_sandbox *sb, bool expected_mode,
+                        const char **argv, struct proc_spec *spec)
 {
-    /* pg_regress sets these, and its expected files depend on them. */
-    const char *extra[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
-                           NULL};
-    bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
-    char *pgoptions = NULL;
-    const char *argv[24];
-    int a = 0;
     const char *file = strrchr(c->abspath, '/') + 1;
-    struct proc_spec spec = {.cwd = c->dir};
+    char *pgoptions = NULL;
+    int a = 0;
 
-    if (c->kind == CASE_SQL && !expected_mode && !ctx->always_psql &&
-        run_in_process(ctx, c, sb, r))
-        return;
     if (c->kind == CASE_SQL) {
         argv[a++] = ctx->psql;
         argv[a++] = "-X";
@@ -455,13 +454,12 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
             argv[a++] = "HIDE_TABLEAM=on";
             argv[a++] = "-v";
             argv[a++] = "HIDE_TOAST_COMPRESSION=on";
-            spec.stdin_path = c->abspath;
-            spec.merge_stderr = true;
+            spec->stdin_path = c->abspath;
+            spec->merge_stderr = true;
             const char *options = isotest_sandbox_options(sb);
             pgoptions = xasprintf("PGOPTIONS=%s%s-c "
                                   "intervalstyle=postgres_verbose",
                                   options, options[0] ? " " : "");
-            extra[2] = pgoptions;
         } else {
             argv[a++] = "-q";
             argv[a++] = "-t";
@@ -482,7 +480,61 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
         argv[a++] = c->abspath;
     }
     argv[a] = NULL;
-    spec.argv = argv;
+    spec->argv = argv;
+    return pgoptions;
+}
+
+/* The outcome of a case run as a child, from how the child ended. */
+static void judge_child(const struct runcase_ctx *ctx,
+                        const struct test_case *c, bool expected_mode,
+                        const struct proc_status *st, struct test_result *r)
+{
+    if (st->timed_out) {
+        r->outcome = OUTCOME_TIMEOUT;
+        r->message = xasprintf("timed out after %g s", ctx->timeout_s);
+    } else if (ctx->stop && atomic_load(ctx->stop)) {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xstrdup("interrupted");
+    } else if (c->kind == CASE_COMMAND) {
+        judge_command(st, r);
+    } else if (expected_mode) {
+        /* psql itself failed (no server, bad file): not a diff. */
+        if (!st->exited || st->code == 2) {
+            r->outcome = OUTCOME_ERROR;
+            r->message = st->exited ? xasprintf("psql exited with code %d",
+                                                st->code)
+                                    : xasprintf("psql killed by %s",
+                                                proc_signame(st->code));
+            r->detail = xstrndup(r->out.data, r->out.len);
+            return;
+        }
+        judge_expected(ctx, c, r);
+    } else {
+        char *err_line = st->exited && st->code != 0
+                             ? psql_error(r->err.data, c->path)
+                             : NULL;
+        judge_sql(st, err_line, r);
+        free(err_line);
+    }
+}
+
+void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
+                 const struct isotest_sandbox *sb, int worker,
+                 atomic_int *pid_slot,
+                 struct test_result *r)
+{
+    /* pg_regress sets these, and its expected files depend on them. */
+    const char *extra[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
+                           NULL};
+    bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
+    const char *argv[24];
+    struct proc_spec spec = {.cwd = c->dir};
+
+    if (c->kind == CASE_SQL && !expected_mode && !ctx->always_psql &&
+        run_in_process(ctx, c, sb, r))
+        return;
+    char *pgoptions = child_argv(ctx, c, sb, expected_mode, argv, &spec);
+    extra[2] = pgoptions;
 
     struct runcase_sandbox view;
     runcase_sandbox_of(sb, &view);
@@ -518,35 +570,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
         r->message = xstrdup(e.msg);
         goto done;
     }
-    if (st.timed_out) {
-        r->outcome = OUTCOME_TIMEOUT;
-        r->message = xasprintf("timed out after %g s", ctx->timeout_s);
-    } else if (ctx->stop && atomic_load(ctx->stop)) {
-        r->outcome = OUTCOME_ERROR;
-        r->message = xstrdup("interrupted");
-    } else if (c->kind == CASE_COMMAND) {
-        judge_command(&st, r);
-    } else if (expected_mode) {
-        if (!st.exited || st.code != 0) {
-            /* psql itself failed (no server, bad file): not a diff. */
-            if (!st.exited || st.code == 2) {
-                r->outcome = OUTCOME_ERROR;
-                r->message = st.exited ? xasprintf("psql exited with code %d",
-                                                   st.code)
-                                       : xasprintf("psql killed by %s",
-                                                   proc_signame(st.code));
-                r->detail = xstrndup(r->out.data, r->out.len);
-                goto done;
-            }
-        }
-        judge_expected(ctx, c, r);
-    } else {
-        char *err_line = st.exited && st.code != 0
-                             ? psql_error(r->err.data, c->path)
-                             : NULL;
-        judge_sql(&st, err_line, r);
-        free(err_line);
-    }
+    judge_child(ctx, c, expected_mode, &st, r);
 done:
     if (!r->time_ms)
         r->time_ms = now_ms() - start;

@@ -3,6 +3,7 @@
  */
 #include "signals.h"
 #include "common/clock.h"
+#include "common/fsutil.h"
 #include "pool.h"
 
 #include <pthread.h>
@@ -15,7 +16,9 @@
 #include <unistd.h>
 
 /*
- * `lock` guards pool, session, server and child; `signo` is read without
+ * `lock` (recursive: a clean-up run under it may stop watching what it
+ * frees) guards pool, session, server, child and dir; `signo` is read
+ * without
  * it.  The signal thread holds `lock` while it acts, so a command that
  * stops watching something (and then frees it) waits until it is done.
  */
@@ -26,10 +29,11 @@ static struct {
     struct isotest_session *session;
     struct isotest_server *server;
     pid_t child;
+    const char *dir;
     pthread_t thread;
     bool started;
     sigset_t set;
-} sig = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} sig;
 
 static void say(const char *msg)
 {
@@ -76,6 +80,11 @@ static void second_signal(int s)
         pool_signal_children(sig.pool, SIGKILL);
     isotest_session_abort(sig.session);
     isotest_server_abort(sig.server);
+    if (sig.dir) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        fs_remove_tree(sig.dir, &ignore);
+        isotest_err_release(&ignore);
+    }
     _exit(128 + s);
 }
 
@@ -104,6 +113,12 @@ static void *signal_thread(void *arg)
 
 int signals_start(void)
 {
+    pthread_mutexattr_t attr;
+
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&sig.lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     /* Before any thread: a write to a closed pipe is an error, not death. */
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&sig.set);
@@ -156,6 +171,20 @@ void signals_watch_child(pid_t pid)
     sig.child = pid;
     if (pid > 0 && atomic_load(&sig.signo))
         kill(pid, atomic_load(&sig.signo));
+    pthread_mutex_unlock(&sig.lock);
+}
+
+void signals_watch_dir(const char *path)
+{
+    pthread_mutex_lock(&sig.lock);
+    sig.dir = path;
+    pthread_mutex_unlock(&sig.lock);
+}
+
+void signals_cleanup(void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&sig.lock);
+    fn(arg);
     pthread_mutex_unlock(&sig.lock);
 }
 

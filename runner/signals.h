@@ -16,8 +16,10 @@
  *                  killed; the pool's children are killed; the watched
  *                  session and server are aborted (an embedded server is
  *                  stopped and its folder removed, a named server's
- *                  sandboxes of this run dropped); the process exits
- *                  128 + signal.
+ *                  sandboxes of this run dropped); a watched scratch
+ *                  folder is removed; the process exits 128 + signal.
+ *                  A final clean-up run through signals_cleanup() is
+ *                  finished first.
  *
  * Call sequence: signals_start() in main before any other thread,
  * signals_watch_*() around what can be interrupted (NULL or 0 to stop
@@ -41,6 +43,17 @@ void signals_watch_pool(struct pool *p);
 void signals_watch_session(struct isotest_session *s);
 void signals_watch_server(struct isotest_server *srv);
 void signals_watch_child(pid_t pid);
+/* A scratch folder of the command's, removed by a second signal. */
+void signals_watch_dir(const char *path);
+
+/*
+ * Run fn(arg) with the registry's lock held: a second signal that comes
+ * meanwhile waits for it to finish instead of cutting it off half way
+ * (a server half stopped, a folder half removed).  For the final clean-up
+ * of the watched session, server or folder: fn stops watching what it
+ * frees (the signals_watch_*() calls may be made from inside it).
+ */
+void signals_cleanup(void (*fn)(void *), void *arg);
 
 /* Whether a first signal came; its exit code (128 + signal). */
 bool signals_interrupted(void);

@@ -11,8 +11,9 @@
  * left out), a missing file, files without the magic line (table), bad
  * duration lines naming the path and line (table), blank lines and a last
  * line without a newline; history_load_junit on a hand-written report, on
- * a report written by junit_write, and on missing, non-XML and truncated
- * files; history_slower and result_slower against one threshold table.
+ * a report written by junit_write, and on missing, non-XML, truncated and
+ * not-JUnit files (the reader itself: test_junit_read.c); history_slower
+ * and result_slower against one threshold table.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -590,6 +591,9 @@ ParameterizedTestParameters(history, load_junit_error)
         {""},
         {"<testsuites><testsuite name=\"x\">\n"},
         {"<testsuites></testsuite>\n"},
+        /* Well-formed XML that is not a JUnit report. */
+        {"<html><body/></html>\n"},
+        {"<?xml version=\"1.0\"?>\n<testcase name=\"t\" time=\"1\"/>\n"},
     };
 
     return cr_make_param_array(struct text_case, cases,

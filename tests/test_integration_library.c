@@ -50,8 +50,10 @@ static const char *stage(void)
               "ISOTEST_STAGE must be the absolute path of a staged install "
               "(run `make integration`)");
     char *h = xasprintf("%s/include/isotest.h", s);
-    cr_assert(access(h, R_OK) == 0, "'%s' is missing: stage an install "
-                                    "with `make install PREFIX=%s`", h, s);
+    cr_assert(access(h, R_OK) == 0,
+              "'%s' is missing: stage an install "
+              "with `make install PREFIX=%s`",
+              h, s);
     free(h);
     return s;
 }
@@ -59,9 +61,9 @@ static const char *stage(void)
 /* Inherited, these would change what the child does. */
 static bool dropped_var(const char *entry)
 {
-    static const char *const names[] = {"PKG_CONFIG_PATH=", "MAKEFLAGS=",
-                                        "MFLAGS=", "MAKELEVEL=",
-                                        "ISOTEST_CACHE_DIR="};
+    static const char *const names[] = {
+        "PKG_CONFIG_PATH=", "MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=",
+        "ISOTEST_CACHE_DIR="};
 
     if (!strncmp(entry, "PG", 2)) /* would name some other server */
         return true;
@@ -103,8 +105,8 @@ static void run_cmd(struct itest_result *r, const char *const *argv,
 
     cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run '%s': %s", argv[0],
               e.msg);
-    cr_assert(proc_capture(&p, &out, &errb, CMD_TIMEOUT_MS, SIGTERM, 5000,
-                           NULL, &ps, &e) == 0,
+    cr_assert(proc_capture(&p, &out, &errb, CMD_TIMEOUT_MS, SIGTERM, 5000, NULL,
+                           &ps, &e) == 0,
               "cannot read the output of '%s': %s", argv[0], e.msg);
     if (ps.timed_out)
         strbuf_addf(&errb, "\n[itest] killed after %d s\n",
@@ -139,8 +141,8 @@ static void run_example(struct itest_result *r, const char *const *env)
             env);
     cr_assert_eq(r->code, 0, "make check exited %d\n%s\n%s", r->code, r->out,
                  r->err);
-    cr_assert(strstr(r->out, "\n" SUMMARY "\n"), "no '%s' line:\n%s",
-              SUMMARY, r->out);
+    cr_assert(strstr(r->out, "\n" SUMMARY "\n"), "no '%s' line:\n%s", SUMMARY,
+              r->out);
     cr_assert(strstr(r->out, "acquire+release per sandbox: median "),
               "no timing line:\n%s", r->out);
     free(dir);
@@ -209,8 +211,8 @@ static void assert_only_isotest(const char *lib, const char *nm_flags)
     }
     cr_assert(bad.len == 0, "%s exports names outside isotest_*:%s", path,
               bad.buf);
-    cr_assert(good >= 10, "%s exports only %d isotest_* names:\n%s", path,
-              good, r.out);
+    cr_assert(good >= 10, "%s exports only %d isotest_* names:\n%s", path, good,
+              r.out);
     strbuf_release(&bad);
     itest_result_release(&r);
     free(cmd);
@@ -235,8 +237,7 @@ Test(library, installs_one_header)
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
             strbuf_addf(&names, " %s", de->d_name);
     closedir(d);
-    cr_assert_str_eq(names.buf, " isotest.h", "'%s' holds:%s", inc,
-                     names.buf);
+    cr_assert_str_eq(names.buf, " isotest.h", "'%s' holds:%s", inc, names.buf);
     strbuf_release(&names);
     free(inc);
 }
@@ -246,12 +247,23 @@ Test(library, installs_one_header)
  * libisotest.a: -lisotest becomes -l:libisotest.a, since the linker would
  * take the shared library from the same folder.  The program must not
  * need libisotest.so, and must work.
+ *
+ * libpq itself stays shared: Debian's libpq.pc lists, for a static link,
+ * libpgcommon and libpgport, which only postgresql-server-dev ships.  So
+ * pkg-config is shown a copy of libpq.pc without its Libs.private; the
+ * Requires.private and Libs.private of isotest.pc (libcrypto, -lm,
+ * -pthread) are still all that completes the link.
  */
 Test(library, example_links_statically)
 {
     char *dir = copy_example();
     const char *script =
         "set -e\n"
+        "mkdir shared-pq\n"
+        "sed '/^Libs.private:/d' "
+        "\"$(pkg-config --variable=pcfiledir libpq)/libpq.pc\" "
+        "> shared-pq/libpq.pc\n"
+        "export PKG_CONFIG_PATH=\"$PWD/shared-pq:$PKG_CONFIG_PATH\"\n"
         "libs=$(pkg-config --static --libs isotest libpq "
         "| sed 's/-lisotest/-l:libisotest.a/')\n"
         "cc -std=c11 -Wall -Wextra -Werror -pthread "
@@ -269,8 +281,8 @@ Test(library, example_links_statically)
             ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
     cr_assert_eq(r.code, 0, "static link or run failed (%d)\n%s\n%s", r.code,
                  r.out, r.err);
-    cr_assert(strstr(r.out, "\n" SUMMARY "\n"), "no '%s' line:\n%s",
-              SUMMARY, r.out);
+    cr_assert(strstr(r.out, "\n" SUMMARY "\n"), "no '%s' line:\n%s", SUMMARY,
+              r.out);
     itest_assert_no_sandboxes(ci);
     itest_result_release(&r);
     free(host);

@@ -11,30 +11,16 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "common/fsutil.h"
 #include "common/strbuf.h"
 
 #define NCASES 24
 
 TestSuite(pool, .fini = itest_teardown, .timeout = 150);
-
-static void write_text(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-    cr_assert(fd >= 0, "cannot write '%s': %s", path, strerror(errno));
-    size_t n = strlen(text);
-    cr_assert(write(fd, text, n) == (ssize_t)n, "cannot write '%s'", path);
-    close(fd);
-}
 
 /*
  * A suite under the test's folder: one migration with a table and a row,
@@ -53,16 +39,19 @@ static char *make_suite(void)
     snprintf(path, sizeof(path), "%s/cases", dir);
     cr_assert(mkdir(path, 0755) == 0);
     snprintf(path, sizeof(path), "%s/migrations/001_items.sql", dir);
-    write_text(path, "CREATE TABLE items (id int PRIMARY KEY);\n"
-                     "INSERT INTO items VALUES (1);\n");
+    itest_write_file(path,
+                     "CREATE TABLE items (id int PRIMARY KEY);\n"
+                     "INSERT INTO items VALUES (1);\n",
+                     0644);
     for (int i = 0; i < NCASES; i++) {
         snprintf(path, sizeof(path), "%s/cases/case_%02d.sql", dir, i);
-        write_text(path,
-                   "SELECT 1 / (count(*) = 1)::int FROM items;\n"
-                   "SELECT 1 / (count(*) = 0)::int FROM pg_class "
-                   "WHERE relname = 'case_marker';\n"
-                   "CREATE TABLE case_marker (x int);\n"
-                   "INSERT INTO items VALUES (2);\n");
+        itest_write_file(path,
+                         "SELECT 1 / (count(*) = 1)::int FROM items;\n"
+                         "SELECT 1 / (count(*) = 0)::int FROM pg_class "
+                         "WHERE relname = 'case_marker';\n"
+                         "CREATE TABLE case_marker (x int);\n"
+                         "INSERT INTO items VALUES (2);\n",
+                         0644);
     }
     return dir;
 }
@@ -70,15 +59,12 @@ static char *make_suite(void)
 /* How many distinct sandbox names the report's cases name. */
 static int distinct_sandboxes(const char *junit, int *named)
 {
-    char *text = NULL;
-    size_t len;
-    struct isotest_err e = ISOTEST_ERR_INIT;
+    char *text = itest_read_file(junit);
     static const char key[] = "sandbox=";
     char *seen[NCASES * 2];
     int nseen = 0;
 
     *named = 0;
-    cr_assert(fs_read_file(junit, &text, &len, &e) == 0, "%s", e.msg);
     for (char *p = strstr(text, key); p; p = strstr(p, key)) {
         p += strlen(key);
         size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
@@ -112,8 +98,8 @@ static void run_with_pool(const char *pool)
                   NULL);
     else
         itest_run(&r,
-                  ARGV("run", "--db", ci, "-j", "3", "--no-history",
-                       "--junit", junit, suite),
+                  ARGV("run", "--db", ci, "-j", "3", "--no-history", "--junit",
+                       junit, suite),
                   NULL);
     cr_assert_eq(r.code, 0, "exit code %d with --pool %s\n%s\n%s", r.code,
                  pool ? pool : "(default)", r.out, r.err);

@@ -7,7 +7,8 @@
  * bytes, invalid UTF-8 and a cut.  The file is read back with libxml2 and
  * checked element by element, then validated against the Jenkins schema,
  * reporters/junit-10.xsd.  Also: an empty run, write failures that leave no
- * temporary file, and a long file path.
+ * temporary file, and a long file path.  (Writing in one go, atomically:
+ * test_xmlout.c.)
  */
 #include <criterion/criterion.h>
 
@@ -335,6 +336,51 @@ static void check_outcome(xmlNodePtr tc, const char *elem, const char *type,
     assert_attr(o, "message", message);
 }
 
+/* The testcases of make_results(), zeta and alpha. */
+static void check_testcases(xmlNodePtr zeta, xmlNodePtr alpha)
+{
+    xmlNodePtr tc = testcase(zeta, "passes");
+    assert_attr(tc, "classname", "zeta");
+    assert_attr(tc, "time", "0.000");
+    check_outcome(tc, NULL, NULL, NULL);
+    char *so = text_of(tc, "system-out");
+    cr_assert_eq(strncmp(so, "[isotest] file=zeta/passes.sql worker=1 ", 40), 0,
+                 "%s", so);
+    cr_assert_not_null(strstr(so, "sandbox=isotest_deadbeef_1"));
+    free(so);
+
+    tc = testcase(alpha, "fails");
+    assert_attr(tc, "time", "1.235");
+    check_outcome(tc, "failure", "failed", "1 of 2 TAP tests failed");
+    char *detail = text_of(tc, "failure");
+    cr_assert_str_eq(detail, "not ok 2 - b\n#   got: 1\n");
+    free(detail);
+
+    check_outcome(testcase(zeta, "errs"), "error", "error",
+                  "psql exited with code 2");
+    check_outcome(testcase(alpha, "hangs"), "error", "timeout",
+                  "timed out after 1 s");
+    check_outcome(testcase(zeta, "skips"), "skipped", "skipped",
+                  "skipped (exit code 77)");
+    tc = testcase(alpha, "never");
+    cr_assert_eq(count_children(tc, "error"), 1);
+    assert_attr(child(tc, "error"), "type", "interrupted");
+
+    tc = testcase(zeta, "noisy");
+    check_outcome(tc, NULL, NULL, NULL);
+    so = text_of(tc, "system-out");
+    cr_assert_not_null(strstr(so, "\nred"), "colour codes gone: %s", so);
+    cr_assert_not_null(strstr(so, FFFD "after"), "NUL replaced: %s", so);
+    cr_assert_not_null(strstr(so, "after" FFFD FFFD " end\n"),
+                       "bad bytes replaced: %s", so);
+    cr_assert_not_null(strstr(so, "[isotest] 12345 more bytes were cut"), "%s",
+                       so);
+    free(so);
+    char *se = text_of(tc, "system-err");
+    cr_assert_str_eq(se, "warn" FFFD "ing\n");
+    free(se);
+}
+
 Test(junit, full_report, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result r[N_RESULTS];
@@ -376,48 +422,7 @@ Test(junit, full_report, .init = make_tmp, .fini = remove_tmp)
     assert_attr(zeta, "hostname", "ci-runner");
     cr_assert_eq(count_children(zeta, "testcase"), 4);
     cr_assert_eq(count_children(alpha, "testcase"), 3);
-
-    xmlNodePtr tc = testcase(zeta, "passes");
-    assert_attr(tc, "classname", "zeta");
-    assert_attr(tc, "time", "0.000");
-    check_outcome(tc, NULL, NULL, NULL);
-    char *so = text_of(tc, "system-out");
-    cr_assert_eq(strncmp(so, "[isotest] file=zeta/passes.sql worker=1 ", 40), 0,
-                 "%s", so);
-    cr_assert_not_null(strstr(so, "sandbox=isotest_deadbeef_1"));
-    free(so);
-
-    tc = testcase(alpha, "fails");
-    assert_attr(tc, "time", "1.235");
-    check_outcome(tc, "failure", "failed", "1 of 2 TAP tests failed");
-    char *detail = text_of(tc, "failure");
-    cr_assert_str_eq(detail, "not ok 2 - b\n#   got: 1\n");
-    free(detail);
-
-    check_outcome(testcase(zeta, "errs"), "error", "error",
-                  "psql exited with code 2");
-    check_outcome(testcase(alpha, "hangs"), "error", "timeout",
-                  "timed out after 1 s");
-    check_outcome(testcase(zeta, "skips"), "skipped", "skipped",
-                  "skipped (exit code 77)");
-    tc = testcase(alpha, "never");
-    cr_assert_eq(count_children(tc, "error"), 1);
-    assert_attr(child(tc, "error"), "type", "interrupted");
-
-    tc = testcase(zeta, "noisy");
-    check_outcome(tc, NULL, NULL, NULL);
-    so = text_of(tc, "system-out");
-    cr_assert_not_null(strstr(so, "\nred"), "colour codes gone: %s", so);
-    cr_assert_not_null(strstr(so, FFFD "after"), "NUL replaced: %s", so);
-    cr_assert_not_null(strstr(so, "after" FFFD FFFD " end\n"),
-                       "bad bytes replaced: %s", so);
-    cr_assert_not_null(strstr(so, "[isotest] 12345 more bytes were cut"), "%s",
-                       so);
-    free(so);
-    char *se = text_of(tc, "system-err");
-    cr_assert_str_eq(se, "warn" FFFD "ing\n");
-    free(se);
-
+    check_testcases(zeta, alpha);
     validate_against_xsd(doc);
     xmlFreeDoc(doc);
     free(path);

@@ -2,7 +2,10 @@
  * test_stats.c: report statistics and time formatting (reporters/stats.h).
  *
  * Covers: percentile/median on odd, even, one-element and empty arrays,
- * clamping of p, the input left unmodified, sums; stats_fmt_seconds
+ * clamping of p, the input left unmodified, sums; stats_collect (only
+ * cases that ran count: failed ones do, skipped and never-started ones do
+ * not; no case at all; speedup against the wall time, table);
+ * stats_fmt_seconds
  * (table: rounding to milliseconds, negatives, large values), its format
  * holding for values that overflow a 64-bit millisecond count, and its
  * independence from LC_NUMERIC.
@@ -84,6 +87,90 @@ Test(stats, sum)
 
     cr_assert_float_eq(stats_sum(v, 3), 3, EPS);
     cr_assert_float_eq(stats_sum(v, 0), 0, EPS);
+}
+
+/* ---- stats_collect ---- */
+
+static struct test_result ran(enum outcome o, double acq, double rel,
+                              double ms)
+{
+    struct test_result r = {.done = true, .outcome = o, .acquire_ms = acq,
+                            .release_ms = rel, .time_ms = ms};
+
+    return r;
+}
+
+/* Four cases that ran, and two huge ones that must not count. */
+static void six_results(struct test_result *r)
+{
+    r[0] = ran(OUTCOME_PASSED, 4, 40, 400);
+    r[1] = ran(OUTCOME_SKIPPED, 1e6, 1e6, 1e6);
+    r[2] = ran(OUTCOME_FAILED, 1, 10, 100);
+    r[3] = ran(OUTCOME_TIMEOUT, 3, 30, 300);
+    r[4] = ran(OUTCOME_PASSED, 1e6, 1e6, 1e6);
+    r[4].done = false;
+    r[5] = ran(OUTCOME_ERROR, 2, 20, 200);
+}
+
+Test(stats, collect_counts_cases_that_ran)
+{
+    struct test_result r[6];
+    struct stats_run s;
+
+    six_results(r);
+    stats_collect(&s, r, 6, 500);
+    cr_assert_eq(s.ran, 4);
+    cr_assert_float_eq(s.acquire_p50_ms, 2.5, EPS);
+    cr_assert_float_eq(s.acquire_p95_ms, 3.85, EPS); /* rank 2.85 */
+    cr_assert_float_eq(s.release_p50_ms, 25, EPS);
+    cr_assert_float_eq(s.release_p95_ms, 38.5, EPS);
+    cr_assert_float_eq(s.cycle_p50_ms, 27.5, EPS);
+    cr_assert_float_eq(s.cycle_p95_ms, 42.35, EPS);
+    cr_assert_float_eq(s.cycle_mean_ms, 27.5, EPS);
+    cr_assert_float_eq(s.case_sum_ms, 1000, EPS);
+    cr_assert_float_eq(s.case_mean_ms, 250, EPS);
+    cr_assert_float_eq(s.speedup, 2, EPS);
+}
+
+Test(stats, collect_without_cases_that_ran)
+{
+    struct test_result r[6];
+    struct stats_run s;
+    static const struct stats_run zero;
+
+    six_results(r);
+    stats_collect(&s, NULL, 0, 1000);
+    cr_assert_arr_eq(&s, &zero, sizeof(s));
+    stats_collect(&s, &r[1], 1, 1000); /* skipped */
+    cr_assert_arr_eq(&s, &zero, sizeof(s));
+    stats_collect(&s, &r[4], 1, 1000); /* never started */
+    cr_assert_arr_eq(&s, &zero, sizeof(s));
+}
+
+struct speedup_case {
+    double wall_ms, want;
+};
+
+ParameterizedTestParameters(stats, collect_speedup)
+{
+    static struct speedup_case cases[] = {
+        {1000, 1}, {500, 2}, {4000, 0.25}, {0, 0}, {-1, 0}, {NAN, 0},
+    };
+
+    return cr_make_param_array(struct speedup_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct speedup_case *c, stats, collect_speedup)
+{
+    struct test_result r[6];
+    struct stats_run s;
+
+    six_results(r);
+    stats_collect(&s, r, 6, c->wall_ms);
+    cr_assert_float_eq(s.speedup, c->want, EPS, "wall %g: speedup %g",
+                       c->wall_ms, s.speedup);
+    cr_assert_float_eq(s.case_sum_ms, 1000, EPS);
 }
 
 struct fmt_case {
