@@ -50,7 +50,8 @@ endif
 COM_SRC := $(wildcard common/*.c)
 ISO_SRC := $(wildcard isolation/*.c)
 REP_SRC := $(wildcard reporters/*.c)
-RUN_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
+RUN_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c)) \
+	$(wildcard production/*.c)
 UNIT_SRC := $(filter-out tests/test_integration%.c,$(wildcard tests/test_*.c))
 INTEG_SRC := $(wildcard tests/test_integration*.c)
 ITEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/itest_*.c tests/helpers*.c))
@@ -197,16 +198,17 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libisotest.a $(DESTDIR)$(LIBDIR)/libisotest.so* \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/isotest.pc
 
-# runner/ and reporters/ reach the library through include/isotest.h only:
+# runner/, production/ and reporters/ reach the library through
+# include/isotest.h only:
 # no isolation/ header may be included outside isolation/ and tests/.
 check-layers:
-	@bad=$$(grep -ln '#include "isolation/' runner/*.[ch] reporters/*.[ch] common/*.[ch] 2>/dev/null); \
+	@bad=$$(grep -ln '#include "isolation/' runner/*.[ch] production/*.[ch] reporters/*.[ch] common/*.[ch] 2>/dev/null); \
 	if [ -n "$$bad" ]; then echo "check-layers: isolation/ headers included by: $$bad" >&2; exit 1; fi
 	@bad=$$(grep -ln '#include "runner/\|#include "reporters/' isolation/*.[ch] common/*.[ch] 2>/dev/null); \
 	if [ -n "$$bad" ]; then echo "check-layers: the library includes runner/ or reporters/: $$bad" >&2; exit 1; fi
 
 FORMAT_SRC = $(wildcard include/*.h common/*.[ch] isolation/*.[ch] \
-	reporters/*.[ch] runner/*.[ch] tests/*.[ch] examples/c/*.[ch] \
+	reporters/*.[ch] runner/*.[ch] production/*.[ch] tests/*.[ch] examples/c/*.[ch] \
 	examples/criterion/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)

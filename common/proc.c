@@ -257,123 +257,176 @@ static int next_signal(int step, int first)
     }
 }
 
+/* proc_capture's state from one turn of its loop to the next. */
+struct capture {
+    struct proc *p;
+    int pidfd;         /* readable once the child exits, or -1 */
+    int status;        /* from waitpid, once reaped */
+    bool reaped;
+    long drain_until;  /* once reaped: stop reading the pipes at this time */
+    long next_kill;    /* when the next signal is due, or -1: never */
+    int kill_step;     /* signals sent so far */
+    int first_signal;
+    long grace_ms;
+    bool stopping;     /* `stop` was seen set */
+    bool timed_out;
+};
+
+/* Close what the capture holds; the child is reaped or lost by now. */
+static void capture_release(struct capture *c)
+{
+    close_fd(&c->p->out_fd);
+    close_fd(&c->p->err_fd);
+    close_fd(&c->pidfd);
+    c->p->pid = 0;
+}
+
+/* Reap the child if it has exited; -1 when it cannot be waited for. */
+static int capture_reap(struct capture *c, long now, struct isotest_err *e)
+{
+    pid_t r = waitpid(c->p->pid, &c->status, WNOHANG);
+
+    if (r == c->p->pid) {
+        c->reaped = true;
+        /*
+         * Nothing the case started may outlive it: a background process
+         * left in its group would keep a connection to the sandbox open.
+         * A process that escaped the group and holds our pipes gets a
+         * second to let go of them.
+         */
+        proc_kill_tree(c->p->pid, SIGKILL);
+        c->drain_until = now + 1000;
+        close_fd(&c->pidfd);
+    } else if (r < 0 && errno != EINTR) {
+        int saved = errno;
+        capture_release(c);
+        return err_errno(e, saved, "cannot wait for child");
+    }
+    return 0;
+}
+
+/* Send the next signal when the deadline or a `stop` request calls for it. */
+static void capture_escalate(struct capture *c, long now,
+                             const atomic_int *stop)
+{
+    if (c->reaped)
+        return;
+    if (!c->stopping && stop && atomic_load(stop)) {
+        c->stopping = true;
+        c->next_kill = now;
+    }
+    if (c->next_kill >= 0 && now >= c->next_kill && c->kill_step < 3) {
+        if (!c->stopping)
+            c->timed_out = true;
+        proc_kill_tree(c->p->pid, next_signal(c->kill_step, c->first_signal));
+        c->kill_step++;
+        c->next_kill = now + c->grace_ms;
+    }
+}
+
+/*
+ * How long to wait for output: 20 ms at most, so that the child and `stop`
+ * are looked at often, and never past the next signal.
+ */
+static long capture_wait_ms(const struct capture *c, long now)
+{
+    long wait = 20;
+
+    if (!c->reaped && c->next_kill >= 0 && c->kill_step < 3) {
+        long left = c->next_kill - now;
+        if (left < wait)
+            wait = left < 0 ? 0 : left;
+    }
+    return wait;
+}
+
+/*
+ * Read what poll() found ready on the child's pipes (the first npipes of
+ * fds) into out or errb; a pipe at its end is closed.
+ */
+static void capture_read(struct proc *p, const struct pollfd *fds, int npipes,
+                         struct strbuf *out, struct strbuf *errb)
+{
+    char buf[65536];
+
+    for (int i = 0; i < npipes; i++) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        bool is_out = fds[i].fd == p->out_fd;
+        if (n <= 0) {
+            if (is_out)
+                close_fd(&p->out_fd);
+            else
+                close_fd(&p->err_fd);
+            continue;
+        }
+        strbuf_add(is_out ? out : errb, buf, (size_t)n);
+    }
+}
+
 int proc_capture(struct proc *p, struct strbuf *out, struct strbuf *errb,
                  long timeout_ms, int first_signal, long grace_ms,
                  const atomic_int *stop, struct proc_status *st,
                  struct isotest_err *e)
 {
-    char buf[65536];
     long start = now_ms();
-    long next_kill = timeout_ms > 0 ? start + timeout_ms : -1;
-    long drain_until = -1;
-    int kill_step = 0;
-    bool timed_out = false, stopping = false, reaped = false;
-    int status = 0;
+    struct capture c = {
+        .p = p,
+        .drain_until = -1,
+        .next_kill = timeout_ms > 0 ? start + timeout_ms : -1,
+        .first_signal = first_signal,
+        .grace_ms = grace_ms,
+    };
     /*
      * A pidfd turns readable when the child exits, so poll() wakes at once
      * instead of at its next timeout once the pipes are closed (they close
      * a moment before the child can be reaped).  Without one (a kernel
      * before 5.3), that moment is slept away in short steps.
      */
-    int pidfd = pidfd_open(p->pid, 0);
+    c.pidfd = pidfd_open(p->pid, 0);
 
     for (;;) {
         struct pollfd fds[3];
         int nfds = 0;
         long now = now_ms();
 
-        if (!reaped) {
-            pid_t r = waitpid(p->pid, &status, WNOHANG);
-            if (r == p->pid) {
-                reaped = true;
-                /*
-                 * Nothing the case started may outlive it: a background
-                 * process left in its group would keep a connection to the
-                 * sandbox open.  A process that escaped the group and holds
-                 * our pipes gets a second to let go of them.
-                 */
-                proc_kill_tree(p->pid, SIGKILL);
-                drain_until = now + 1000;
-                close_fd(&pidfd);
-            } else if (r < 0 && errno != EINTR) {
-                int saved = errno;
-                p->pid = 0;
-                close_fd(&p->out_fd);
-                close_fd(&p->err_fd);
-                close_fd(&pidfd);
-                return err_errno(e, saved, "cannot wait for child");
-            }
-        }
-        if (!reaped && !stopping && stop && atomic_load(stop)) {
-            stopping = true;
-            next_kill = now;
-        }
-        if (!reaped && next_kill >= 0 && now >= next_kill && kill_step < 3) {
-            if (!stopping)
-                timed_out = true;
-            proc_kill_tree(p->pid, next_signal(kill_step, first_signal));
-            kill_step++;
-            next_kill = now + grace_ms;
-        }
+        if (!c.reaped && capture_reap(&c, now, e) < 0)
+            return -1;
+        capture_escalate(&c, now, stop);
         if (p->out_fd >= 0)
             fds[nfds++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
         if (p->err_fd >= 0)
             fds[nfds++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
-        if (reaped && (!nfds || now >= drain_until))
+        if (c.reaped && (!nfds || now >= c.drain_until))
             break;
         int npipes = nfds;
-        if (pidfd >= 0)
-            fds[nfds++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        if (c.pidfd >= 0)
+            fds[nfds++] = (struct pollfd){.fd = c.pidfd, .events = POLLIN};
 
-        /* Wake up at least every 20 ms to look at the child and `stop`. */
-        long wait = 20;
-        if (!reaped && next_kill >= 0 && kill_step < 3) {
-            long left = next_kill - now;
-            if (left < wait)
-                wait = left < 0 ? 0 : left;
-        }
+        long wait = capture_wait_ms(&c, now);
         if (!nfds) {
             struct timespec ts = {0, (wait < 1 ? wait : 1) * 1000000L};
             nanosleep(&ts, NULL);
             continue;
         }
-        int r = poll(fds, (nfds_t)nfds, (int)wait);
-        if (r < 0) {
+        if (poll(fds, (nfds_t)nfds, (int)wait) < 0) {
             if (errno == EINTR)
                 continue;
             int saved = errno;
             proc_kill_tree(p->pid, SIGKILL);
-            if (!reaped)
+            if (!c.reaped)
                 proc_wait(p, st, e);
-            close_fd(&p->out_fd);
-            close_fd(&p->err_fd);
-            close_fd(&pidfd);
-            p->pid = 0;
+            capture_release(&c);
             return err_errno(e, saved, "poll");
         }
-        for (int i = 0; i < npipes; i++) {
-            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-            if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            bool is_out = fds[i].fd == p->out_fd;
-            if (n <= 0) {
-                if (is_out)
-                    close_fd(&p->out_fd);
-                else
-                    close_fd(&p->err_fd);
-                continue;
-            }
-            strbuf_add(is_out ? out : errb, buf, (size_t)n);
-        }
+        capture_read(p, fds, npipes, out, errb);
     }
-    close_fd(&p->out_fd);
-    close_fd(&p->err_fd);
-    close_fd(&pidfd);
-    p->pid = 0;
-    st->timed_out = timed_out;
-    fill_status(status, st);
+    capture_release(&c);
+    st->timed_out = c.timed_out;
+    fill_status(c.status, st);
     return 0;
 }
 

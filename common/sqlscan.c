@@ -161,15 +161,142 @@ static int count_lines(const char *t, size_t from, size_t to, int line)
     return line;
 }
 
+/* Index just past the dollar-quoted run whose tag, tl bytes, opens at t[i]. */
+static size_t skip_dollar_quoted(const char *t, size_t len, size_t i,
+                                 size_t tl)
+{
+    const char *tag = t + i;
+
+    for (i += tl; i + tl <= len && strncmp(t + i, tag, tl); i++)
+        ;
+    return i + tl <= len ? i + tl : len;
+}
+
+/*
+ * Whether the ':' at t[i] starts a psql variable (:name, :'name',
+ * :"name", :{?name}); the caller has ruled out the "::" of a cast.
+ */
+static bool psql_variable(const char *t, size_t len, size_t i)
+{
+    return i + 1 < len &&
+           (var_char((unsigned char)t[i + 1]) || t[i + 1] == '\'' ||
+            t[i + 1] == '"' || t[i + 1] == '{');
+}
+
+/* The splitter's walk through one text. */
+struct splitter {
+    const char *t;
+    size_t len;
+    size_t i;             /* next byte to look at */
+    size_t start;         /* first byte of the statement being read */
+    struct scan s;        /* what the statement has shown so far */
+    struct sql_stmt *v;   /* statements found, count of cap used */
+    size_t count, cap;
+    int line;             /* line of byte line_pos */
+    size_t line_pos;
+};
+
+/* Record the statement from sp->start to end. */
+static void add_statement(struct splitter *sp, size_t end)
+{
+    if (sp->count == sp->cap) {
+        sp->cap = sp->cap ? sp->cap * 2 : 16;
+        sp->v = xrealloc(sp->v, sp->cap * sizeof(*sp->v));
+    }
+    /* Lines are counted on from the previous statement, never twice. */
+    sp->line = count_lines(sp->t, sp->line_pos, sp->start, sp->line);
+    sp->line_pos = sp->start;
+    sp->v[sp->count++] = (struct sql_stmt){sp->start, end, sp->line};
+}
+
+/*
+ * A word at sp->i: an identifier or keyword (which may open or close a
+ * function body), or the E of an E'' string.  Returns what in it needs
+ * psql, or NULL.
+ */
+static const char *scan_word(struct splitter *sp)
+{
+    const char *t = sp->t;
+    size_t len = sp->len, w = sp->i, i = sp->i;
+
+    while (i < len && ident_char((unsigned char)t[i]))
+        i++;
+    if (i < len && t[i] == '\'' && i - w == 1 &&
+        (t[w] == 'E' || t[w] == 'e')) {
+        sp->i = skip_quoted(t, len, i, '\'', true);
+        sp->s.nident++;
+        return NULL;
+    }
+    sp->i = i;
+    if ((i - w == 5 && !strncasecmp(t + w, "stdin", 5)) ||
+        (i - w == 6 && !strncasecmp(t + w, "stdout", 6)))
+        return "COPY FROM STDIN or TO STDOUT";
+    see_identifier(&sp->s, t + w, i - w);
+    return NULL;
+}
+
+/* The ';' at sp->i ends a statement; move on to the next one. */
+static void end_statement(struct splitter *sp)
+{
+    sp->i++;
+    add_statement(sp, sp->i);
+    sp->i = skip_blank(sp->t, sp->len, sp->i);
+    sp->start = sp->i;
+    memset(&sp->s, 0, sizeof(sp->s));
+}
+
+/*
+ * Consume one token at sp->i: a quoted run, a comment, a word, a
+ * parenthesis, a statement's end or any other byte.  Returns what in it
+ * needs psql, or NULL.
+ */
+static const char *scan_token(struct splitter *sp)
+{
+    const char *t = sp->t;
+    size_t len = sp->len, i = sp->i, tl;
+    unsigned char c = (unsigned char)t[i];
+    bool has_next = i + 1 < len;
+
+    if (c == '\'' || c == '"') {
+        sp->i = skip_quoted(t, len, i, (char)c, false);
+    } else if (c == '-' && has_next && t[i + 1] == '-') {
+        sp->i = skip_blank(t, len, i);
+    } else if (c == '/' && has_next && t[i + 1] == '*') {
+        sp->i = skip_comment(t, len, i);
+    } else if (c == '$' && has_next && t[i + 1] >= '0' && t[i + 1] <= '9') {
+        sp->i = i + 1; /* a parameter, $1 */
+    } else if (c == '$' && (tl = dollar_tag(t, len, i)) != 0) {
+        sp->i = skip_dollar_quoted(t, len, i, tl);
+    } else if (ident_start(c)) {
+        return scan_word(sp);
+    } else if (c == '\\') {
+        sp->i = i + 1;
+        return "a backslash command";
+    } else if (c == ':' && has_next && t[i + 1] == ':') {
+        sp->i = i + 2;
+    } else if (c == ':' && psql_variable(t, len, i)) {
+        sp->i = i + 1;
+        return "a psql variable";
+    } else if (c == '(') {
+        sp->s.parens++;
+        sp->i = i + 1;
+    } else if (c == ')') {
+        if (sp->s.parens > 0)
+            sp->s.parens--;
+        sp->i = i + 1;
+    } else if (c == ';' && sp->s.parens == 0 && sp->s.begin_depth == 0) {
+        end_statement(sp);
+    } else {
+        sp->i = i + 1;
+    }
+    return NULL;
+}
+
 /* strict: refuse what needs psql (sqlscan_split); else split regardless. */
 static int split(const char *t, size_t len, bool strict,
                  struct sql_stmt **stmts, size_t *n, const char **why)
 {
-    size_t cap = 0, count = 0, line_pos = 0;
-    struct sql_stmt *v = NULL;
-    struct scan s = {0};
-    int line = 1;
-    size_t i = skip_blank(t, len, 0), start = i;
+    struct splitter sp = {.t = t, .len = len, .line = 1};
 
     *stmts = NULL;
     *n = 0;
@@ -186,88 +313,20 @@ static int split(const char *t, size_t len, bool strict,
         *why = "standard_conforming_strings";
         return -1;
     }
-    while (i < len) {
-        unsigned char c = (unsigned char)t[i];
-        const char *need = NULL;
+    sp.i = sp.start = skip_blank(t, len, 0);
+    while (sp.i < len) {
+        const char *need = scan_token(&sp);
 
-        if (c == '\'') {
-            i = skip_quoted(t, len, i, '\'', false);
-        } else if (c == '"') {
-            i = skip_quoted(t, len, i, '"', false);
-        } else if (c == '-' && i + 1 < len && t[i + 1] == '-') {
-            i = skip_blank(t, len, i);
-        } else if (c == '/' && i + 1 < len && t[i + 1] == '*') {
-            i = skip_comment(t, len, i);
-        } else if (c == '$' && i + 1 < len && t[i + 1] >= '0' &&
-                   t[i + 1] <= '9') {
-            i++; /* a parameter, $1 */
-        } else if (c == '$' && dollar_tag(t, len, i)) {
-            size_t tl = dollar_tag(t, len, i);
-            const char *tag = t + i;
-            for (i += tl; i + tl <= len && strncmp(t + i, tag, tl); i++)
-                ;
-            i = i + tl <= len ? i + tl : len;
-        } else if (ident_start(c)) {
-            size_t w = i;
-            while (i < len && ident_char((unsigned char)t[i]))
-                i++;
-            if (i < len && t[i] == '\'' && i - w == 1 &&
-                (t[w] == 'E' || t[w] == 'e')) {
-                i = skip_quoted(t, len, i, '\'', true);
-                s.nident++;
-                continue;
-            }
-            if ((i - w == 5 && !strncasecmp(t + w, "stdin", 5)) ||
-                (i - w == 6 && !strncasecmp(t + w, "stdout", 6)))
-                need = "COPY FROM STDIN or TO STDOUT";
-            else
-                see_identifier(&s, t + w, i - w);
-        } else if (c == '\\') {
-            need = "a backslash command";
-            i++;
-        } else if (c == ':' && i + 1 < len && t[i + 1] == ':') {
-            i += 2;
-        } else if (c == ':' && i + 1 < len &&
-                   (var_char((unsigned char)t[i + 1]) || t[i + 1] == '\'' ||
-                    t[i + 1] == '"' || t[i + 1] == '{')) {
-            need = "a psql variable";
-            i++;
-        } else if (c == '(') {
-            s.parens++;
-            i++;
-        } else if (c == ')') {
-            if (s.parens > 0)
-                s.parens--;
-            i++;
-        } else if (c == ';' && s.parens == 0 && s.begin_depth == 0) {
-            i++;
-            if (count == cap) {
-                cap = cap ? cap * 2 : 16;
-                v = xrealloc(v, cap * sizeof(*v));
-            }
-            line = count_lines(t, line_pos, start, line);
-            line_pos = start;
-            v[count++] = (struct sql_stmt){start, i, line};
-            i = skip_blank(t, len, i);
-            start = i;
-            memset(&s, 0, sizeof(s));
-        } else {
-            i++;
-        }
         if (need && strict) {
-            free(v);
+            free(sp.v);
             *why = need;
             return -1;
         }
     }
-    if (start < len) {
-        if (count == cap)
-            v = xrealloc(v, (cap + 1) * sizeof(*v));
-        line = count_lines(t, line_pos, start, line);
-        v[count++] = (struct sql_stmt){start, len, line};
-    }
-    *stmts = v;
-    *n = count;
+    if (sp.start < len)
+        add_statement(&sp, len);
+    *stmts = sp.v;
+    *n = sp.count;
     return 0;
 }
 

@@ -1,14 +1,10 @@
 /*
- * cluster.c: initdb, the data-folder cache, starting and stopping the
- * embedded server, and reclaiming the leftovers of dead runs.
- *
- * Cache protocol: <cache>/cluster-<key> is a cleanly shut down data folder.
- * Readers copy it under a shared lock on <cache>/cluster-<key>.lock; a
- * writer copies its folder to a temporary name outside the lock, then takes
- * the lock exclusively only for the two renames that swap it in.
+ * cluster.c: initdb, starting and stopping the embedded server, and
+ * reclaiming the leftovers of dead runs.  The data-folder cache is in
+ * cluster_cache.c.
  */
 #define _GNU_SOURCE /* F_OFD_SETLK: locks that belong to one descriptor */
-#include "cluster.h"
+#include "cluster_int.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/proc.h"
@@ -20,7 +16,6 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,25 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CLUSTER_FORMAT "1" /* bump when the initdb options change */
 #define RUN_PREFIX "isotest-run-"
 #define PORT "5432" /* the socket folder is private, so no clash */
-
-struct cluster {
-    char *bindir;
-    char *rundir;
-    char *datadir;
-    char *sockdir;
-    char *logpath;
-    char *conninfo;
-    char *cache_path; /* NULL: no cache */
-    pid_t pid;
-    int lock_fd;
-    bool run_as;
-    uid_t uid;
-    gid_t gid;
-    bool from_cache;
-};
 
 static bool is_file(const char *dir, const char *name)
 {
@@ -116,19 +94,6 @@ char *cluster_find_bindir(const char *hint, struct isotest_err *e)
     return NULL;
 }
 
-static char *default_cache_dir(void)
-{
-    const char *v;
-
-    if ((v = getenv("ISOTEST_CACHE_DIR")) && *v)
-        return xstrdup(v);
-    if ((v = getenv("XDG_CACHE_HOME")) && *v)
-        return xasprintf("%s/isotest", v);
-    if ((v = getenv("HOME")) && *v)
-        return xasprintf("%s/.cache/isotest", v);
-    return NULL;
-}
-
 static const char *default_base_dir(void)
 {
     struct stat st;
@@ -142,30 +107,8 @@ static const char *default_base_dir(void)
     return "/tmp";
 }
 
-/*
- * The cache key: the server binary's identity, so a package upgrade gets a
- * fresh cluster, plus our own format version.
- */
-static char *cache_key(const char *bindir)
-{
-    char *bin = xasprintf("%s/postgres", bindir);
-    struct stat st;
-    uint64_t h = 1469598103934665603ULL;
-    char buf[512];
-
-    memset(&st, 0, sizeof(st));
-    stat(bin, &st);
-    snprintf(buf, sizeof(buf), "%s|%lld|%lld|%s", bin, (long long)st.st_size,
-             (long long)st.st_mtime, CLUSTER_FORMAT);
-    for (const char *p = buf; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 1099511628211ULL;
-    }
-    free(bin);
-    return xasprintf("cluster-%016llx", (unsigned long long)h);
-}
-
-static int lock_file(const char *path, short type, bool wait, struct isotest_err *e)
+int cluster_lock_file(const char *path, short type, bool wait,
+                      struct isotest_err *e)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
@@ -320,27 +263,71 @@ static void cluster_free(struct cluster *c)
     free(c);
 }
 
-static int copy_from_cache(struct cluster *c, struct isotest_err *e)
+/* Started by root, run the server as 'postgres' (it refuses root). */
+static int choose_user(struct cluster *c, struct isotest_err *e)
 {
-    char *lockpath = xasprintf("%s.lock", c->cache_path);
-    int fd = lock_file(lockpath, F_RDLCK, true, e);
-    int r = 1; /* 1: no cache yet */
-    struct stat st;
-
-    free(lockpath);
-    if (fd < 0)
+    if (geteuid() != 0)
+        return 0;
+    struct passwd *pw = getpwnam("postgres");
+    if (!pw) {
+        err_set(e, "running as root, and PostgreSQL refuses to: no "
+                   "'postgres' account to run the embedded server as");
+        err_hint(e, "create one (useradd --system postgres) or run "
+                    "isotest as an unprivileged user");
         return -1;
-    if (stat(c->cache_path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        r = fs_copy_tree(c->cache_path, c->datadir, c->run_as, c->uid, c->gid,
-                         e);
-        if (r < 0) {
-            struct isotest_err ignore = ISOTEST_ERR_INIT;
-            fs_remove_tree(c->datadir, &ignore);
-            isotest_err_release(&ignore);
-        }
     }
-    close(fd);
-    return r;
+    c->run_as = true;
+    c->uid = pw->pw_uid;
+    c->gid = pw->pw_gid;
+    return 0;
+}
+
+/*
+ * Create the private run folder under base, with its lock (held from now
+ * on, so cluster_reclaim() leaves it alone) and its socket folder.  On
+ * failure c->rundir is NULL when nothing was created.
+ */
+static int make_run_folder(struct cluster *c, const char *base,
+                           struct isotest_err *e)
+{
+    char *tmpl = xasprintf("%s/" RUN_PREFIX "XXXXXX", base);
+    if (!mkdtemp(tmpl)) {
+        err_errno(e, errno, "cannot create a folder in '%s'", base);
+        free(tmpl);
+        return -1;
+    }
+    c->rundir = tmpl;
+    c->datadir = xasprintf("%s/data", c->rundir);
+    c->sockdir = xasprintf("%s/sock", c->rundir);
+    c->logpath = xasprintf("%s/server.log", c->rundir);
+    c->conninfo = xasprintf("host=%s port=" PORT " user=postgres",
+                            c->sockdir);
+    char *lockpath = xasprintf("%s/lock", c->rundir);
+    c->lock_fd = cluster_lock_file(lockpath, F_WRLCK, false, e);
+    free(lockpath);
+    if (c->lock_fd < 0)
+        return -1;
+    if (mkdir(c->sockdir, 0700) < 0)
+        return err_errno(e, errno, "cannot create '%s'", c->sockdir);
+    if (c->run_as && (chown(c->rundir, c->uid, c->gid) < 0 ||
+                      chown(c->sockdir, c->uid, c->gid) < 0))
+        return err_errno(e, errno, "cannot chown '%s'", c->rundir);
+    return 0;
+}
+
+/* Undo a start that failed part way, and free c. */
+static void start_failed(struct cluster *c)
+{
+    if (c->pid > 0) {
+        kill(c->pid, SIGQUIT);
+        waitpid(c->pid, NULL, 0);
+    }
+    if (c->rundir) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        fs_remove_tree(c->rundir, &ignore);
+        isotest_err_release(&ignore);
+    }
+    cluster_free(c);
 }
 
 struct cluster *cluster_start(const struct cluster_options *opts,
@@ -351,68 +338,11 @@ struct cluster *cluster_start(const struct cluster_options *opts,
 
     c->lock_fd = -1;
     c->bindir = cluster_find_bindir(opts->bindir, e);
-    if (!c->bindir) {
-        cluster_free(c);
-        return NULL;
-    }
-    if (geteuid() == 0) {
-        struct passwd *pw = getpwnam("postgres");
-        if (!pw) {
-            err_set(e, "running as root, and PostgreSQL refuses to: no "
-                       "'postgres' account to run the embedded server as");
-            err_hint(e, "create one (useradd --system postgres) or run "
-                        "isotest as an unprivileged user");
-            cluster_free(c);
-            return NULL;
-        }
-        c->run_as = true;
-        c->uid = pw->pw_uid;
-        c->gid = pw->pw_gid;
-    }
-
-    char *tmpl = xasprintf("%s/" RUN_PREFIX "XXXXXX", base);
-    if (!mkdtemp(tmpl)) {
-        err_errno(e, errno, "cannot create a folder in '%s'", base);
-        free(tmpl);
-        cluster_free(c);
-        return NULL;
-    }
-    c->rundir = tmpl;
-    c->datadir = xasprintf("%s/data", c->rundir);
-    c->sockdir = xasprintf("%s/sock", c->rundir);
-    c->logpath = xasprintf("%s/server.log", c->rundir);
-    c->conninfo = xasprintf("host=%s port=" PORT " user=postgres",
-                            c->sockdir);
-    char *lockpath = xasprintf("%s/lock", c->rundir);
-    c->lock_fd = lock_file(lockpath, F_WRLCK, false, e);
-    free(lockpath);
-    if (c->lock_fd < 0)
+    if (!c->bindir || choose_user(c, e) < 0 ||
+        make_run_folder(c, base, e) < 0)
         goto fail;
-    if (mkdir(c->sockdir, 0700) < 0) {
-        err_errno(e, errno, "cannot create '%s'", c->sockdir);
-        goto fail;
-    }
-    if (c->run_as && (chown(c->rundir, c->uid, c->gid) < 0 ||
-                      chown(c->sockdir, c->uid, c->gid) < 0)) {
-        err_errno(e, errno, "cannot chown '%s'", c->rundir);
-        goto fail;
-    }
-
-    if (!opts->no_cache) {
-        char *dir = opts->cache_dir ? xstrdup(opts->cache_dir)
-                                    : default_cache_dir();
-        if (dir) {
-            struct isotest_err ignore = ISOTEST_ERR_INIT;
-            if (fs_mkdirs(dir, 0700, &ignore) == 0) {
-                char *key = cache_key(c->bindir);
-                c->cache_path = xasprintf("%s/%s", dir, key);
-                free(key);
-            }
-            isotest_err_release(&ignore);
-            free(dir);
-        }
-    }
-    int cached = c->cache_path ? copy_from_cache(c, e) : 1;
+    c->cache_path = cluster_cache_path(opts, c->bindir);
+    int cached = c->cache_path ? cluster_cache_restore(c, e) : 1;
     if (cached < 0)
         goto fail;
     c->from_cache = cached == 0;
@@ -422,15 +352,8 @@ struct cluster *cluster_start(const struct cluster_options *opts,
         goto fail;
     return c;
 
-fail:;
-    struct isotest_err ignore = ISOTEST_ERR_INIT;
-    if (c->pid > 0) {
-        kill(c->pid, SIGQUIT);
-        waitpid(c->pid, NULL, 0);
-    }
-    fs_remove_tree(c->rundir, &ignore);
-    isotest_err_release(&ignore);
-    cluster_free(c);
+fail:
+    start_failed(c);
     return NULL;
 }
 
@@ -489,43 +412,6 @@ void cluster_abort(struct cluster *c)
     isotest_err_release(&ignore);
 }
 
-static int save_to_cache(struct cluster *c, struct isotest_err *e)
-{
-    char *tmp = xasprintf("%s.new.%ld", c->cache_path, (long)getpid());
-    char *old = xasprintf("%s.old.%ld", c->cache_path, (long)getpid());
-    char *lockpath = xasprintf("%s.lock", c->cache_path);
-    struct isotest_err ignore = ISOTEST_ERR_INIT;
-    int r = -1;
-
-    fs_remove_tree(tmp, &ignore);
-    if (fs_copy_tree(c->datadir, tmp, false, 0, 0, e) == 0) {
-        /* postmaster.opts names this run's folder; harmless but stale. */
-        char *opts = xasprintf("%s/postmaster.opts", tmp);
-        unlink(opts);
-        free(opts);
-        int fd = lock_file(lockpath, F_WRLCK, true, e);
-        if (fd >= 0) {
-            bool had_old = rename(c->cache_path, old) == 0;
-            if (rename(tmp, c->cache_path) == 0) {
-                r = 0;
-            } else {
-                err_errno(e, errno, "cannot store '%s'", c->cache_path);
-                if (had_old)
-                    rename(old, c->cache_path);
-            }
-            close(fd);
-            if (had_old && r == 0)
-                fs_remove_tree(old, &ignore);
-        }
-    }
-    fs_remove_tree(tmp, &ignore);
-    isotest_err_release(&ignore);
-    free(tmp);
-    free(old);
-    free(lockpath);
-    return r;
-}
-
 int cluster_stop(struct cluster *c, bool save, struct isotest_err *e)
 {
     int r = 0;
@@ -539,7 +425,7 @@ int cluster_stop(struct cluster *c, bool save, struct isotest_err *e)
         reap_server(c->pid, save ? 30000 : 5000);
         c->pid = 0;
     }
-    if (save && save_to_cache(c, e) < 0)
+    if (save && cluster_cache_save(c, e) < 0)
         r = -1;
     struct isotest_err e2 = ISOTEST_ERR_INIT;
     if (fs_remove_tree(c->rundir, &e2) < 0 && r == 0) {
@@ -610,7 +496,7 @@ int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e)
             continue;
         }
         struct isotest_err e2 = ISOTEST_ERR_INIT;
-        int fd = lock_file(lockpath, F_WRLCK, false, &e2);
+        int fd = cluster_lock_file(lockpath, F_WRLCK, false, &e2);
         if (fd >= 0) {
             /* Nobody holds it: the run that made this folder is dead. */
             pid_t pm = run_postmaster(dir);

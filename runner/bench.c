@@ -38,6 +38,7 @@ struct config {
 
 /* What the command line asks of the bench. */
 struct bench_args {
+    bool help;
     int jobs[16], njobs;
     const char *modes[3];
     int nmodes, repeat;
@@ -240,40 +241,48 @@ static int split_modes(const char *s, const char **out, int max)
     return n ? n : -1;
 }
 
-/* One argument of bench's own; 1 taken, 0 not ours, -1 with e set. */
-static int take_arg(int argc, char **argv, int *i, struct bench_args *a,
-                    struct isotest_err *e)
+static int set_jobs(const struct opt_spec *s, const char *as, const char *v,
+                    void *field, void *dst, struct isotest_err *e)
 {
-    const char *v = NULL;
-    int t;
+    struct bench_args *a = dst;
 
-    /* The same spellings as `run` takes: "--jobs=1,8", "-j 4". */
-    if ((t = options_take(argc, argv, i, "--jobs", "-j", &v, e)) > 0) {
-        a->njobs = bench_parse_jobs(v, a->jobs, 16);
-        if (a->njobs < 0)
-            return err_set(e, "invalid value '%s' for --jobs: expected a "
-                              "list like 1,2,4,8", v);
-    } else if (!t && (t = options_take(argc, argv, i, "--isolation", NULL,
-                                       &v, e)) > 0) {
-        a->nmodes = split_modes(v, a->modes, 3);
-        if (a->nmodes < 0)
-            return err_set(e, "invalid value '%s' for --isolation: "
-                              "expected a list of database, schema, none",
-                           v);
-    } else if (!t && (t = options_take(argc, argv, i, "--repeat", NULL, &v,
-                                       e)) > 0) {
-        long r;
-        if (options_int("--repeat", v, 1, MAX_REPEAT, &r, e) < 0)
-            return -1;
-        a->repeat = (int)r;
-    } else if (!t) {
-        const char *names[] = {"--junit", "--json", "--html", "--db"};
-        const char **dst[] = {&a->junit, &a->json, &a->html, &a->db};
-        for (size_t k = 0; k < 4 && !t; k++)
-            t = options_take(argc, argv, i, names[k], NULL, dst[k], e);
-    }
-    return t;
+    (void)s, (void)as, (void)field;
+    a->njobs = bench_parse_jobs(v, a->jobs, 16);
+    if (a->njobs < 0)
+        return err_set(e, "invalid value '%s' for --jobs: expected a list "
+                          "like 1,2,4,8",
+                       v);
+    return 0;
 }
+
+static int set_modes(const struct opt_spec *s, const char *as, const char *v,
+                     void *field, void *dst, struct isotest_err *e)
+{
+    struct bench_args *a = dst;
+
+    (void)s, (void)as, (void)field;
+    a->nmodes = split_modes(v, a->modes, 3);
+    if (a->nmodes < 0)
+        return err_set(e, "invalid value '%s' for --isolation: expected a "
+                          "list of database, schema, none",
+                       v);
+    return 0;
+}
+
+/* Bench's own options, in the spellings `run` takes; the rest go on. */
+#define BA(field) offsetof(struct bench_args, field)
+static const struct opt_spec specs[] = {
+    {"--help", "-h", OPT_FLAG, BA(help), 0, 0, NULL},
+    {"--jobs", "-j", OPT_VALUE, BA(jobs), 0, 0, set_jobs},
+    {"--isolation", NULL, OPT_VALUE, BA(modes), 0, 0, set_modes},
+    {"--repeat", NULL, OPT_VALUE, BA(repeat), 1, MAX_REPEAT, opt_set_int},
+    {"--junit", NULL, OPT_VALUE, BA(junit), 0, 0, opt_set_string},
+    {"--json", NULL, OPT_VALUE, BA(json), 0, 0, opt_set_string},
+    {"--html", NULL, OPT_VALUE, BA(html), 0, 0, opt_set_string},
+    {"--db", NULL, OPT_VALUE, BA(db), 0, 0, opt_set_string},
+    {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
+};
+#undef BA
 
 /* The forwarded part must make a valid run: check it now. */
 static int check_forwarded(const struct bench_args *a, struct isotest_err *e)
@@ -306,17 +315,11 @@ static int parse_args(int argc, char **argv, struct bench_args *a,
     *a = (struct bench_args){.jobs = {1, 2, 4, 8}, .njobs = 4,
                              .modes = {"database", "schema", "none"},
                              .nmodes = 3, .repeat = 3};
-    a->fwd = xcalloc((size_t)argc + 1, sizeof(*a->fwd));
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            return 1;
-        }
-        int t = take_arg(argc, argv, &i, a, e);
-        if (t < 0)
-            return -1;
-        if (!t)
-            a->fwd[a->nfwd++] = argv[i];
+    if (options_scan(argc, argv, specs, a, true, &a->fwd, &a->nfwd, e) < 0)
+        return -1;
+    if (a->help) {
+        fputs(usage, stdout);
+        return 1;
     }
     if (check_forwarded(a, e) < 0)
         return -1;

@@ -395,6 +395,123 @@ static int cmp_case(const void *a, const void *b)
                   ((const struct test_case *)b)->id);
 }
 
+/*
+ * The default migrations: the first suite folder's migrations/.  A later
+ * suite's own migrations/ gets a note, since one run has one template.
+ */
+static void suite_migrations(struct case_list *cl, const char *p,
+                             const char *abs)
+{
+    char *m = xasprintf("%s/migrations", abs);
+    struct stat ms;
+
+    if (stat(m, &ms) < 0 || !S_ISDIR(ms.st_mode))
+        free(m);
+    else if (!cl->migrations_dir)
+        cl->migrations_dir = m;
+    else {
+        if (strcmp(m, cl->migrations_dir))
+            strbuf_addf(&cl->notes,
+                        "note: '%s/migrations' is not used: one run "
+                        "has one template, built from '%s'\n",
+                        p, cl->migrations_dir);
+        free(m);
+    }
+}
+
+/*
+ * A single file: its suite's migrations/ may sit a few folders up
+ * (suite/tests/x.sh with suite/migrations/).
+ */
+static void migrations_above(struct case_list *cl, const char *abs)
+{
+    char *dir = xstrdup(abs);
+
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+            break;
+        *slash = '\0';
+        char *m = xasprintf("%s/migrations", dir);
+        struct stat ms;
+        if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode)) {
+            cl->migrations_dir = m;
+            break;
+        }
+        free(m);
+    }
+    free(dir);
+}
+
+/* The cases of a suite folder p (abs resolved), walked recursively. */
+static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
+                         const char *p, const char *abs,
+                         struct isotest_err *e)
+{
+    /* Strip trailing slashes for display: "examples/shop/". */
+    char *disp = xstrdup(p);
+    size_t dl = strlen(disp);
+
+    while (dl > 1 && disp[dl - 1] == '/')
+        disp[--dl] = '\0';
+    struct walk w = {.cl = cl, .o = o, .suite = base_name(abs),
+                     .root_disp = disp};
+    int r = walk_dir(&w, abs, "", e);
+    free(disp);
+    return r;
+}
+
+/* A test named on its own: its folder is its suite. */
+static int add_single_file(const struct discover_opts *o,
+                           struct case_list *cl, const char *p,
+                           const char *abs, struct isotest_err *e)
+{
+    char *dir_abs = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
+    char *disp_dir = strrchr(p, '/') ? xstrndup(p, (size_t)(
+                                           strrchr(p, '/') - p))
+                                     : xstrdup(".");
+    struct walk w = {.cl = cl, .o = o, .suite = base_name(dir_abs),
+                     .root_disp = disp_dir};
+    const char *nm = base_name(abs);
+    int r;
+
+    if (ends_with(nm, ".sql"))
+        r = add_file(&w, abs, nm, CASE_SQL, e);
+    else if (access(abs, X_OK) == 0)
+        r = add_file(&w, abs, nm, CASE_COMMAND, e);
+    else
+        r = err_set(e, "'%s' is neither a .sql file nor executable", p);
+    free(dir_abs);
+    free(disp_dir);
+    return r;
+}
+
+/* One test path from the command line: a suite folder or a single file. */
+static int add_path(const struct discover_opts *o, struct case_list *cl,
+                    const char *p, struct isotest_err *e)
+{
+    struct stat st;
+
+    if (stat(p, &st) < 0)
+        return err_errno(e, errno, "cannot read test path '%s'", p);
+    char *abs = realpath(p, NULL);
+    if (!abs)
+        return err_errno(e, errno, "cannot resolve '%s'", p);
+    if (!o->migrations && S_ISDIR(st.st_mode))
+        suite_migrations(cl, p, abs);
+    if (!o->migrations && !cl->migrations_dir && S_ISREG(st.st_mode))
+        migrations_above(cl, abs);
+    int r;
+    if (S_ISDIR(st.st_mode))
+        r = add_suite_dir(o, cl, p, abs, e);
+    else if (S_ISREG(st.st_mode))
+        r = add_single_file(o, cl, p, abs, e);
+    else
+        r = err_set(e, "'%s' is not a file or folder", p);
+    free(abs);
+    return r;
+}
+
 int discover(const struct discover_opts *o, struct case_list *cl,
              struct isotest_err *e)
 {
@@ -409,90 +526,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
         cl->migrations_dir = realpath(o->migrations, NULL);
     }
     for (size_t i = 0; i < o->npaths; i++) {
-        const char *p = o->paths[i];
-        struct stat st;
-        if (stat(p, &st) < 0) {
-            int saved = errno;
-            case_list_release(cl);
-            return err_errno(e, saved, "cannot read test path '%s'", p);
-        }
-        char *abs = realpath(p, NULL);
-        if (!abs) {
-            int saved = errno;
-            case_list_release(cl);
-            return err_errno(e, saved, "cannot resolve '%s'", p);
-        }
-        /* The first suite folder's migrations/ is the default. */
-        if (!o->migrations && S_ISDIR(st.st_mode)) {
-            char *m = xasprintf("%s/migrations", abs);
-            struct stat ms;
-            if (stat(m, &ms) < 0 || !S_ISDIR(ms.st_mode))
-                free(m);
-            else if (!cl->migrations_dir)
-                cl->migrations_dir = m;
-            else {
-                if (strcmp(m, cl->migrations_dir))
-                    strbuf_addf(&cl->notes,
-                                "note: '%s/migrations' is not used: one run "
-                                "has one template, built from '%s'\n",
-                                p, cl->migrations_dir);
-                free(m);
-            }
-        }
-        /*
-         * A single file: its suite's migrations/ may sit a few folders up
-         * (suite/tests/x.sh with suite/migrations/).
-         */
-        if (!o->migrations && !cl->migrations_dir && S_ISREG(st.st_mode)) {
-            char *dir = xstrdup(abs);
-            for (int up = 0; up < 4; up++) {
-                char *slash = strrchr(dir, '/');
-                if (!slash || slash == dir)
-                    break;
-                *slash = '\0';
-                char *m = xasprintf("%s/migrations", dir);
-                struct stat ms;
-                if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode)) {
-                    cl->migrations_dir = m;
-                    break;
-                }
-                free(m);
-            }
-            free(dir);
-        }
-        int r;
-        if (S_ISDIR(st.st_mode)) {
-            /* Strip trailing slashes for display: "examples/shop/". */
-            char *disp = xstrdup(p);
-            size_t dl = strlen(disp);
-            while (dl > 1 && disp[dl - 1] == '/')
-                disp[--dl] = '\0';
-            struct walk w = {.cl = cl, .o = o, .suite = base_name(abs),
-                             .root_disp = disp};
-            r = walk_dir(&w, abs, "", e);
-            free(disp);
-        } else if (S_ISREG(st.st_mode)) {
-            char *dir_abs = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
-            char *disp_dir = strrchr(p, '/') ? xstrndup(p, (size_t)(
-                                                   strrchr(p, '/') - p))
-                                             : xstrdup(".");
-            struct walk w = {.cl = cl, .o = o, .suite = base_name(dir_abs),
-                             .root_disp = disp_dir};
-            const char *nm = base_name(abs);
-            if (ends_with(nm, ".sql"))
-                r = add_file(&w, abs, nm, CASE_SQL, e);
-            else if (access(abs, X_OK) == 0)
-                r = add_file(&w, abs, nm, CASE_COMMAND, e);
-            else
-                r = err_set(e, "'%s' is neither a .sql file nor executable",
-                            p);
-            free(dir_abs);
-            free(disp_dir);
-        } else {
-            r = err_set(e, "'%s' is not a file or folder", p);
-        }
-        free(abs);
-        if (r < 0) {
+        if (add_path(o, cl, o->paths[i], e) < 0) {
             case_list_release(cl);
             return -1;
         }
