@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/pgerr.h"
+#include "casereport.h"
 #include "common/proc.h"
 #include "sqlexec.h"
 #include "common/strbuf.h"
@@ -524,8 +525,9 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                  struct test_result *r)
 {
     /* pg_regress sets these, and its expected files depend on them. */
-    const char *extra[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
-                           NULL};
+    const char *regress[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY",
+                             NULL, NULL};
+    const char *command[] = {NULL, NULL};
     bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
     const char *argv[24];
     struct proc_spec spec = {.cwd = c->dir};
@@ -534,12 +536,17 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
         run_in_process(ctx, c, sb, r))
         return;
     char *pgoptions = child_argv(ctx, c, sb, expected_mode, argv, &spec);
-    extra[2] = pgoptions;
+    regress[2] = pgoptions;
+    char *report = c->kind == CASE_COMMAND ? casereport_path(ctx->tmpdir)
+                                           : NULL;
+    char *report_var = report ? xasprintf("ISOTEST_CASE_REPORT=%s", report)
+                              : NULL;
+    command[0] = report_var;
 
     struct runcase_sandbox view;
     runcase_sandbox_of(sb, &view);
     char **env = runcase_env(&view, c->id, worker,
-                             expected_mode ? extra : NULL);
+                             expected_mode ? regress : command);
     spec.envp = (const char *const *)env;
 
     struct strbuf out, err;
@@ -571,6 +578,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
         goto done;
     }
     judge_child(ctx, c, expected_mode, &st, r);
+    casereport_judge(report, &st, r);
 done:
     if (!r->time_ms)
         r->time_ms = now_ms() - start;
@@ -579,4 +587,8 @@ done:
     isotest_err_release(&e);
     runcase_env_free(env);
     free(pgoptions);
+    if (report)
+        unlink(report);
+    free(report);
+    free(report_var);
 }

@@ -283,6 +283,33 @@ Test(commands, exit_77_skips)
     itest_result_release(&r);
 }
 
+/*
+ * A case's own report ($ISOTEST_CASE_REPORT): pytest's all-skipped JUnit
+ * is a skip, a TAP report with a failure fails an exit 0, and a case that
+ * writes none is judged by its exit code (and finds the path there).
+ */
+Test(commands, case_report_refines_the_exit_code)
+{
+    const char *ci = itest_cluster_start();
+    char *junit = itest_tmpfile("report.xml");
+    struct itest_result r;
+    struct itest_junit jc;
+
+    itest_run_db(&r, ci, ARGV("--junit", junit, FX "cmd_report"), NULL);
+    itest_assert_exit(&r, 1, "the run");
+    itest_assert_summary(&r, "1 passed, 1 failed, 1 skipped");
+    itest_junit_check(junit, &jc);
+    cr_assert_eq(jc.tests, 3);
+    itest_assert_case(junit, "all_skipped.sh", "skipped",
+                      "all 2 tests skipped: needs redis");
+    itest_assert_case(junit, "tap_fails.sh", "failure",
+                      "1 of 2 TAP tests failed");
+    itest_assert_case(junit, "no_report.sh", "passed", NULL);
+    itest_assert_no_sandboxes(ci);
+    free(junit);
+    itest_result_release(&r);
+}
+
 /* ---- the environment of a case ------------------------------------------ */
 
 /*
