@@ -10,6 +10,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner/options.h"
@@ -419,5 +421,67 @@ Test(options, number_helpers)
     cr_assert_float_eq(d, 2.5, 1e-9);
     cr_assert_eq(options_seconds("--t", "1e9", &d, &e), -1);
     cr_assert_float_eq(d, 2.5, 1e-9);
+    isotest_err_release(&e);
+}
+
+/* The scanner itself, on a table of its own (as bench and clean use it). */
+struct scanned {
+    bool flag;
+    const char *name;
+    int count;
+};
+
+#define SC(field) offsetof(struct scanned, field)
+static const struct opt_spec scan_specs[] = {
+    {"--flag", "-f", OPT_FLAG, SC(flag), 0, 0, NULL},
+    {"--name", NULL, OPT_VALUE, SC(name), 0, 0, opt_set_string},
+    {"--count", "-c", OPT_VALUE, SC(count), 1, 9, opt_set_int},
+    {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
+};
+#undef SC
+
+Test(options, scan_passes_unknown_options_on_in_order)
+{
+    char *argv[] = {"bench", "--timeout", "5", "-c3", "--flag", "suite",
+                    "--name=x", "--pool=2", "--", "-j", NULL};
+    struct scanned s = {0};
+    const char **rest = NULL;
+    size_t nrest = 0;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(options_scan(10, argv, scan_specs, &s, true, &rest, &nrest,
+                              &e),
+                 0, "%s", e.msg);
+    cr_assert(s.flag);
+    cr_assert_eq(s.count, 3);
+    cr_assert_str_eq(s.name, "x");
+    const char *want[] = {"--timeout", "5", "suite", "--pool=2", "--", "-j"};
+    cr_assert_eq(nrest, 6);
+    for (size_t i = 0; i < nrest; i++)
+        cr_assert_str_eq(rest[i], want[i]);
+    free(rest);
+}
+
+Test(options, scan_refuses_unknown_and_names_the_spelling)
+{
+    char *a[] = {"clean", "--bogus", NULL};
+    char *b[] = {"clean", "-c", "10", NULL};
+    char *c[] = {"clean", "--name", NULL};
+    struct scanned s = {0};
+    const char **rest = NULL;
+    size_t nrest = 0;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(options_scan(2, a, scan_specs, &s, false, &rest, &nrest, &e),
+                 -1);
+    cr_assert_str_eq(e.msg, "unknown option '--bogus'");
+    cr_assert_eq(options_scan(3, b, scan_specs, &s, false, &rest, &nrest, &e),
+                 -1);
+    cr_assert_str_eq(e.msg, "invalid value '10' for -c: expected a whole "
+                            "number from 1 to 9");
+    cr_assert_eq(options_scan(2, c, scan_specs, &s, false, &rest, &nrest, &e),
+                 -1);
+    cr_assert_str_eq(e.msg, "option '--name' needs a value");
+    free(rest);
     isotest_err_release(&e);
 }
