@@ -144,6 +144,7 @@ int main(int argc, char **argv)
 
     o.migrations = argc > 1 ? argv[1] : "migrations";
     o.expected = TOTAL; /* the pool clones no more than will be taken */
+    o.pool = THREADS;   /* a clone ready for each thread, as -j N does */
     struct isotest_session *s = isotest_session_open(&o, &e);
     if (!s) {
         fprintf(stderr, "app: %s\n", e.msg);
