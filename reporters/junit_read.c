@@ -152,6 +152,7 @@ static void add_case(struct junit_report *r, xmlNode *n, size_t suite)
     c->timed = attr_ms(n, "time", &c->time_ms);
     xmlNode *o = outcome_of(n, &c->outcome);
     if (o) {
+        c->type = attr(o, "type");
         c->message = attr(o, "message");
         struct strbuf sb = STRBUF_INIT;
         add_text(&sb, o);
@@ -264,6 +265,7 @@ void junit_read_release(struct junit_report *r)
         free(c->classname);
         free(c->name);
         free(c->file);
+        free(c->type);
         free(c->message);
         free(c->detail);
         free(c->out);

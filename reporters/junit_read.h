@@ -39,6 +39,7 @@ struct junit_case {
     bool timed;     /* a time attribute was there */
     double time_ms; /* its seconds * 1000; 0 when !timed */
     enum junit_outcome outcome;
+    char *type;    /* the outcome element's type attribute */
     char *message; /* the outcome element's message attribute */
     char *detail;  /* the outcome element's text */
     char *out;     /* the text of its <system-out>s, joined */

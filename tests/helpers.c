@@ -24,7 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CACHE_DIR "/tmp/isotest-test-cache"
+/*
+ * The private servers' initdb cache: a folder of its own, apart from the
+ * embedded server's test cache (…/embedded), so that no isotest run with
+ * ISOTEST_CACHE_DIR set to the parent can store templates into it.
+ */
+#define CACHE_DIR "/tmp/isotest-test-cache/itest"
 /* Our clusters live below this, never directly in /dev/shm. */
 #define CLUSTER_BASE "/dev/shm/isotest-itest"
 

@@ -71,7 +71,7 @@ void itest_sleep_ms(long ms);
 
 /*
  * itest_cluster_start() starts a private embedded cluster (from the shared
- * cache in /tmp/isotest-test-cache, under /dev/shm/isotest-itest so that
+ * cache in /tmp/isotest-test-cache/itest, under /dev/shm/isotest-itest so that
  * its folder never looks like one of isotest's own run folders) and
  * returns "host=<socket dir> port=5432 user=postgres".
  * itest_password_server_start() is the same with scram-sha-256

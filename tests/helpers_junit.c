@@ -7,6 +7,7 @@
  * one testcase.
  */
 #include "helpers.h"
+#include "reporters/junit_read.h"
 #include "helpers_xml.h"
 
 #include "common/proc.h"
@@ -163,31 +164,19 @@ void itest_junit_check(const char *path, struct itest_junit *counts)
 
 /* ---- properties and the run id ------------------------------------------ */
 
-static char *find_property(xmlNode *n, const char *name)
-{
-    for (; n; n = n->next) {
-        if (itest_xml_is(n, "property")) {
-            char *k = itest_xml_attr(n, "name");
-            bool hit = k && !strcmp(k, name);
-            free(k);
-            if (hit)
-                return itest_xml_attr(n, "value");
-        }
-        char *r = n->type == XML_ELEMENT_NODE ? find_property(n->children, name)
-                                              : NULL;
-        if (r)
-            return r;
-    }
-    return NULL;
-}
-
 char *itest_junit_property(const char *path, const char *name)
 {
-    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    struct junit_report r;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    char *v = NULL;
 
-    cr_assert(doc, "cannot parse JUnit report '%s'", path);
-    char *v = find_property(xmlDocGetRootElement(doc), name);
-    xmlFreeDoc(doc);
+    cr_assert_eq(junit_read_load(&r, path, &e), 0, "%s", e.msg);
+    for (size_t i = 0; i < r.nsuites && !v; i++) {
+        const char *p = junit_read_property(&r, i, name);
+        if (p)
+            v = xstrdup(p);
+    }
+    junit_read_release(&r);
     return v;
 }
 
@@ -210,59 +199,32 @@ char *itest_junit_runid(const char *path)
 
 /* ---- one testcase ------------------------------------------------------- */
 
-static xmlNode *find_case(xmlNode *n, const char *name)
-{
-    for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (itest_xml_is(n, "testcase")) {
-            char *nm = itest_xml_attr(n, "name");
-            bool hit = nm && !strcmp(nm, name);
-            free(nm);
-            if (hit)
-                return n;
-        }
-        xmlNode *r = find_case(n->children, name);
-        if (r)
-            return r;
-    }
-    return NULL;
-}
+static const char *const outcome_names[] = {
+    [JUNIT_PASSED] = "passed",
+    [JUNIT_FAILURE] = "failure",
+    [JUNIT_ERROR] = "error",
+    [JUNIT_SKIPPED] = "skipped",
+};
 
 void itest_junit_case(const char *path, const char *name, struct itest_case *c)
 {
-    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
+    struct junit_report r;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    const struct junit_case *tc = NULL;
 
     memset(c, 0, sizeof(*c));
-    cr_assert(doc, "cannot parse JUnit report '%s'", path);
-    xmlNode *tc = find_case(xmlDocGetRootElement(doc), name);
+    cr_assert_eq(junit_read_load(&r, path, &e), 0, "%s", e.msg);
+    for (size_t i = 0; i < r.ncases && !tc; i++)
+        if (r.cases[i].name && !strcmp(r.cases[i].name, name))
+            tc = &r.cases[i];
     cr_assert(tc, "no testcase named '%s' in %s", name, path);
-    c->outcome = xstrdup("passed");
-    for (xmlNode *k = tc->children; k; k = k->next) {
-        if (itest_xml_is(k, "failure") || itest_xml_is(k, "error") ||
-            itest_xml_is(k, "skipped")) {
-            free(c->outcome);
-            c->outcome = xstrdup((const char *)k->name);
-            c->type = itest_xml_attr(k, "type");
-            c->message = itest_xml_attr(k, "message");
-        } else if (itest_xml_is(k, "system-out") ||
-                   itest_xml_is(k, "system-err")) {
-            xmlChar *t = xmlNodeGetContent(k);
-            char *s = xstrdup(t ? (const char *)t : "");
-            xmlFree(t);
-            if (itest_xml_is(k, "system-out")) {
-                c->out = s;
-                c->out_len = strlen(s);
-            } else {
-                c->err = s;
-            }
-        }
-    }
-    if (!c->out)
-        c->out = xstrdup("");
-    if (!c->err)
-        c->err = xstrdup("");
-    xmlFreeDoc(doc);
+    c->outcome = xstrdup(outcome_names[tc->outcome]);
+    c->type = tc->type ? xstrdup(tc->type) : NULL;
+    c->message = tc->message ? xstrdup(tc->message) : NULL;
+    c->out = xstrdup(tc->out ? tc->out : "");
+    c->out_len = strlen(c->out);
+    c->err = xstrdup(tc->err ? tc->err : "");
+    junit_read_release(&r);
 }
 
 void itest_case_release(struct itest_case *c)
