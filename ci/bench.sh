@@ -7,14 +7,22 @@
 #      template build are paid) and warm (a cache a first run filled: data
 #      folder and template); medians of the runs, next to the targets;
 #   2. build/bench-clone: sandbox acquire+release per case against a bare
-#      libpq loop on the same server, and FILE_COPY against WAL_LOG.
+#      libpq loop on the same server, and FILE_COPY against WAL_LOG;
+#   3. examples/shop's sandbox wait at -j 4; examples/bench, -j 1 against
+#      -j 8 and the start order;
+#   4. `isotest exec` with the pytest plugin (clients/python) on a
+#      generated suite whose tests collide on a shared database: plain
+#      serial pytest on one shared database, the plugin serially and with
+#      -n 4; the plugin's overhead per test and the socket's round trip.
 #
 # Figures and verdicts are informational: the exit code is 0 unless
 # something could not run (2), whatever the timings.
 #
 # Environment: BENCH_SUITE (examples/shop), BENCH_JOBS (2),
 # BENCH_COLD_RUNS (3), BENCH_WARM_RUNS (5), BENCH_RUNS (3, bench-clone's
-# isotest runs per variant).
+# isotest runs per variant), BENCH_PYTEST_RUNS (3, runs per pytest
+# variant), BENCH_PYTEST_PER_FILE (55: tests in each of the 4 files),
+# BENCH_ONLY_PYTEST (1: set up the warm cache and run section 4 only).
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
@@ -113,10 +121,273 @@ row() {
         "$#" "$first" "$wall" "< $target" "$verdict" "$each" >>"$WORK/rows"
 }
 
+# pytest under `isotest exec`: a generated suite whose tests collide on a
+# shared database (same primary keys, the same CREATE TABLE, TRUNCATE),
+# on the embedded server (the warm cache).
+#   (a) plain serial pytest on ONE shared database: `isotest exec` runs a
+#       script that acquires one sandbox and runs pytest without the plugin
+#       (-p no:isotest), DATABASE_URL pointing at it; tests fail, as they
+#       would on a shared test database;
+#   (b) the plugin, a sandbox per test (--isotest-env), serially;
+#   (c) the same with pytest-xdist, -n 4.
+# Then the plugin's overhead per test (acquire + release as the plugin sees
+# them, round trip included; it logs them at DEBUG) and the socket's round
+# trip for ACQUIRE with a clone ready.
+pytest_section() {
+    PY=/usr/bin/python3
+    PY_RUNS=${BENCH_PYTEST_RUNS:-3}
+    PY_PER_FILE=${BENCH_PYTEST_PER_FILE:-55}
+    echo
+    echo "bench: pytest plugin, setting up a venv and a generated suite" >&2
+    if ! "$PY" -c 'import pytest, xdist, psycopg2, setuptools, venv' \
+        >"$WORK/py.log" 2>&1; then
+        echo "bench: $PY lacks pytest, pytest-xdist, psycopg2, setuptools or" \
+            "venv (ci/install-deps.sh installs them):" >&2
+        tail -n 3 "$WORK/py.log" >&2
+        exit 2
+    fi
+    # The README's install, with the system's pip run by the venv's python
+    # (the same packages, seconds faster than a venv with a pip of its own);
+    # from a copy, since pip builds in the source folder.
+    if ! { cp -R clients/python "$WORK/plugin-src" &&
+        rm -rf "$WORK/plugin-src/build" &&
+        "$PY" -m venv --system-site-packages --without-pip "$WORK/venv" &&
+        PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+            "$WORK/venv/bin/python" -m pip install -q --no-build-isolation \
+            --no-deps "$WORK/plugin-src"; } >"$WORK/py.log" 2>&1; then
+        echo "bench: cannot install the pytest plugin into a venv:" >&2
+        tail -n 20 "$WORK/py.log" >&2
+        exit 2
+    fi
+    VPY="$WORK/venv/bin/python"
+    ISOTEST_ABS="$(pwd)/$ISOTEST"
+    PYSUITE="$WORK/pysuite"
+    mkdir -p "$PYSUITE/migrations" || exit 2
+    cat >"$PYSUITE/migrations/001_shop.sql" <<'EOF'
+CREATE TABLE customers (
+    id    integer PRIMARY KEY,
+    email text    NOT NULL UNIQUE,
+    name  text    NOT NULL
+);
+CREATE TABLE orders (
+    id          integer PRIMARY KEY,
+    customer_id integer NOT NULL REFERENCES customers (id),
+    total_cents integer NOT NULL CHECK (total_cents >= 0)
+);
+INSERT INTO customers VALUES (1, 'ana@example.org', 'Ana'), (2, 'ben@example.org', 'Ben');
+INSERT INTO orders VALUES (1, 1, 1200), (2, 2, 800);
+EOF
+    printf '[pytest]\naddopts = -p no:cacheprovider\n' >"$PYSUITE/pytest.ini"
+    cat >"$PYSUITE/conftest.py" <<'EOF'
+import os
+
+import psycopg2
+import pytest
+
+
+@pytest.fixture
+def db():
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    yield conn
+    conn.close()
+EOF
+    # Four files of PY_PER_FILE tests; on a shared database, all but the first
+    # of each colliding kind fail.
+    cat >"$PYSUITE/test_customers.py" <<EOF
+import pytest
+
+
+@pytest.mark.parametrize("k", range($PY_PER_FILE))
+def test_add_customer(db, k):
+    with db, db.cursor() as cur:
+        cur.execute("INSERT INTO customers VALUES (3, %s, %s)", (f"c{k}@example.org", f"C{k}"))
+        cur.execute("SELECT count(*) FROM customers")
+        assert cur.fetchone()[0] == 3
+EOF
+    cat >"$PYSUITE/test_orders.py" <<EOF
+import pytest
+
+
+@pytest.mark.parametrize("k", range($PY_PER_FILE))
+def test_order_total(db, k):
+    with db, db.cursor() as cur:
+        cur.execute("INSERT INTO orders VALUES (3, 1, %s)", (100 * k,))
+        cur.execute("SELECT sum(total_cents) FROM orders")
+        assert cur.fetchone()[0] == 2000 + 100 * k
+EOF
+    cat >"$PYSUITE/test_reset.py" <<EOF
+import pytest
+
+
+@pytest.mark.parametrize("k", range($PY_PER_FILE))
+def test_reset_orders(db, k):
+    with db, db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM orders")
+        assert cur.fetchone()[0] == 2
+        cur.execute("TRUNCATE orders")
+        cur.execute("INSERT INTO orders VALUES (10, 2, %s)", (k,))
+EOF
+    cat >"$PYSUITE/test_reports.py" <<EOF
+import pytest
+
+
+@pytest.mark.parametrize("k", range($PY_PER_FILE))
+def test_snapshot(db, k):
+    with db, db.cursor() as cur:
+        cur.execute("CREATE TABLE snapshot AS SELECT c.name, o.total_cents "
+                    "FROM orders o JOIN customers c ON c.id = o.customer_id")
+        cur.execute("SELECT count(*) FROM snapshot")
+        assert cur.fetchone()[0] == 2
+EOF
+    PY_TESTS=$((4 * PY_PER_FILE))
+    # (a)'s driver: one sandbox for the whole run, pytest without the plugin.
+    cat >"$WORK/shared.py" <<'EOF'
+import os, subprocess, sys
+from pytest_isotest import default_client
+
+client = default_client()
+sb = client.acquire("shared-database")
+env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+env.update(sb.env())
+code = subprocess.call([sys.executable, "-m", "pytest", "-p", "no:isotest",
+                        "--junitxml", os.environ["ISOTEST_FRAMEWORK_JUNIT"]]
+                       + sys.argv[1:], env=env)
+client.release(sb)
+sys.exit(code)
+EOF
+    # The socket's round trip: HELLO, and ACQUIRE with a clone ready (a
+    # pause of 100 ms lets the pool refill, so that no clone is waited for;
+    # 20 ms was not enough on 2 busy CPUs).
+    cat >"$WORK/roundtrip.py" <<'EOF'
+import statistics, sys, time
+from pytest_isotest import default_client
+
+c = default_client()
+c.hello()
+hello, acq, srv = [], [], []
+for i in range(int(sys.argv[1])):
+    t = time.perf_counter(); c.request("HELLO"); hello.append(time.perf_counter() - t)
+    time.sleep(0.1)
+    t = time.perf_counter(); sb = c.acquire(f"roundtrip.{i}"); acq.append(time.perf_counter() - t)
+    srv.append(sb.acquire_ms)
+    c.release(sb)
+ms = lambda v: statistics.median(v) * 1000
+print(f"{ms(hello):.3f} {ms(acq):.3f} {statistics.median(srv):.3f}")
+EOF
+
+    # py_run TAG JUNIT ARGS...: one `isotest exec`; sets WALL_MS and FAILED
+    # (failures + errors in the merged report).  Exit codes 0 and 1 are fine.
+    py_run() {
+        tag=$1 junit=$2
+        shift 2
+        rm -f "$junit"
+        t0=$(date +%s%N)
+        (cd "$PYSUITE" && PYTHONDONTWRITEBYTECODE=1 ISOTEST_CACHE_DIR="$WARM" \
+            "$ISOTEST_ABS" exec --junit "$junit" -- "$@") \
+            >"$WORK/py-$tag.log" 2>&1
+        rc=$?
+        t1=$(date +%s%N)
+        if [ "$rc" -gt 1 ] || [ ! -s "$junit" ]; then
+            echo "bench: pytest run '$tag' exited with $rc:" >&2
+            tail -n 20 "$WORK/py-$tag.log" >&2
+            exit 2
+        fi
+        WALL_MS=$(((t1 - t0) / 1000000))
+        FAILED=$(xmllint --xpath 'number(/testsuites/@failures) + number(/testsuites/@errors)' \
+            "$junit" 2>/dev/null)
+        TESTS=$(xmllint --xpath 'string(/testsuites/@tests)' "$junit" 2>/dev/null)
+        if [ "$TESTS" != "$PY_TESTS" ]; then
+            echo "bench: pytest run '$tag' reported '$TESTS' tests, not $PY_TESTS" >&2
+            exit 2
+        fi
+    }
+
+    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    echo "bench: pytest, warm-up run (builds the suite's template)" >&2
+    py_run warmup "$WORK/py.xml" "$VPY" -m pytest -q --isotest-env .
+    WALL_a="" FAILS_a="" WALL_b="" FAILS_b="" WALL_c="" FAILS_c=""
+    for v in a b c; do
+        walls="" fails=""
+        i=0
+        while [ "$i" -lt "$PY_RUNS" ]; do
+            echo "bench: pytest ($v), run $((i + 1))/$PY_RUNS" >&2
+            case $v in
+            a) py_run a "$WORK/py.xml" "$VPY" "$WORK/shared.py" -q . ;;
+            b) py_run b "$WORK/py.xml" "$VPY" -m pytest -q --isotest-env . ;;
+            c) py_run c "$WORK/py.xml" "$VPY" -m pytest -q --isotest-env -n 4 . ;;
+            esac
+            walls="$walls $WALL_MS" fails="$fails $FAILED"
+            i=$((i + 1))
+        done
+        # shellcheck disable=SC2086
+        wall=$(median $walls)
+        case $v in
+        a) WALL_a=$wall FAILS_a=$fails ;;
+        b) WALL_b=$wall FAILS_b=$fails ;;
+        c) WALL_c=$wall FAILS_c=$fails ;;
+        esac
+    done
+
+    # The overhead per test: a serial run with the plugin's DEBUG log.
+    echo "bench: pytest, overhead per test (serial, logged)" >&2
+    py_run log "$WORK/py.xml" "$VPY" -m pytest -q --isotest-env \
+        --log-file="$WORK/timings.log" --log-file-level=DEBUG \
+        --log-file-format='%(message)s' .
+    CYCLE_P50=$(prop sandbox_cycle_p50_ms "$WORK/py.xml")
+    OVERHEAD=$(awk '
+        /^acquired / { a[$2] = $(NF - 4) }
+        /^released / { if ($2 in a) print a[$2] + $(NF - 4) }' "$WORK/timings.log" |
+        sort -n | awk '{ v[NR] = $1 } END {
+            if (NR == 0) print "?"
+            else if (NR % 2) printf "%.3f %d\n", v[(NR + 1) / 2], NR
+            else printf "%.3f %d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2, NR }')
+    echo "bench: socket round trip (100 ACQUIREs)" >&2
+    RT=$( (cd "$PYSUITE" && ISOTEST_CACHE_DIR="$WARM" "$ISOTEST_ABS" exec -- \
+        "$VPY" "$WORK/roundtrip.py" 100) 2>"$WORK/rt.log" | tail -n 1)
+    # shellcheck disable=SC2086
+    set -- $RT
+    HELLO_P50=${1:-?} ACQ_P50=${2:-?} ACQ_SRV_P50=${3:-?}
+    # shellcheck disable=SC2086
+    set -- $OVERHEAD
+    OVH_P50=${1:-?} OVH_N=${2:-0}
+
+    echo
+    echo "pytest under isotest exec: $PY_TESTS generated tests that collide on a" \
+        "shared database, embedded server, $(nproc) CPUs (medians of $PY_RUNS runs;" \
+        "load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) now)"
+    echo "-------------------------------------------------------------------------------"
+    printf '%-52s %9s  %s\n' "variant" "wall ms" "failed tests, each run"
+    printf '%-52s %9s  %s\n' "(a) plain pytest, serial, one shared database" \
+        "$WALL_a" "$FAILS_a"
+    printf '%-52s %9s  %s\n' "(b) isotest exec + plugin, a sandbox per test, serial" \
+        "$WALL_b" "$FAILS_b"
+    printf '%-52s %9s  %s\n' "(c) isotest exec + plugin, -n 4" "$WALL_c" "$FAILS_c"
+    echo "-------------------------------------------------------------------------------"
+    awk -v a="$WALL_a" -v c="$WALL_c" 'BEGIN {
+        printf "-n 4 against plain serial: %.2fx (goal: faster, > 1x: %s)\n", a / c,
+            (c < a ? "met" : "not met") }'
+    awk -v o="$OVH_P50" -v n="$OVH_N" -v s="$CYCLE_P50" 'BEGIN {
+        if (o == "?") { print "overhead per test: no timings logged"; exit }
+        printf "overhead per test, acquire + release as the plugin sees them: " \
+            "median %.3f ms over %d tests (goal <= 2 ms: %s); isotest side " \
+            "(sandbox_cycle_p50_ms) %.2f ms\n", o, n, (o <= 2 ? "met" : "not met"), s }'
+    awk -v h="$HELLO_P50" -v a="$ACQ_P50" -v s="$ACQ_SRV_P50" 'BEGIN {
+        if (a == "?") { print "socket round trip: not measured"; exit }
+        printf "socket round trip, client side, p50 of 100: ACQUIRE %.3f ms with " \
+            "a clone ready (goal <= 1 ms: %s; isotest side %.3f ms), HELLO %.3f ms\n",
+            a, (a <= 1 ? "met" : "not met"), s, h }'
+    echo "(wall: the whole isotest exec from the shell, session start included;" \
+        "figures are informational)"
+}
+
 WARM="$WORK/warm-cache"
 mkdir "$WARM" || exit 2
 echo "bench: filling the warm cache" >&2
 run_isotest database "$WARM"
+if [ "${BENCH_ONLY_PYTEST:-}" = 1 ]; then
+    pytest_section
+    exit 0
+fi
 
 for mode in database schema; do
     firsts="" walls=""
@@ -230,4 +501,7 @@ awk -v c="$cyc" -v m="$mean" 'BEGIN {
     printf "sandbox overhead per case at -j 8: mean %.2f ms, %.1f%% of the " \
         "mean case time %.1f ms (target <= 15%%: %s)\n", c, share, m,
         (share <= 15 ? "within target" : "over target") }'
+
+# Section 4 (see pytest_section above).
+pytest_section
 exit 0

@@ -17,7 +17,7 @@
  *     PGconn *conn = PQconnectdb(isotest_sandbox_conninfo(sb));
  *     ...
  *     PQfinish(conn);
- *     isotest_sandbox_release(sb, 0, &e);
+ *     isotest_sandbox_release(sb, 0, NULL, &e);
  *
  *     isotest_session_close(s, 0, &e);
  *
@@ -97,7 +97,9 @@ struct isotest_options {
     const char *const *extensions; /* created in the template first */
     size_t n_extensions;
     int pool;        /* database mode: clones kept ready; -1: CPU count */
-    size_t expected; /* sandboxes the session will hand out; 0: unknown */
+    size_t expected; /* sandboxes the session will hand out, so that the
+                        pool clones no more ahead (more may be asked for:
+                        they are made on demand); 0: unknown */
     const char *clone_strategy; /* NULL: FILE_COPY where the server has it */
     bool no_cache;   /* embedded server: no cached data folder */
     bool no_reclaim; /* do not drop what dead runs left, at open */
@@ -145,6 +147,32 @@ struct isotest_session_info {
 
 ISOTEST_API const struct isotest_session_info *
 isotest_session_info(const struct isotest_session *s);
+
+/*
+ * What making sandboxes has cost so far: in database mode each clone
+ * (CREATE DATABASE ... TEMPLATE, made by the pool's threads ahead of
+ * time or on acquire without a pool), in schema mode each schema's
+ * connection, creation and migrations.  A slow server shows here first:
+ * a clone of a small template takes ~10 ms on a server whose data is on
+ * tmpfs, several hundred on a disk-backed one with fsync=on.
+ */
+struct isotest_session_stats {
+    size_t clones;         /* sandboxes made (0 in none mode) */
+    double clone_p50_ms;   /* median time to make one; 0 without clones */
+    double clone_p95_ms;
+    double clone_max_ms;
+    double clone_total_ms; /* the sum: server time spent on sandboxes */
+};
+
+/*
+ * Fill the caller's *st with the session's figures so far; the
+ * percentiles are within 1% (times are kept in a histogram of fixed
+ * size, whatever the count).  Still readable after
+ * isotest_session_drain().  Never fails; thread-safe, also while
+ * sandboxes are being made.
+ */
+ISOTEST_API void isotest_session_stats(const struct isotest_session *s,
+                                       struct isotest_session_stats *st);
 
 /*
  * Wait until `n` clones are ready (database mode with a pool), so that

@@ -48,8 +48,9 @@ void handle_describe(struct isotest_sandbox *x, const char *host,
     for (int i = 0; i < k; i++)
         add_conninfo(&ci, x->keys[i], x->vals[i]);
     x->conninfo = strbuf_detach(&ci, NULL);
+    /* application_name in the URL too: release finds stragglers by it. */
     x->url = target_url_parts(x->host, x->port, x->user, x->password,
-                              x->sb.dbname, x->options);
+                              x->sb.dbname, x->options, x->sb.name);
 }
 
 void handle_free(struct isotest_sandbox *x)

@@ -5,8 +5,12 @@
  *   sandbox_factory_new()   once per run, after the template exists; in
  *                           schema mode it creates the run's database, in
  *                           none mode the one shared database
- *   sandbox_worker_new()    once per worker thread (own connection)
- *   sandbox_acquire() / sandbox_release()   per case, from that thread
+ *   sandbox_worker_new()    a worker: the connection acquire and release
+ *                           use (none with a pool, whose threads have their
+ *                           own); the session (session.c) keeps idle
+ *                           workers and lends one to each call, from any
+ *                           thread
+ *   sandbox_acquire() / sandbox_release()   per sandbox
  *   sandbox_worker_free()
  *   sandbox_factory_free()  drops the run's databases and anything else
  *                           carrying this run's id (a sweep, so a sandbox
@@ -21,7 +25,7 @@
  * with the migrations applied, in a database cloned from the template;
  * search_path points at it), none (every case shares one database).
  *
- * The factory is thread-safe; a worker belongs to one thread.
+ * The factory is thread-safe; a worker belongs to one thread at a time.
  */
 #ifndef ISOTEST_SANDBOX_H
 #define ISOTEST_SANDBOX_H
@@ -60,6 +64,15 @@ struct sandbox_config {
     const char *strategy; /* NULL: FILE_COPY where the server has it */
     int pool;        /* database mode: clones kept ready (0: none) */
     size_t expected; /* how many sandboxes the run will ask for */
+    /*
+     * Told how long each sandbox took to make, from any thread (pool
+     * threads, workers): database mode, a clone (CREATE DATABASE ...
+     * TEMPLATE and the settings carried over) by the pool or on acquire;
+     * schema mode, a schema's connection, creation and migrations.  Only
+     * sandboxes made whole are told.  May be NULL.
+     */
+    void (*timed)(void *arg, double ms);
+    void *timed_arg;
 };
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,

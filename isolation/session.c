@@ -19,13 +19,33 @@
 #include "target.h"
 #include "template.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Templates kept by a session's close (isotest_clean() is told). */
 #define KEEP_TEMPLATES 3
+
+/*
+ * Sandbox making times (isotest_session_stats()) in a histogram of fixed
+ * size: bucket i holds times in [LO * RATIO^i, LO * RATIO^(i+1)), so a
+ * percentile read from it is within 1% however many there are (a run of
+ * a million cases costs no more memory than one of ten), and recording
+ * is a few atomic adds from any thread, pool threads included.  The top
+ * bucket takes everything from ~2 hours up.
+ */
+#define CLONE_BUCKETS 2048
+#define CLONE_LO_MS 0.01
+#define CLONE_RATIO 1.01
+
+struct clone_times {
+    atomic_uint bucket[CLONE_BUCKETS];
+    atomic_ullong total_us, max_us;
+};
 
 /*
  * Everything but `lock` and what it guards is written by open and read
@@ -44,6 +64,7 @@ struct isotest_session {
     struct template tpl;
     struct sandbox_factory *factory; /* NULL once drained */
     char *reclaimed;
+    struct clone_times clones; /* atomics: any thread, no lock */
 
     pthread_mutex_t lock;
     struct sandbox_worker **idle; /* workers between two calls */
@@ -159,6 +180,73 @@ static int build_template(struct isotest_session *s,
     return 0;
 }
 
+static void clone_times_init(struct clone_times *t)
+{
+    for (size_t i = 0; i < CLONE_BUCKETS; i++)
+        atomic_init(&t->bucket[i], 0);
+    atomic_init(&t->total_us, 0);
+    atomic_init(&t->max_us, 0);
+}
+
+/* sandbox_config.timed: from pool threads and workers alike. */
+static void clone_timed(void *arg, double ms)
+{
+    struct clone_times *t = arg;
+    size_t i = 0;
+
+    if (ms > CLONE_LO_MS) {
+        double b = log(ms / CLONE_LO_MS) / log(CLONE_RATIO);
+        i = b < CLONE_BUCKETS - 1 ? (size_t)b : CLONE_BUCKETS - 1;
+    }
+    unsigned long long us = ms > 0 ? (unsigned long long)(ms * 1000.0) : 0;
+    unsigned long long max = atomic_load(&t->max_us);
+    while (us > max && !atomic_compare_exchange_weak(&t->max_us, &max, us))
+        ;
+    atomic_fetch_add(&t->total_us, us);
+    /* Last: a reader that counts this time finds it in max and total. */
+    atomic_fetch_add(&t->bucket[i], 1);
+}
+
+/* The q-quantile of n times counted in c, no more than max_ms. */
+static double clone_quantile(const unsigned *c, uint64_t n, double q,
+                             double max_ms)
+{
+    uint64_t rank = (uint64_t)ceil(q * (double)n), seen = 0;
+
+    if (rank < 1)
+        rank = 1;
+    for (size_t i = 0; i < CLONE_BUCKETS; i++) {
+        seen += c[i];
+        if (seen >= rank) {
+            /* The bucket's geometric middle: within 0.5% of any time in it. */
+            double v = CLONE_LO_MS * pow(CLONE_RATIO, (double)i + 0.5);
+            return v < max_ms ? v : max_ms;
+        }
+    }
+    return max_ms;
+}
+
+void isotest_session_stats(const struct isotest_session *s,
+                           struct isotest_session_stats *st)
+{
+    const struct clone_times *t = &s->clones;
+    unsigned c[CLONE_BUCKETS];
+    uint64_t n = 0;
+
+    memset(st, 0, sizeof(*st));
+    for (size_t i = 0; i < CLONE_BUCKETS; i++) {
+        c[i] = atomic_load(&t->bucket[i]);
+        n += c[i];
+    }
+    if (n) {
+        st->clones = (size_t)n;
+        st->clone_max_ms = (double)atomic_load(&t->max_us) / 1000.0;
+        st->clone_total_ms = (double)atomic_load(&t->total_us) / 1000.0;
+        st->clone_p50_ms = clone_quantile(c, n, 0.50, st->clone_max_ms);
+        st->clone_p95_ms = clone_quantile(c, n, 0.95, st->clone_max_ms);
+    }
+}
+
 static int start_factory(struct isotest_session *s,
                          const struct isotest_options *o,
                          struct isotest_err *e)
@@ -177,7 +265,9 @@ static int start_factory(struct isotest_session *s,
                                 .strategy = o->clone_strategy,
                                 .pool = pool,
                                 .expected = o->expected ? o->expected
-                                                        : (size_t)-1};
+                                                        : (size_t)-1,
+                                .timed = clone_timed,
+                                .timed_arg = &s->clones};
     s->factory = sandbox_factory_new(&sc, s->maint, e);
     return s->factory ? 0 : -1;
 }
@@ -211,6 +301,7 @@ struct isotest_session *isotest_session_open(const struct isotest_options *o,
     double start = now_ms();
 
     pthread_mutex_init(&s->lock, NULL);
+    clone_times_init(&s->clones);
     s->mode = o->isolation;
     if (open_server(s, o->db, o->no_cache, e) < 0)
         goto fail;

@@ -110,7 +110,7 @@ static PGconn *raw_connect(const char *conninfo, const char *password,
 
 char *target_url_parts(const char *host, const char *port, const char *user,
                        const char *password, const char *dbname,
-                       const char *options)
+                       const char *options, const char *appname)
 {
     struct strbuf sb = STRBUF_INIT;
     bool socket = host && host[0] == '/';
@@ -147,15 +147,13 @@ char *target_url_parts(const char *host, const char *port, const char *user,
     if (options && *options) {
         strbuf_addf(&sb, "%coptions=", sep);
         strbuf_add_urlenc(&sb, options);
+        sep = '&';
+    }
+    if (appname && *appname) {
+        strbuf_addf(&sb, "%capplication_name=", sep);
+        strbuf_add_urlenc(&sb, appname);
     }
     return strbuf_detach(&sb, NULL);
-}
-
-char *target_url(const struct target *t, const char *dbname,
-                 const char *options)
-{
-    return target_url_parts(t->host, t->port, t->user, t->password, dbname,
-                            options);
 }
 
 char *target_search_path_option(const char *schema)

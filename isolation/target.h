@@ -83,16 +83,13 @@ size_t target_partial_tail(const struct target *t, const char *data,
 size_t target_secret_len(const struct target *t);
 
 /*
- * postgresql:// URL for a database on this server (password included when
- * there is one); a socket folder goes in ?host=, options (may be NULL) in
- * ?options=.  The caller frees it.  target_url_parts() is the same from
- * the parts.
+ * postgresql:// URL for a database (password included when there is one);
+ * a socket folder goes in ?host=, options and application_name (each may
+ * be NULL) in ?options= and ?application_name=.  The caller frees it.
  */
-char *target_url(const struct target *t, const char *dbname,
-                 const char *options);
 char *target_url_parts(const char *host, const char *port, const char *user,
                        const char *password, const char *dbname,
-                       const char *options);
+                       const char *options, const char *appname);
 
 /*
  * The connection option that puts a schema-mode sandbox first on the

@@ -54,6 +54,8 @@ static const char *label(const struct test_result *r)
 {
     if (!r->done)
         return "NOT RUN";
+    if (result_flaky(r))
+        return "FLAKY";
     switch (r->outcome) {
     case OUTCOME_PASSED: return "ok";
     case OUTCOME_FAILED: return "FAIL";
@@ -76,8 +78,31 @@ void console_case_done(struct console *c, const struct test_result *r)
         }
         return;
     }
-    fprintf(c->out, "%-7s %s (%.0f ms)\n", label(r), r->id, r->time_ms);
+    if (result_flaky(r))
+        fprintf(c->out, "%-7s %s (%.0f ms, passed on try %zu)\n", label(r),
+                r->id, r->time_ms, r->nretried + 1);
+    else
+        fprintf(c->out, "%-7s %s (%.0f ms)\n", label(r), r->id, r->time_ms);
     fflush(c->out);
+}
+
+/* The first line of a message (else the outcome), fit for a terminal. */
+static char *one_line(const char *message, enum outcome o)
+{
+    const char *m = message ? message : outcome_name(o);
+
+    return xmlsafe_text(m, strcspn(m, "\n"));
+}
+
+void console_case_retry(struct console *c, const struct test_result *r)
+{
+    char *msg = one_line(r->message, r->outcome);
+
+    console_clear(c);
+    fprintf(c->out, "%-7s %s (try %zu: %s)\n", "RETRY", r->id,
+            r->nretried + 1, msg);
+    fflush(c->out);
+    free(msg);
 }
 
 void console_progress(struct console *c, size_t running, double elapsed_ms)
@@ -154,9 +179,35 @@ static void failures(FILE *out, const struct test_result *r, size_t n)
                 tail(out, r[i].out.data, r[i].out.len, 20);
             }
         }
+        if (r[i].nretried)
+            fprintf(out, "    failed on every one of %zu tries\n",
+                    r[i].nretried + 1);
         if (r[i].hint)
             fprintf(out, "    %s\n", r[i].hint);
     }
+}
+
+/* Cases that passed on a retry: how many tries, the first failure. */
+static size_t flaky(FILE *out, const struct test_result *r, size_t n,
+                    const struct run_info *info)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!result_flaky(&r[i]))
+            continue;
+        if (!k++)
+            fputs("\nFlaky cases (passed on a retry):\n", out);
+        const struct test_try *t = &r[i].retried[0];
+        char *msg = one_line(t->message, t->outcome);
+        fprintf(out, "  %s  passed on try %zu; try 1: %s\n", r[i].id,
+                r[i].nretried + 1, msg);
+        free(msg);
+    }
+    if (k && info->fail_on_flaky)
+        fprintf(out, "--fail-on-flaky: %s the run\n",
+                k == 1 ? "this case fails" : "these cases fail");
+    return k;
 }
 
 static void slowest(FILE *out, const struct test_result *r, size_t n)
@@ -235,6 +286,7 @@ void console_summary(struct console *c, const struct test_result *r,
     }
     if (failed)
         failures(out, r, n);
+    size_t nflaky = flaky(out, r, n, info);
     slowest(out, r, n);
     if (info->prev_wall_ms > 0)
         comparison(out, r, n, info);
@@ -243,7 +295,11 @@ void console_summary(struct console *c, const struct test_result *r,
         fputs("interrupted: cases not run are reported as errors\n", out);
     if (info->report_path)
         fprintf(out, "JUnit report: %s\n", info->report_path);
-    fprintf(out, "%zu passed, %zu failed, %zu skipped\n", passed, failed,
+    /* CI reads the line's start: the flaky count only ever comes last. */
+    fprintf(out, "%zu passed, %zu failed, %zu skipped", passed, failed,
             skipped);
+    if (nflaky)
+        fprintf(out, ", %zu flaky", nflaky);
+    fputc('\n', out);
     fflush(out);
 }

@@ -129,6 +129,41 @@ static void captured(struct xmlout *o, const char *elem,
     strbuf_release(&sb);
 }
 
+/*
+ * A try that was run again (--retries), as the schema's rerunType: a
+ * flakyFailure or flakyError when the case passed in the end, else a
+ * rerunFailure or rerunError; its detail as the stackTrace, its output
+ * with a first line naming the try and its sandbox.
+ */
+static void retried_try(struct xmlout *o, const struct test_result *r,
+                        size_t k)
+{
+    const struct test_try *t = &r->retried[k];
+    bool failure = t->outcome == OUTCOME_FAILED;
+    const char *elem = result_flaky(r) ? failure ? "flakyFailure"
+                                                 : "flakyError"
+                       : failure ? "rerunFailure"
+                                 : "rerunError";
+    struct strbuf line = STRBUF_INIT;
+
+    xmlout_start(o, elem);
+    xmlout_attr(o, "type", outcome_name(t->outcome));
+    xmlout_attr(o, "message",
+                t->message ? t->message : outcome_name(t->outcome));
+    if (t->detail) {
+        xmlout_start(o, "stackTrace");
+        xmlout_text(o, t->detail, strlen(t->detail));
+        xmlout_end(o);
+    }
+    strbuf_addf(&line,
+                "[isotest] try=%zu start_ms=%.1f time_ms=%.1f sandbox=%s\n",
+                k + 1, t->start_ms, t->time_ms, t->sandbox ? t->sandbox : "");
+    captured(o, "system-out", &t->out, line.buf);
+    captured(o, "system-err", &t->err, NULL);
+    xmlout_end(o);
+    strbuf_release(&line);
+}
+
 static void testcase(struct xmlout *o, const struct test_result *r)
 {
     struct strbuf line = STRBUF_INIT;
@@ -154,9 +189,16 @@ static void testcase(struct xmlout *o, const struct test_result *r)
             xmlout_text(o, r->detail, strlen(r->detail));
         xmlout_end(o);
     }
-    strbuf_addf(&line, "[isotest] file=%s worker=%d start_ms=%.1f sandbox=%s\n",
+    for (size_t k = 0; k < r->nretried; k++)
+        retried_try(o, r, k);
+    strbuf_addf(&line, "[isotest] file=%s worker=%d start_ms=%.1f sandbox=%s",
                 r->file ? r->file : "", r->worker, r->start_ms,
                 r->sandbox ? r->sandbox : "");
+    /* The testcase's time is the last try's; all of them took this. */
+    if (r->nretried)
+        strbuf_addf(&line, " tries=%zu total_ms=%.1f", r->nretried + 1,
+                    result_total_ms(r));
+    strbuf_addch(&line, '\n');
     captured(o, "system-out", &r->out, line.buf);
     captured(o, "system-err", &r->err, NULL);
     xmlout_end(o);

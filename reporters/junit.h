@@ -7,7 +7,11 @@
  * string passes through xmlsafe_text(); times in seconds with a dot and
  * three decimals.  The schema has no `file` attribute on <testcase>, so the
  * file, worker, start offset and sandbox go on the first line of
- * <system-out>, prefixed "[isotest] ".
+ * <system-out>, prefixed "[isotest] ".  A case run again (--retries)
+ * keeps its last try's outcome and time; each earlier try is a
+ * flakyFailure/flakyError (the case passed in the end) or a
+ * rerunFailure/rerunError element with its own output, and the first
+ * line says "tries=N total_ms=T".
  *
  * The report is built in memory and written with fs_write_atomic(), so a
  * reader never sees half a report.  Call xmlInitParser() in main before

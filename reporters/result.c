@@ -2,12 +2,42 @@
  * result.c: small helpers for struct test_result.
  */
 #include "result.h"
+#include "common/strbuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void run_info_stamp(char ts[RUN_STAMP_TS], char host[RUN_STAMP_HOST])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(ts, RUN_STAMP_TS, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (gethostname(host, RUN_STAMP_HOST) < 0)
+        snprintf(host, RUN_STAMP_HOST, "localhost");
+    host[RUN_STAMP_HOST - 1] = '\0';
+}
+
+static void try_release(struct test_try *t)
+{
+    free(t->sandbox);
+    free(t->message);
+    free(t->detail);
+    free(t->out.data);
+    free(t->err.data);
+}
 
 void result_release(struct test_result *r)
 {
+    for (size_t i = 0; i < r->nretried; i++)
+        try_release(&r->retried[i]);
+    free(r->retried);
+    r->retried = NULL;
+    r->nretried = 0;
     free(r->sandbox);
     free(r->message);
     free(r->detail);
@@ -46,4 +76,39 @@ bool result_slower(const struct test_result *r, const struct run_info *info)
     return r->done && r->prev_ms >= 0 &&
            r->time_ms >= r->prev_ms * info->slower_ratio &&
            r->time_ms - r->prev_ms >= info->slower_min_ms;
+}
+
+void result_push_try(struct test_result *r)
+{
+    r->retried = xrealloc(r->retried, (r->nretried + 1) * sizeof(*r->retried));
+    r->retried[r->nretried++] = (struct test_try){
+        .outcome = r->outcome,
+        .start_ms = r->start_ms,
+        .time_ms = r->time_ms,
+        .acquire_ms = r->acquire_ms,
+        .release_ms = r->release_ms,
+        .sandbox = r->sandbox,
+        .message = r->message,
+        .detail = r->detail,
+        .out = r->out,
+        .err = r->err};
+    r->outcome = OUTCOME_PASSED;
+    r->start_ms = r->time_ms = r->acquire_ms = r->release_ms = 0;
+    r->sandbox = r->message = r->detail = NULL;
+    memset(&r->out, 0, sizeof(r->out));
+    memset(&r->err, 0, sizeof(r->err));
+}
+
+bool result_flaky(const struct test_result *r)
+{
+    return r->done && r->outcome == OUTCOME_PASSED && r->nretried > 0;
+}
+
+double result_total_ms(const struct test_result *r)
+{
+    double ms = r->time_ms;
+
+    for (size_t i = 0; i < r->nretried; i++)
+        ms += r->retried[i].time_ms;
+    return ms;
 }

@@ -26,6 +26,22 @@ struct captured {
     size_t dropped; /* bytes cut by the cap */
 };
 
+/*
+ * One try of a case that was run again (--retries): a failed try, kept
+ * for the reports when the case was tried once more in a fresh sandbox.
+ */
+struct test_try {
+    enum outcome outcome; /* failed, error or timeout */
+    double start_ms;      /* offset from the start of the run */
+    double time_ms;
+    double acquire_ms, release_ms;
+    char *sandbox;
+    char *message;
+    char *detail;
+    struct captured out;
+    struct captured err;
+};
+
 struct test_result {
     /* Borrowed from the test case. */
     const char *id;
@@ -48,6 +64,12 @@ struct test_result {
     char *hint;        /* e.g. how to open a kept sandbox, or NULL */
     struct captured out;
     struct captured err;
+    /*
+     * The tries before this one, oldest first, each a failure; the fields
+     * above are the last try's.  None unless --retries ran the case again.
+     */
+    struct test_try *retried;
+    size_t nretried;
 };
 
 struct run_info {
@@ -68,7 +90,16 @@ struct run_info {
     const char *timestamp; /* ISO 8601, UTC */
     const char *hostname;
     const char *report_path; /* the JUnit report, or NULL */
+    bool fail_on_flaky;      /* --fail-on-flaky: a flaky case fails the run */
 };
+
+/*
+ * The run's timestamp (ISO 8601, UTC, now) and this machine's name, for
+ * run_info.timestamp and .hostname, into the caller's buffers.
+ */
+#define RUN_STAMP_TS 32
+#define RUN_STAMP_HOST 256
+void run_info_stamp(char ts[RUN_STAMP_TS], char host[RUN_STAMP_HOST]);
 
 void result_release(struct test_result *r);
 /* "passed", "failed", "error", "timeout", "skipped". */
@@ -91,5 +122,17 @@ bool result_ran(const struct test_result *r);
 
 /* Failed, error and timeout count as failures in the summary line. */
 bool outcome_is_failure(enum outcome o);
+
+/*
+ * Retries.  result_push_try() moves the try just made (outcome, start
+ * offset, times, sandbox, message, detail, output) to the end of
+ * r->retried and clears those fields for the next try; a hint (a kept
+ * sandbox) is not expected on a try that is run again.
+ * A flaky case passed on a try after the first; result_total_ms() is the
+ * time of every try, the last included.
+ */
+void result_push_try(struct test_result *r);
+bool result_flaky(const struct test_result *r);
+double result_total_ms(const struct test_result *r);
 
 #endif

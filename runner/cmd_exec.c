@@ -10,6 +10,7 @@
  * The exit code is the command's (128 + N when signal N ended it), or 2
  * when isotest could not set up.
  */
+#define _GNU_SOURCE /* F_OFD_SETLK: a lock that belongs to one descriptor */
 #include "commands.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
@@ -18,7 +19,9 @@
 #include "signals.h"
 #include "sockserver.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stddef.h>
@@ -63,20 +66,6 @@ struct exec_options {
     size_t nextensions;
 };
 
-static int set_isolation(const struct opt_spec *s, const char *as,
-                         const char *v, void *field, void *dst,
-                         struct isotest_err *e)
-{
-    (void)s, (void)as, (void)dst;
-    enum isotest_isolation m;
-    if (isotest_isolation_parse(v, &m) < 0 || m == ISOTEST_NONE)
-        return err_set(e, "invalid value '%s' for --isolation: expected "
-                          "database or schema",
-                       v);
-    *(enum isotest_isolation *)field = m;
-    return 0;
-}
-
 static int add_extension(const struct opt_spec *s, const char *as,
                          const char *v, void *field, void *dst,
                          struct isotest_err *e)
@@ -98,8 +87,8 @@ static const struct opt_spec specs[] = {
     {"--migrations", NULL, OPT_VALUE, EX(migrations), 0, 0, opt_set_string},
     {"--junit", NULL, OPT_VALUE, EX(junit), 0, 0, opt_set_string},
     {"--clone-strategy", NULL, OPT_VALUE, EX(strategy), 0, 0,
-     opt_set_string},
-    {"--isolation", NULL, OPT_VALUE, EX(mode), 0, 0, set_isolation},
+     opt_set_strategy},
+    {"--isolation", NULL, OPT_VALUE, EX(mode), 0, 0, opt_set_isolation},
     {"--pool", NULL, OPT_VALUE, EX(pool), 0, 256, opt_set_int},
     {"--extension", NULL, OPT_VALUE, EX(extensions), 0, 0, add_extension},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
@@ -128,6 +117,10 @@ static int parse(int argc, char **argv, struct exec_options *o,
     if (r == 0 && !o->help && !*cmd)
         r = err_set(e, "no command given: isotest exec [options] -- "
                        "COMMAND...");
+    if (r == 0 && o->mode == ISOTEST_NONE)
+        r = err_set(e, "--isolation none gives every test the same "
+                       "database: exec hands out database or schema "
+                       "sandboxes");
     return r;
 }
 
@@ -184,17 +177,72 @@ static int run_command(char **cmd, char **env, struct isotest_err *e)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* A private folder for the socket and the framework's report. */
-static char *make_dir(struct isotest_err *e)
+/*
+ * The folders of exec are isotest-exec-XXXXXX in TMPDIR, each with a file
+ * `lock` that its exec holds locked while it lives (an open file
+ * description lock: it goes with the process, kill -9 included).  A folder
+ * whose lock can be taken belongs to a dead exec and is removed.
+ */
+static const char *tmp_base(void)
 {
     const char *tmp = getenv("TMPDIR");
-    char *dir = xasprintf("%s/isotest-exec-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* Lock dir/lock; the descriptor (kept open for the lock's life), or -1. */
+static int lock_dir(const char *dir, bool wait)
+{
+    char *path = xasprintf("%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+    free(path);
+    if (fd >= 0 && fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void reap_dead_dirs(void)
+{
+    const char *base = tmp_base();
+    DIR *d = opendir(base);
+    struct dirent *de;
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "isotest-exec-", 13))
+            continue;
+        char *dir = xasprintf("%s/%s", base, de->d_name);
+        char *lock = xasprintf("%s/lock", dir);
+        int fd = access(lock, F_OK) == 0 ? lock_dir(dir, false) : -1;
+        if (fd >= 0) {
+            struct isotest_err ignore = ISOTEST_ERR_INIT;
+            fs_remove_tree(dir, &ignore);
+            isotest_err_release(&ignore);
+            close(fd);
+        }
+        free(lock);
+        free(dir);
+    }
+    closedir(d);
+}
+
+/* A private folder for the socket and the framework's report, locked. */
+static char *make_dir(int *lock_fd, struct isotest_err *e)
+{
+    char *dir = xasprintf("%s/isotest-exec-XXXXXX", tmp_base());
+
+    reap_dead_dirs();
     if (!mkdtemp(dir)) {
         err_errno(e, errno, "cannot create a folder for the socket");
         free(dir);
         return NULL;
     }
+    *lock_fd = lock_dir(dir, true);
     return dir;
 }
 
@@ -279,7 +327,8 @@ int cmd_exec(int argc, char **argv)
         free(o.extensions);
         return EXIT_CANNOT;
     }
-    char *dir = make_dir(&e);
+    int lock_fd = -1;
+    char *dir = make_dir(&lock_fd, &e);
     struct isotest_session *s = dir ? open_session(&o, &e) : NULL;
     int code = EXIT_CANNOT;
     if (s) {
@@ -291,8 +340,13 @@ int cmd_exec(int argc, char **argv)
     struct cmd_closing c = {s, signals_interrupted() ? ISOTEST_CLOSE_ABORT
                                                     : 0};
     signals_cleanup(cmd_close_session, &c);
-    if (dir)
-        rmdir(dir);
+    if (dir) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        fs_remove_tree(dir, &ignore);
+        isotest_err_release(&ignore);
+    }
+    if (lock_fd >= 0)
+        close(lock_fd);
     free(dir);
     free(o.extensions);
     return code;

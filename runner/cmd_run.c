@@ -15,9 +15,13 @@
 #include "isotest.h"
 #include "options.h"
 #include "pool.h"
+#include "production/schema_from.h"
 #include "reporters/console.h"
 #include "reporters/html.h"
 #include "reporters/junit.h"
+#include "reporters/annotate.h"
+#include "reporters/tap_out.h"
+#include "shard.h"
 #include "signals.h"
 
 #include <stdio.h>
@@ -42,6 +46,8 @@ struct run {
     int jobs;
     double t0;
     double first_start_ms;
+    struct schema_from schema; /* --schema-from: its migrations folder */
+    struct shard_plan shard;   /* --shard: what this part holds */
 };
 
 void cmd_print_error(const struct isotest_session *s, struct isotest_err *e)
@@ -109,6 +115,9 @@ int cmd_discover(const struct run_options *o, struct case_list *cl,
     return -1;
 }
 
+static int list_shard(const struct run_options *o, struct case_list *cl,
+                      struct isotest_err *e);
+
 int cmd_list(int argc, char **argv)
 {
     struct run_options o;
@@ -121,13 +130,21 @@ int cmd_list(int argc, char **argv)
     }
     if (o.help) {
         fputs("usage: isotest list [run options] PATH...\n"
-              "Prints the ids of the cases a run would execute.\n",
+              "Prints the ids of the cases a run would execute.\n"
+              "With --shard K/N: that part's ids, its expected time on "
+              "stderr.\n",
               stdout);
         options_release(&o);
         return 0;
     }
     if (cmd_discover(&o, &cl, &e) < 0) {
         cmd_print_error(NULL, &e);
+        options_release(&o);
+        return EXIT_CANNOT;
+    }
+    if (o.shard.total && list_shard(&o, &cl, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        case_list_release(&cl);
         options_release(&o);
         return EXIT_CANNOT;
     }
@@ -154,6 +171,45 @@ static char *default_history_path(const struct run_options *o)
     if (!slash)
         return xstrdup(".isotest-history");
     return xasprintf("%.*s/.isotest-history", (int)(slash - p), p);
+}
+
+/* --shard: keep this part's cases, and say on stderr what it holds. */
+static void apply_shard(const struct run_options *o, struct case_list *cl,
+                        const struct history *h, const char *source,
+                        struct shard_plan *p)
+{
+    shard_apply(cl, h, o->shard, p);
+    char *line = shard_describe(p, h->present ? source : NULL);
+    fprintf(stderr, "%s\n", line);
+    free(line);
+    if (!cl->n)
+        fprintf(stderr,
+                "isotest: note: shard %s has no case (%zu cases for %d "
+                "shards): nothing to run\n",
+                p->label, p->suite_cases, p->sh.total);
+}
+
+/* `list --shard`: the history a run would read, then the part. */
+static int list_shard(const struct run_options *o, struct case_list *cl,
+                      struct isotest_err *e)
+{
+    struct history h;
+    struct shard_plan p;
+    char *path = o->no_history ? NULL
+                 : o->history  ? xstrdup(o->history)
+                               : default_history_path(o);
+    int rc = 0;
+
+    memset(&h, 0, sizeof(h));
+    if (o->compare_with)
+        rc = history_load_junit(&h, o->compare_with, e);
+    else if (path)
+        rc = history_load(&h, path, e);
+    if (rc == 0)
+        apply_shard(o, cl, &h, o->compare_with ? o->compare_with : path, &p);
+    history_release(&h);
+    free(path);
+    return rc;
 }
 
 /* Under signals_cleanup(): a second Ctrl-C waits for the close. */
@@ -184,6 +240,7 @@ static void run_release(struct run *r, unsigned close_flags)
     history_release(&r->hist);
     free(r->hist_path);
     free(r->order);
+    schema_from_release(&r->schema);
 }
 
 /* The extensions the template gets: --extension, and pgtap when used. */
@@ -209,13 +266,23 @@ static int prepare(struct run *r, struct isotest_err *e)
 {
     if (cmd_discover(&r->o, &r->cl, e) < 0)
         return -1;
+    if (r->o.schema_from) {
+        if (schema_from_prepare(&r->schema, r->o.schema_from,
+                                r->o.exclude_schemas, r->o.nexclude_schemas,
+                                e) < 0)
+            return -1;
+        free(r->cl.migrations_dir);
+        r->cl.migrations_dir = xstrdup(r->schema.dir);
+    }
     if (r->cl.notes.len)
         fputs(r->cl.notes.buf, stderr);
     choose_extensions(r);
     r->psql = find_psql();
     /* Fail before the run, not after it, when a report cannot be written. */
     if ((r->o.junit && fs_check_writable(r->o.junit, "report", e) < 0) ||
-        (r->o.html && fs_check_writable(r->o.html, "report", e) < 0))
+        (r->o.html && fs_check_writable(r->o.html, "report", e) < 0) ||
+        (r->o.tap && strcmp(r->o.tap, "-") &&
+         fs_check_writable(r->o.tap, "report", e) < 0))
         return -1;
     if (!r->o.no_history)
         r->hist_path = r->o.history ? xstrdup(r->o.history)
@@ -226,6 +293,10 @@ static int prepare(struct run *r, struct isotest_err *e)
     } else if (r->hist_path && history_load(&r->hist, r->hist_path, e) < 0) {
         return -1;
     }
+    if (r->o.shard.total)
+        apply_shard(&r->o, &r->cl, &r->hist,
+                    r->o.compare_with ? r->o.compare_with : r->hist_path,
+                    &r->shard);
     r->order = history_schedule(&r->hist, &r->cl);
     r->jobs = r->o.jobs;
     if (!r->jobs) {
@@ -246,6 +317,7 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.extensions = r->exts;
     so.n_extensions = r->nexts;
     so.pool = r->o.pool < 0 ? r->jobs : r->o.pool;
+    /* A retry beyond it gets its clone on demand (the pool's rule). */
     so.expected = r->cl.n;
     so.clone_strategy = r->o.clone_strategy;
     so.no_cache = r->o.no_cache;
@@ -285,6 +357,12 @@ static void init_results(struct run *r)
     }
 }
 
+/* The console's stream: stderr when stdout carries the TAP report. */
+static FILE *console_stream(const struct run_options *o)
+{
+    return o->tap && !strcmp(o->tap, "-") ? stderr : stdout;
+}
+
 static int run_cases(struct run *r, struct console *con,
                      struct isotest_err *e)
 {
@@ -303,6 +381,7 @@ static int run_cases(struct run *r, struct console *con,
         .console = con,
         .keep_failed = r->o.keep_failed,
         .fail_fast = r->o.fail_fast,
+        .retries = r->o.retries,
         .run_start_ms = r->t0};
     struct pool *pool = pool_new(&pc);
 
@@ -319,14 +398,8 @@ static void fill_info(const struct run *r, struct run_info *info,
                       char ts[32], char host[256])
 {
     const struct isotest_session_info *si = isotest_session_info(r->session);
-    time_t now = time(NULL);
-    struct tm tm;
 
-    gmtime_r(&now, &tm);
-    strftime(ts, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (gethostname(host, 256) < 0)
-        snprintf(host, 256, "localhost");
-    host[255] = '\0';
+    run_info_stamp(ts, host);
     *info = (struct run_info){
         .isotest_version = ISOTEST_VERSION,
         .isolation = si->isolation,
@@ -345,7 +418,8 @@ static void fill_info(const struct run *r, struct run_info *info,
         .slower_min_ms = RESULT_SLOWER_MIN_MS,
         .timestamp = ts,
         .hostname = host,
-        .report_path = r->o.junit};
+        .report_path = r->o.junit,
+        .fail_on_flaky = r->o.fail_on_flaky};
 }
 
 /* JUnit and HTML; -1 (printed) when one could not be written. */
@@ -357,10 +431,18 @@ static int write_reports(const struct run *r, const struct run_info *info,
     int ret = 0;
 
     if (r->o.junit) {
-        struct junit_property extra[] = {
+        struct isotest_session_stats cs;
+        char p50[32], clones[32];
+        isotest_session_stats(r->session, &cs);
+        snprintf(p50, sizeof(p50), "%.1f", cs.clone_p50_ms);
+        snprintf(clones, sizeof(clones), "%zu", cs.clones);
+        struct junit_property extra[6] = {
             {"isotest.embedded_server", si->embedded ? "true" : "false"},
-            {"isotest.template_name", si->template_name}};
-        if (junit_write(r->o.junit, r->results, r->cl.n, info, extra, 2,
+            {"isotest.template_name", si->template_name},
+            {"isotest.clone_p50_ms", p50},
+            {"isotest.clones", clones}};
+        size_t nx = 4 + shard_properties(&r->shard, extra + 4);
+        if (junit_write(r->o.junit, r->results, r->cl.n, info, extra, nx,
                         &e) < 0) {
             console_clear(con);
             cmd_print_error(r->session, &e);
@@ -373,7 +455,27 @@ static int write_reports(const struct run *r, const struct run_info *info,
         cmd_print_error(r->session, &e);
         ret = -1;
     }
+    if (r->o.tap &&
+        tap_out_write(r->o.tap, stdout, r->results, r->cl.n, &e) < 0) {
+        console_clear(con);
+        cmd_print_error(r->session, &e);
+        ret = -1;
+    }
     return ret;
+}
+
+/* Under GitHub Actions, failures become annotations on their lines. */
+static void annotate(const struct run *r, struct console *con)
+{
+    const char *gha = getenv("GITHUB_ACTIONS");
+
+    if (!gha || strcmp(gha, "true") != 0)
+        return;
+    struct strbuf sb = STRBUF_INIT;
+    annotate_github(&sb, r->results, r->cl.n, getenv("GITHUB_WORKSPACE"));
+    console_clear(con);
+    fputs(sb.buf, console_stream(&r->o));
+    strbuf_release(&sb);
 }
 
 static int exit_code(const struct run *r, bool reports_failed)
@@ -381,7 +483,9 @@ static int exit_code(const struct run *r, bool reports_failed)
     int code = 0;
 
     for (size_t i = 0; i < r->cl.n; i++)
-        if (!r->results[i].done || outcome_is_failure(r->results[i].outcome))
+        if (!r->results[i].done ||
+            outcome_is_failure(r->results[i].outcome) ||
+            (r->o.fail_on_flaky && result_flaky(&r->results[i])))
             code = EXIT_FAILED;
     if (reports_failed)
         code = EXIT_CANNOT;
@@ -402,7 +506,9 @@ static int finish_run(struct run *r, struct console *con, bool *kept)
         cmd_print_error(r->session, &e);
     fill_info(r, &info, ts, host);
     bool reports_failed = write_reports(r, &info, con) < 0;
+    annotate(r, con);
     console_summary(con, r->results, r->cl.n, &info);
+    cmd_clone_note(r->session, stderr);
     if (r->hist_path && !signals_interrupted() &&
         history_save(r->hist_path, r->o.compare_with ? NULL : &r->hist,
                      r->results, r->cl.n, info.wall_ms, &e) < 0)
@@ -413,11 +519,32 @@ static int finish_run(struct run *r, struct console *con, bool *kept)
             *kept = true;
     const struct isotest_session_info *si = isotest_session_info(r->session);
     if (*kept && si->embedded)
-        printf("The embedded server keeps running for the kept sandboxes "
-               "(socket folder %s);\nthe next isotest run stops it and "
-               "removes them.\n",
-               si->socket_dir);
+        fprintf(console_stream(&r->o),
+                "The embedded server keeps running for the kept sandboxes "
+                "(socket folder %s);\nthe next isotest run stops it and "
+                "removes them.\n",
+                si->socket_dir);
     return exit_code(r, reports_failed);
+}
+
+/* A shard with no case (more shards than cases) passes, server-less. */
+static int empty_shard(struct run *r)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    int code = 0;
+
+    if (r->o.junit && shard_write_empty(r->o.junit, &r->shard,
+                                        now_ms() - r->t0, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        code = EXIT_CANNOT;
+    }
+    if (r->o.tap && tap_out_write(r->o.tap, stdout, NULL, 0, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        code = EXIT_CANNOT;
+    }
+    fprintf(console_stream(&r->o), "0 passed, 0 failed, 0 skipped\n");
+    run_release(r, 0);
+    return code;
 }
 
 int cmd_run(int argc, char **argv)
@@ -436,10 +563,14 @@ int cmd_run(int argc, char **argv)
         options_release(&r.o);
         return 0;
     }
-    if (prepare(&r, &e) < 0 || signals_interrupted() ||
-        open_session(&r, &e) < 0 || signals_interrupted())
+    if (prepare(&r, &e) < 0 || signals_interrupted())
         goto fail;
-    struct console *con = console_new(stdout, isatty(1), r.cl.n);
+    if (!r.cl.n) /* only a shard can be empty: discovery refuses that */
+        return empty_shard(&r);
+    if (open_session(&r, &e) < 0 || signals_interrupted())
+        goto fail;
+    FILE *out = console_stream(&r.o);
+    struct console *con = console_new(out, isatty(fileno(out)), r.cl.n);
     if (run_cases(&r, con, &e) < 0) {
         console_free(con);
         goto fail;

@@ -7,6 +7,8 @@
 #ifndef ISOTEST_COMMANDS_H
 #define ISOTEST_COMMANDS_H
 
+#include <stdio.h>
+
 #include "discover.h"
 #include "isotest.h"
 #include "options.h"
@@ -19,6 +21,19 @@ int cmd_list(int argc, char **argv);  /* cmd_run.c */
 int cmd_clean(int argc, char **argv); /* cmd_clean.c */
 int cmd_bench(int argc, char **argv); /* bench.c */
 int cmd_exec(int argc, char **argv);  /* cmd_exec.c */
+int cmd_merge(int argc, char **argv); /* cmd_merge.c */
+int cmd_backup(int argc, char **argv); /* production/backup_cmd.c */
+int cmd_drift(int argc, char **argv); /* production/drift_cmd.c */
+int cmd_audit(int argc, char **argv); /* production/audit_cmd.c */
+int cmd_doctor(int argc, char **argv); /* cmd_doctor.c */
+
+/*
+ * After a run (cmd_doctor.c): when the session's median sandbox making
+ * time is over cmd_slow_clone_ms() (100 ms, or $ISOTEST_SLOW_CLONE_MS),
+ * say so once on out, with the figure and what would help.
+ */
+void cmd_clone_note(const struct isotest_session *s, FILE *out);
+double cmd_slow_clone_ms(void);
 
 /*
  * Print "isotest: error: MSG" and its hint (with s, any password

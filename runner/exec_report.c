@@ -25,10 +25,21 @@ static enum outcome outcome_of(enum junit_outcome o)
     return OUTCOME_PASSED;
 }
 
-static bool record_of(const struct sock_record *r, const char *id,
-                      const char *name)
+/*
+ * Does the record belong to the case?  Its test id is the case's id
+ * ("classname.name"), or, for reports with no classname (Criterion's),
+ * "suite.name", or the bare name.
+ */
+static bool record_of(const struct sock_record *r, const struct test_result *c)
 {
-    return r->test_id && (!strcmp(r->test_id, id) || !strcmp(r->test_id, name));
+    size_t n = strlen(c->classname);
+
+    if (!r->test_id)
+        return false;
+    if (!strcmp(r->test_id, c->id) || !strcmp(r->test_id, c->name))
+        return true;
+    return !strncmp(r->test_id, c->classname, n) && r->test_id[n] == '.' &&
+           !strcmp(r->test_id + n + 1, c->name);
 }
 
 /* The sandboxes of one case: names joined, times summed; -1: none. */
@@ -40,7 +51,7 @@ static int attach(struct test_result *res, const struct exec_report_in *in,
 
     for (size_t k = 0; k < in->nrecords; k++) {
         const struct sock_record *r = &in->records[k];
-        if (!record_of(r, res->id, res->name))
+        if (!record_of(r, res))
             continue;
         used[k] = true;
         strbuf_addf(&names, "%s%s", n ? "," : "", r->name);
@@ -107,14 +118,8 @@ static void fill_info(struct run_info *info, const struct exec_report_in *in,
                       char ts[32], char host[256])
 {
     const struct isotest_session_info *si = isotest_session_info(in->session);
-    time_t now = time(NULL);
-    struct tm tm;
 
-    gmtime_r(&now, &tm);
-    strftime(ts, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (gethostname(host, 256) < 0)
-        snprintf(host, 256, "localhost");
-    host[255] = '\0';
+    run_info_stamp(ts, host);
     *info = (struct run_info){.isotest_version = ISOTEST_VERSION,
                               .isolation = si->isolation,
                               .jobs = 0,

@@ -5,7 +5,8 @@
  *
  * A socket record belongs to a test case when the test id its client sent
  * with ACQUIRE is the case's "classname.name" (what the pytest plugin
- * sends), or its bare name.  The case's first system-out line then names
+ * sends), "suite.name" when the report has no classname (Criterion's), or
+ * its bare name.  The case's first system-out line then names
  * its sandbox, worker and acquire/release times, as `isotest run` writes
  * them; records of no reported case are counted in a property.  The
  * console gets the usual summary, whose last line counts the tests.

@@ -45,6 +45,12 @@ int history_load(struct history *h, const char *path, struct isotest_err *e)
             *nl = '\0';
         lineno++;
         char *tab = strrchr(line, '\t');
+        /* "KEY\tMS\tflaky": it passed on a retry (files before: no flag). */
+        if (tab && !strcmp(tab + 1, "flaky") &&
+            memchr(line, '\t', (size_t)(tab - line))) {
+            *tab = '\0';
+            tab = strrchr(line, '\t');
+        }
         if (*line && tab) {
             *tab = '\0';
             char *end;
@@ -128,8 +134,8 @@ int history_save(const char *path, const struct history *prev,
     strbuf_addf(&sb, "wall_ms\t%.1f\n", wall_ms);
     for (size_t i = 0; i < n; i++)
         if (result_ran(&r[i]))
-            strbuf_addf(&sb, "%s::%s\t%.1f\n", r[i].classname, r[i].name,
-                        r[i].time_ms);
+            strbuf_addf(&sb, "%s::%s\t%.1f%s\n", r[i].classname, r[i].name,
+                        r[i].time_ms, result_flaky(&r[i]) ? "\tflaky" : "");
     for (size_t k = 0; prev && k < prev->n; k++) {
         bool replaced = false;
         for (size_t i = 0; i < n && !replaced; i++)

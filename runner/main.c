@@ -18,6 +18,15 @@ static const char usage[] =
     "  exec -- CMD     run a test framework with a sandbox per test,\n"
     "                  handed out over a local socket\n"
     "  clean           drop what dead runs left on a server\n"
+    "  backup          backups proven by restore: create, verify, restore, "
+    "list\n"
+    "  merge IN.xml... the JUnit reports of a run's shards (--shard) as\n"
+    "                  one report (-o OUT.xml), summary and exit code\n"
+    "  drift           a live database's schema against its migrations\n"
+    "  audit           test objects left in a database that should have "
+    "none\n"
+    "  doctor          what a sandbox costs on a server, why, and the mode "
+    "to use\n"
     "\n"
     "  isotest <command> --help   options of a command\n"
     "  isotest --version\n";
@@ -31,6 +40,11 @@ static const struct {
     {"bench", cmd_bench},
     {"clean", cmd_clean},
     {"exec", cmd_exec},
+    {"merge", cmd_merge},
+    {"backup", cmd_backup},
+    {"drift", cmd_drift},
+    {"audit", cmd_audit},
+    {"doctor", cmd_doctor},
 };
 
 static void xml_quiet(void *ctx, const char *msg, ...)
@@ -60,9 +74,10 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], commands[i].name))
             fn = commands[i].fn;
     if (!fn) {
-        fprintf(stderr, "isotest: error: unknown command '%s' (run, list, "
-                        "bench, clean, exec)\n",
-                argv[1]);
+        fprintf(stderr, "isotest: error: unknown command '%s' (", argv[1]);
+        for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+            fprintf(stderr, "%s%s", i ? ", " : "", commands[i].name);
+        fputs(")\n", stderr);
         return EXIT_CANNOT;
     }
     xmlInitParser();

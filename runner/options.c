@@ -28,6 +28,8 @@ const char options_run_usage[] =
     "  --clone-strategy S    database mode: FILE_COPY (default on 15+) or\n"
     "                        WAL_LOG, for CREATE DATABASE ... STRATEGY\n"
     "  --junit FILE          write a JUnit XML report\n"
+    "  --tap FILE            write a TAP version 14 report; '-': to stdout\n"
+    "                        (the console's own lines then go to stderr)\n"
     "  --html FILE           write a timeline of the run (one row per "
     "worker)\n"
     "  --timeout SECONDS     per case (default 300)\n"
@@ -35,6 +37,11 @@ const char options_run_usage[] =
     "(repeatable)\n"
     "  --filter GLOB         run only cases whose id matches (repeatable)\n"
     "  --fail-fast           start no new case after the first failure\n"
+    "  --retries N           run a failed case again, in a fresh sandbox,\n"
+    "                        up to N times (default 0); one that then\n"
+    "                        passes is reported as flaky\n"
+    "  --fail-on-flaky       a case that passed only on a retry fails the "
+    "run\n"
     "  --keep-failed         keep failed cases' sandboxes for debugging\n"
     "  --list CMD --each T   cases from a listing command: one id per line,\n"
     "                        each run as T with {} replaced by the id\n"
@@ -47,7 +54,17 @@ const char options_run_usage[] =
     "                        first, and slower ones are reported\n"
     "  --no-history          neither read nor write it\n"
     "  --compare-with FILE   compare with this earlier JUnit report\n"
+    "  --schema-from URL     build the template from that database's schema\n"
+    "                        (pg_dump --schema-only), not from migrations\n"
+    "  --exclude-schema S    leave schema S out of that dump (repeatable)\n"
     "  --no-cache            do not use or update the embedded server cache\n"
+    "  --shard K/N           run part K of N disjoint parts (CI jobs), parts\n"
+    "                        balanced by the history's durations (a case it\n"
+    "                        does not know counts as the median of the\n"
+    "                        known ones, 100 ms when none is); auto: from\n"
+    "                        ISOTEST_SHARD_INDEX/_TOTAL (1-based), GitLab's\n"
+    "                        CI_NODE_INDEX/_TOTAL or Buildkite's\n"
+    "                        BUILDKITE_PARALLEL_JOB/_JOB_COUNT\n"
     "  -h, --help            this help\n";
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -183,13 +200,13 @@ int opt_set_int(const struct opt_spec *s, const char *as, const char *v,
     return 0;
 }
 
+/* The same into a size_t field (its min is at least 0). */
 static int set_size(const struct opt_spec *s, const char *as, const char *v,
                     void *field, void *dst, struct isotest_err *e)
 {
-    long n;
+    int n;
 
-    (void)dst;
-    if (options_int(spelled(s, as), v, s->min, s->max, &n, e) < 0)
+    if (opt_set_int(s, as, v, &n, dst, e) < 0)
         return -1;
     *(size_t *)field = (size_t)n;
     return 0;
@@ -203,9 +220,9 @@ static int set_seconds(const struct opt_spec *s, const char *as,
     return options_seconds(s->lng, v, (double *)field, e);
 }
 
-static int set_isolation(const struct opt_spec *s, const char *as,
-                         const char *v, void *field, void *dst,
-                         struct isotest_err *e)
+int opt_set_isolation(const struct opt_spec *s, const char *as,
+                      const char *v, void *field, void *dst,
+                      struct isotest_err *e)
 {
     (void)s, (void)as, (void)dst;
     if (isotest_isolation_parse(v, (enum isotest_isolation *)field) < 0)
@@ -215,9 +232,9 @@ static int set_isolation(const struct opt_spec *s, const char *as,
     return 0;
 }
 
-static int set_strategy(const struct opt_spec *s, const char *as,
-                        const char *v, void *field, void *dst,
-                        struct isotest_err *e)
+int opt_set_strategy(const struct opt_spec *s, const char *as,
+                     const char *v, void *field, void *dst,
+                     struct isotest_err *e)
 {
     (void)s, (void)as, (void)dst;
     if (strcmp(v, "FILE_COPY") && strcmp(v, "WAL_LOG"))
@@ -233,7 +250,9 @@ static int push_to(const struct opt_spec *s, const char *v, void *dst)
 {
     struct run_options *o = dst;
     const char ***arr = (const char ***)((char *)dst + s->off);
-    size_t *n = arr == &o->extensions ? &o->nextensions : &o->nfilters;
+    size_t *n = arr == &o->extensions ? &o->nextensions
+                : arr == &o->filters  ? &o->nfilters
+                                      : &o->nexclude_schemas;
 
     push(arr, n, v);
     return 0;
@@ -257,17 +276,27 @@ static int set_filter(const struct opt_spec *s, const char *as,
     return push_to(s, v, dst);
 }
 
+static int set_shard(const struct opt_spec *s, const char *as, const char *v,
+                     void *field, void *dst, struct isotest_err *e)
+{
+    (void)s, (void)as, (void)dst;
+    return shard_parse(v, (struct shard *)field, e);
+}
+
 #define RUN(field) offsetof(struct run_options, field)
 static const struct opt_spec run_specs[] = {
     {"--help", "-h", OPT_FLAG, RUN(help), 0, 0, NULL},
     {"--keep-failed", NULL, OPT_FLAG, RUN(keep_failed), 0, 0, NULL},
     {"--fail-fast", NULL, OPT_FLAG, RUN(fail_fast), 0, 0, NULL},
+    {"--fail-on-flaky", NULL, OPT_FLAG, RUN(fail_on_flaky), 0, 0, NULL},
+    {"--retries", NULL, OPT_VALUE, RUN(retries), 0, 100, opt_set_int},
+    {"--tap", NULL, OPT_VALUE, RUN(tap), 0, 0, opt_set_string},
     {"--no-history", NULL, OPT_FLAG, RUN(no_history), 0, 0, NULL},
     {"--always-psql", NULL, OPT_FLAG, RUN(always_psql), 0, 0, NULL},
     {"--no-cache", NULL, OPT_FLAG, RUN(no_cache), 0, 0, NULL},
     {"--db", NULL, OPT_VALUE, RUN(db), 0, 0, opt_set_string},
     {"--migrations", NULL, OPT_VALUE, RUN(migrations), 0, 0, opt_set_string},
-    {"--isolation", NULL, OPT_VALUE, RUN(mode), 0, 0, set_isolation},
+    {"--isolation", NULL, OPT_VALUE, RUN(mode), 0, 0, opt_set_isolation},
     {"--jobs", "-j", OPT_VALUE, RUN(jobs), 1, 1024, opt_set_int},
     {"--junit", NULL, OPT_VALUE, RUN(junit), 0, 0, opt_set_string},
     {"--html", NULL, OPT_VALUE, RUN(html), 0, 0, opt_set_string},
@@ -283,7 +312,12 @@ static const struct opt_spec run_specs[] = {
     {"--compare-with", NULL, OPT_VALUE, RUN(compare_with), 0, 0,
      opt_set_string},
     {"--clone-strategy", NULL, OPT_VALUE, RUN(clone_strategy), 0, 0,
-     set_strategy},
+     opt_set_strategy},
+    {"--schema-from", NULL, OPT_VALUE, RUN(schema_from), 0, 0,
+     opt_set_string},
+    {"--exclude-schema", NULL, OPT_VALUE, RUN(exclude_schemas), 0, 0,
+     set_filter},
+    {"--shard", NULL, OPT_VALUE, RUN(shard), 0, 0, set_shard},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN
@@ -299,6 +333,13 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
     if (o->each_cmd && !strstr(o->each_cmd, "{}"))
         return err_set(e, "--each template '%s' has no '{}' for the test id",
                        o->each_cmd);
+    if (o->schema_from && o->migrations)
+        return err_set(e, "--schema-from and --migrations exclude each other");
+    if (o->schema_from && o->mode == ISOTEST_SCHEMA)
+        return err_set(e, "--schema-from needs --isolation database or none "
+                          "(a schema dump names its schemas)");
+    if (o->nexclude_schemas && !o->schema_from)
+        return err_set(e, "--exclude-schema needs --schema-from");
     if (!o->npaths && !o->list_cmd)
         return err_set(e, "no PATH given: name a suite folder or test files");
     return 0;
@@ -326,6 +367,7 @@ void options_release(struct run_options *o)
     free(o->paths);
     free(o->extensions);
     free(o->filters);
-    o->paths = o->extensions = o->filters = NULL;
-    o->npaths = o->nextensions = o->nfilters = 0;
+    free(o->exclude_schemas);
+    o->paths = o->extensions = o->filters = o->exclude_schemas = NULL;
+    o->npaths = o->nextensions = o->nfilters = o->nexclude_schemas = 0;
 }

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "isotest.h"
+#include "shard.h"
 
 struct run_options {
     const char *db;
@@ -42,6 +43,13 @@ struct run_options {
     bool always_psql;
     int pool; /* -1: the job count */
     const char *compare_with; /* a previous JUnit report */
+    int retries;              /* runs of a failed case after the first */
+    bool fail_on_flaky;       /* a case that passed on a retry fails the run */
+    const char *tap;          /* a TAP 14 report; "-": stdout */
+    const char *schema_from;  /* template from this database's schema */
+    const char **exclude_schemas; /* ... without these schemas */
+    size_t nexclude_schemas;
+    struct shard shard; /* --shard K/N or auto; .total 0: all cases */
     bool help;
 };
 
@@ -69,6 +77,13 @@ int opt_set_string(const struct opt_spec *s, const char *as, const char *v,
                    void *field, void *dst, struct isotest_err *e);
 int opt_set_int(const struct opt_spec *s, const char *as, const char *v,
                 void *field, void *dst, struct isotest_err *e);
+/* An enum isotest_isolation; a clone strategy string (FILE_COPY, WAL_LOG). */
+int opt_set_isolation(const struct opt_spec *s, const char *as,
+                      const char *v, void *field, void *dst,
+                      struct isotest_err *e);
+int opt_set_strategy(const struct opt_spec *s, const char *as,
+                     const char *v, void *field, void *dst,
+                     struct isotest_err *e);
 
 /*
  * Scan argv[1..] (argv[0] is the command) against specs into dst.  Other

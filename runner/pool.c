@@ -1,5 +1,6 @@
 /*
- * pool.c: worker threads, the shared queue and progress.
+ * pool.c: worker threads, the shared queue and progress; a case's tries
+ * (run_one: run_try, and again while retry_wanted).
  */
 #include "pool.h"
 #include "common/clock.h"
@@ -129,53 +130,114 @@ static void add_detail(struct test_result *r, const char *what)
     r->detail = strbuf_detach(&d, NULL);
 }
 
-static void run_one(struct pool *p, int index, size_t i)
+/*
+ * Keep a failed case's sandbox (--keep-failed).  Kept or not, the handle
+ * is gone afterwards: one that could not be kept is left to the run's sweep.
+ */
+static void keep_sandbox(struct isotest_sandbox *sb, struct test_result *r)
 {
-    const struct test_case *c = &p->cfg.cases->v[i];
-    struct test_result *r = &p->results[i];
     struct isotest_err e = ISOTEST_ERR_INIT;
+    struct runcase_sandbox view;
 
-    r->worker = index;
-    r->start_ms = now_ms() - p->cfg.run_start_ms;
-    struct isotest_sandbox *sb = isotest_sandbox_acquire(p->cfg.session, &e);
-    if (!sb) {
-        r->outcome = OUTCOME_ERROR;
-        r->message = xasprintf("cannot get a sandbox: %s", e.msg);
-        r->done = true;
-        isotest_err_release(&e);
-        return;
-    }
-    r->acquire_ms = isotest_sandbox_acquire_ms(sb);
-    r->sandbox = xstrdup(isotest_sandbox_name(sb));
-    runcase_run(&p->cfg.rc, c, sb, index, &p->pids[index], r);
-    r->done = true;
-
-    if (outcome_is_failure(r->outcome) && p->cfg.keep_failed &&
-        !atomic_load(&p->stop)) {
-        struct runcase_sandbox view;
-        runcase_sandbox_of(sb, &view);
-        char *cmd = runcase_psql_command(&view);
-        if (isotest_sandbox_keep(sb, &e) == 0) {
-            r->hint = xasprintf("sandbox kept; open it with: %s", cmd);
-            free(cmd);
-            return;
-        }
+    runcase_sandbox_of(sb, &view);
+    char *cmd = runcase_psql_command(&view);
+    if (isotest_sandbox_keep(sb, &e) == 0) {
+        r->hint = xasprintf("sandbox kept; open it with: %s", cmd);
         free(cmd);
-        /* Kept or not, the handle is gone: the run's sweep drops it. */
-        char *why = xasprintf("--keep-failed: %s", e.msg);
-        add_detail(r, why);
-        free(why);
-        isotest_err_release(&e);
         return;
     }
+    free(cmd);
+    char *why = xasprintf("--keep-failed: %s", e.msg);
+    add_detail(r, why);
+    free(why);
+    isotest_err_release(&e);
+}
+
+static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
     /* A case that did not end by itself may have left sessions behind. */
     unsigned flags = r->outcome == OUTCOME_TIMEOUT ||
                              r->outcome == OUTCOME_ERROR
                          ? ISOTEST_RELEASE_DISCONNECT
                          : 0;
+
     if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0)
         add_detail(r, e.msg); /* the run's sweep retries the drop */
     isotest_err_release(&e);
+}
+
+/*
+ * One try: a fresh sandbox, the case in it.  The sandbox is returned
+ * (the caller keeps or releases it), or NULL when none could be had:
+ * that is isotest's failure, not the case's, and is never retried.
+ */
+static struct isotest_sandbox *run_try(struct pool *p, int index,
+                                       const struct test_case *c,
+                                       struct test_result *r)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    r->start_ms = now_ms() - p->cfg.run_start_ms;
+    struct isotest_sandbox *sb = isotest_sandbox_acquire(p->cfg.session, &e);
+    if (!sb) {
+        r->outcome = OUTCOME_ERROR;
+        r->message = xasprintf("cannot get a sandbox: %s", e.msg);
+        isotest_err_release(&e);
+        return NULL;
+    }
+    r->acquire_ms = isotest_sandbox_acquire_ms(sb);
+    r->sandbox = xstrdup(isotest_sandbox_name(sb));
+    runcase_run(&p->cfg.rc, c, sb, index, &p->pids[index], r);
+    return sb;
+}
+
+/* Run the case again?  Not once the run is stopping (Ctrl-C, SIGTERM). */
+static bool retry_wanted(struct pool *p, const struct test_result *r)
+{
+    return outcome_is_failure(r->outcome) &&
+           r->nretried < (size_t)p->cfg.retries && !atomic_load(&p->stop);
+}
+
+static void note_retry(struct pool *p, const struct test_result *r)
+{
+    pthread_mutex_lock(&p->lock);
+    console_case_retry(p->cfg.console, r);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * A failed try is run again on the same worker, at once, in a fresh
+ * sandbox (the failed one is released first) -- up to --retries times.
+ */
+static void run_one(struct pool *p, int index, size_t i)
+{
+    const struct test_case *c = &p->cfg.cases->v[i];
+    struct test_result *r = &p->results[i];
+    struct isotest_sandbox *sb;
+
+    r->worker = index;
+    for (;;) {
+        sb = run_try(p, index, c, r);
+        if (!sb || !retry_wanted(p, r))
+            break;
+        release_sandbox(sb, r);
+        sb = NULL;
+        /* Stopped while the sandbox was dropped: no new try starts. */
+        if (atomic_load(&p->stop))
+            break;
+        note_retry(p, r);
+        result_push_try(r);
+    }
+    r->done = true;
+    if (!sb)
+        return;
+    /* Only the last try's sandbox is kept: the earlier ones are gone. */
+    if (outcome_is_failure(r->outcome) && p->cfg.keep_failed &&
+        !atomic_load(&p->stop))
+        keep_sandbox(sb, r);
+    else
+        release_sandbox(sb, r);
 }
 
 static void *worker(void *arg)

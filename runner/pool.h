@@ -7,9 +7,17 @@
  * pool_signal_children() (the emergency path of a second Ctrl-C).
  *
  * Each worker takes the next case from a shared index, a sandbox from the
- * session for it, and gives the sandbox back when the case is done; results land in the caller's array, one slot per case,
- * written only by the worker that ran it.  The console is called under the
- * pool's lock.
+ * session for it, and gives the sandbox back when the case is done;
+ * results land in the caller's array, one slot per case, written only by
+ * the worker that ran it.  The console is called under the pool's lock.
+ *
+ * Retries: a case that failed (failed, error, timeout) is run again by
+ * the same worker at once, in a fresh sandbox (the failed try's is
+ * released first), up to `retries` times; the failed tries are kept in
+ * its result (result_push_try()).  Not retried: a case whose sandbox
+ * could not be had (isotest's failure, not the case's), and any case once
+ * the pool is stopping.  With keep_failed only the last try's sandbox is
+ * kept.
  */
 #ifndef ISOTEST_POOL_H
 #define ISOTEST_POOL_H
@@ -33,6 +41,7 @@ struct pool_config {
     struct console *console;
     bool keep_failed;
     bool fail_fast;
+    int retries; /* tries after a failed one, at most */
     double run_start_ms; /* CLOCK_MONOTONIC ms at the start of the run */
 };
 

@@ -205,34 +205,44 @@ static void handle(struct conn *c, const char *line, struct strbuf *ans)
 }
 
 /*
- * Serve requests until EOF or an unreadable line: lines end in "\n" (a
- * "\r" before it is dropped), at most MAX_LINE bytes.  NUL bytes make a
- * line unreadable too: they cannot be part of any request.
+ * Answer every complete line in `in` and keep the rest; -1 when a line is
+ * over MAX_LINE (however the client's writes fell).  Lines end in "\n" (a
+ * "\r" before it is dropped); a NUL byte makes a line unreadable: it
+ * cannot be part of any request.
  */
+static int answer_lines(struct conn *c, struct strbuf *in, struct strbuf *ans)
+{
+    char *nl;
+
+    while ((nl = memchr(in->buf, '\n', in->len))) {
+        size_t n = (size_t)(nl - in->buf);
+        size_t len = n && in->buf[n - 1] == '\r' ? n - 1 : n;
+        if (len > MAX_LINE)
+            return -1;
+        in->buf[len] = '\0';
+        strbuf_reset(ans);
+        if (strlen(in->buf) != len)
+            strbuf_addstr(ans, "ERR a NUL byte in the request");
+        else
+            handle(c, in->buf, ans);
+        strbuf_addch(ans, '\n');
+        send_all(c->fd, ans->buf, ans->len);
+        size_t rest = in->len - n - 1;
+        memmove(in->buf, nl + 1, rest);
+        in->len = rest;
+        in->buf[rest] = '\0';
+    }
+    return in->len > MAX_LINE ? -1 : 0;
+}
+
+/* Serve requests until EOF or a line too long (refused, then closed). */
 static void serve(struct conn *c)
 {
     struct strbuf in = STRBUF_INIT, ans = STRBUF_INIT;
     char buf[1024];
 
     for (;;) {
-        char *nl;
-        while ((nl = memchr(in.buf, '\n', in.len))) {
-            size_t n = (size_t)(nl - in.buf);
-            size_t len = n && in.buf[n - 1] == '\r' ? n - 1 : n;
-            in.buf[len] = '\0';
-            strbuf_reset(&ans);
-            if (strlen(in.buf) != len)
-                strbuf_addstr(&ans, "ERR a NUL byte in the request");
-            else
-                handle(c, in.buf, &ans);
-            strbuf_addch(&ans, '\n');
-            send_all(c->fd, ans.buf, ans.len);
-            size_t rest = in.len - n - 1;
-            memmove(in.buf, nl + 1, rest);
-            in.len = rest;
-            in.buf[rest] = '\0';
-        }
-        if (in.len > MAX_LINE) {
+        if (answer_lines(c, &in, &ans) < 0) {
             send_all(c->fd, "ERR request line too long\n", 26);
             break;
         }
@@ -253,6 +263,11 @@ static void *conn_thread(void *arg)
     struct strbuf ignore = STRBUF_INIT;
 
     serve(c);
+    /*
+     * The client sees the end at once (after a refused line, say); the
+     * descriptor itself is closed when the thread is joined.
+     */
+    shutdown(c->fd, SHUT_RDWR);
     /* A client that went away holding sandboxes: they go now. */
     while (c->nheld) {
         strbuf_reset(&ignore);

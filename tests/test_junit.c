@@ -8,7 +8,7 @@
  * checked element by element, then validated against the Jenkins schema,
  * reporters/junit-10.xsd.  Also: an empty run, write failures that leave no
  * temporary file, and a long file path.  (Writing in one go, atomically:
- * test_xmlout.c.)
+ * test_xmlout.c; cases run again, --retries: test_junit_retries.c.)
  */
 #include <criterion/criterion.h>
 

@@ -69,8 +69,8 @@ static const char *opt_value(PQconninfoOption *opts, const char *key)
 ParameterizedTest(struct url_case *c, runcase, database_url)
 {
     char *url = target_url_parts(c->host, c->port, c->user,
-                                     c->has_password ? c->password : NULL,
-                                     c->dbname, c->options);
+                                 c->has_password ? c->password : NULL,
+                                 c->dbname, c->options, NULL);
     char *perr = NULL;
 
     cr_assert_str_eq(url, c->want);
@@ -138,7 +138,8 @@ static struct runcase_sandbox view(const char *name, const char *dbname,
     static char *url;
 
     free(url);
-    url = target_url_parts(sock, "5433", "alice", password, dbname, options);
+    url = target_url_parts(sock, "5433", "alice", password, dbname, options,
+                           name);
     return (struct runcase_sandbox){.host = sock,
                                     .port = "5433",
                                     .user = "alice",
@@ -165,7 +166,8 @@ Test(runcase, env_database_mode, .init = pollute_environment)
     struct runcase_sandbox sb = database_sandbox(NULL);
     char **env = runcase_env(&sb, "shop/sql/x", 2, NULL);
     char *url = target_url_parts(sock, "5433", "alice", NULL,
-                                 "isotest_deadbeef_3", NULL);
+                                 "isotest_deadbeef_3", NULL,
+                                 "isotest_deadbeef_3");
 
     cr_assert_str_eq(get(env, "PGHOST"), "/tmp/isotest sock");
     cr_assert_str_eq(get(env, "PGPORT"), "5433");
@@ -173,6 +175,7 @@ Test(runcase, env_database_mode, .init = pollute_environment)
     cr_assert_str_eq(get(env, "PGDATABASE"), "isotest_deadbeef_3");
     cr_assert_str_eq(get(env, "PGAPPNAME"), "isotest_deadbeef_3");
     cr_assert_str_eq(get(env, "DATABASE_URL"), url);
+    cr_assert_not_null(strstr(url, "application_name=isotest_deadbeef_3"));
     cr_assert_str_eq(get(env, "ISOTEST_TEST_ID"), "shop/sql/x");
     cr_assert_str_eq(get(env, "ISOTEST_WORKER"), "2");
     cr_assert_str_eq(get(env, "ISOTEST_SANDBOX"), "isotest_deadbeef_3");
