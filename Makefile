@@ -171,10 +171,18 @@ demo: deps
 	env -u PGHOST -u PGHOSTADDR -u PGPORT -u PGSERVICE -u PGDATABASE \
 		$(BUILD)/isotest run --junit build/shop-report.xml examples/shop
 
+# Every figure of the README, one script per part (each says what it
+# measures at its top); they print, and fail only when something could
+# not run.
+BENCH_SCRIPTS := ci/bench.sh ci/bench_library.sh ci/bench_shard.sh \
+	ci/bench_ci.sh ci/bench_backup.sh ci/bench_drift.sh
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/isotest build/bench-clone lib
 	@$(MAKE) --no-print-directory install PREFIX=$(abspath build/stage) >/dev/null
-	ISOTEST_STAGE=$(abspath build/stage) sh ci/bench.sh
+	@for s in $(BENCH_SCRIPTS); do \
+		echo "== $$s"; \
+		ISOTEST_STAGE=$(abspath build/stage) sh $$s || exit $$?; \
+	done
 
 build/bench-clone: tests/bench.c $(LIBREP) $(LIBINT)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)

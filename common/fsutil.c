@@ -324,6 +324,9 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
         else
             off += (size_t)w;
     }
+    /* On disk before it carries the name, and the name after the rename. */
+    if (!saved && fsync(fd) < 0)
+        saved = errno;
     if (close(fd) < 0 && !saved)
         saved = errno;
     if (!saved && rename(tmp, path) < 0)
@@ -334,7 +337,25 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
         return err_errno(e, saved, "cannot write '%s'", path);
     }
     free(tmp);
-    return 0;
+    return fs_sync_dir_of(path, e);
+}
+
+int fs_sync_dir_of(const char *path, struct isotest_err *e)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                      : xstrdup(".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int saved = fd < 0 || fsync(fd) < 0 ? errno : 0;
+
+    if (fd >= 0)
+        close(fd);
+    /* Some file systems cannot fsync a folder: that is no failure. */
+    int r = saved && saved != EINVAL && saved != EROFS
+                ? err_errno(e, saved, "cannot sync folder '%s'", dir)
+                : 0;
+    free(dir);
+    return r;
 }
 
 int fs_check_writable(const char *path, const char *what, struct isotest_err *e)

@@ -27,7 +27,8 @@ int fs_mkdirs(const char *path, mode_t mode, struct isotest_err *e);
 
 /*
  * Write data to a temporary file beside path and rename it over path, so a
- * reader never sees half a file.  -1 with e naming the path.
+ * reader never sees half a file; both the file and the rename are synced
+ * to disk before it returns.  -1 with e naming the path.
  */
 int fs_write_atomic(const char *path, const char *data, size_t len,
                     struct isotest_err *e);
@@ -38,6 +39,9 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
  * 'PATH': reason".
  */
 int fs_check_writable(const char *path, const char *what, struct isotest_err *e);
+
+/* fsync the folder holding path, so a rename in it is durable. */
+int fs_sync_dir_of(const char *path, struct isotest_err *e);
 
 /* Read a whole file; the caller frees *out.  -1 with e naming the path. */
 int fs_read_file(const char *path, char **out, size_t *len, struct isotest_err *e);

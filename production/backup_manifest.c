@@ -6,6 +6,7 @@
 #include "backup_manifest.h"
 #include "backup_json.h"
 #include "backup_store.h"
+#include "common/fsutil.h"
 #include "common/strbuf.h"
 
 #include <dirent.h>
@@ -303,7 +304,7 @@ int backup_manifest_write(const char *path, const struct backup_manifest *m,
     strbuf_addf(&sb, "  \"size\": %lld,\n", m->digest.size);
     member(&sb, "sha256", m->digest.sha256, false);
     manifest_lists(&sb, m);
-    int r = backup_write_durable(path, sb.buf, sb.len, e);
+    int r = fs_write_atomic(path, sb.buf, sb.len, e);
     strbuf_release(&sb);
     return r;
 }
@@ -487,7 +488,7 @@ int backup_verdict_write(const char *path, const struct backup_verdict *v,
                 v->passed, v->failed, v->skipped, v->errors);
     member(&sb, "message", v->message, true);
     strbuf_addstr(&sb, "}\n");
-    int r = backup_write_durable(path, sb.buf, sb.len, e);
+    int r = fs_write_atomic(path, sb.buf, sb.len, e);
     strbuf_release(&sb);
     return r;
 }

@@ -87,65 +87,6 @@ int backup_name_parse(const char *name, char **dbpart, char stamp[16],
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* fsync the folder holding path, so a rename in it is durable. */
-static int sync_parent(const char *path, struct isotest_err *e)
-{
-    char *copy = xstrdup(path);
-    const char *dir = dirname(copy);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int saved = 0;
-
-    if (fd < 0 || fsync(fd) < 0)
-        saved = errno;
-    if (fd >= 0)
-        close(fd);
-    /* Some file systems cannot fsync a folder: that is no failure. */
-    int r = saved && saved != EINVAL && saved != EROFS
-                ? err_errno(e, saved, "cannot sync folder '%s'", dir)
-                : 0;
-    free(copy);
-    return r;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        off += (size_t)w;
-    }
-    return 0;
-}
-
-int backup_write_durable(const char *path, const char *data, size_t len,
-                         struct isotest_err *e)
-{
-    char *copy = xstrdup(path);
-    char *tmp = xasprintf("%s/.%s.tmp-%ld", dirname(copy),
-                          strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
-                          (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int saved = fd < 0 ? errno : 0;
-
-    free(copy);
-    if (!saved && (write_all(fd, data, len) < 0 || fsync(fd) < 0))
-        saved = errno;
-    if (fd >= 0 && close(fd) < 0 && !saved)
-        saved = errno;
-    if (!saved && rename(tmp, path) < 0)
-        saved = errno;
-    if (saved) {
-        unlink(tmp);
-        free(tmp);
-        return err_errno(e, saved, "cannot write '%s'", path);
-    }
-    free(tmp);
-    return sync_parent(path, e);
-}
-
 char *backup_workdir(const char *dir, struct isotest_err *e)
 {
     char *p = xasprintf("%s/.isotest-backup-XXXXXX", dir);
@@ -179,7 +120,7 @@ int backup_publish(const char *src, const char *dst, struct isotest_err *e)
                            dst);
         return err_errno(e, saved, "cannot rename '%s' to '%s'", src, dst);
     }
-    return sync_parent(dst, e);
+    return fs_sync_dir_of(dst, e);
 }
 
 int backup_remove(const char *path, struct isotest_err *e)

@@ -39,13 +39,6 @@ int backup_name_parse(const char *name, char **dbpart, char stamp[16],
 /* The file-name form of a database name (see above); the caller frees. */
 char *backup_name_db(const char *database);
 
-/*
- * Write data to path durably: a temporary file beside it, fsync, rename,
- * fsync of the folder.  -1 with e naming path (nothing left behind).
- */
-int backup_write_durable(const char *path, const char *data, size_t len,
-                         struct isotest_err *e);
-
 /* A hidden work folder in dir, mode 0700; the caller frees the path. */
 char *backup_workdir(const char *dir, struct isotest_err *e);
 

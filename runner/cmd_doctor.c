@@ -471,7 +471,9 @@ static void recommend(const struct measure *ms, size_t n,
         printf("recommended: --isolation schema (%.0f ms per sandbox",
                best->total_ms);
         if (db)
-            printf("; a database costs %.0f ms here", db->total_ms);
+            printf("; a database, at best, %.0f ms%s%s", db->total_ms,
+                   db->strategy ? " with " : "",
+                   db->strategy ? db->strategy : "");
         puts(")");
     } else {
         printf("recommended: --isolation database");
