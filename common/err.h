@@ -3,9 +3,9 @@
  * public header's), from library code (isolation/, reporters/, common/).
  *
  * Library functions never print and never exit: they return -1 (or NULL)
- * and fill a caller-supplied struct isotest_err.  The caller prints e->msg and frees
- * it with isotest_err_release().  A message is lower case with no final full stop;
- * an optional hint on how to fix the problem goes in e->hint.
+ * and fill a caller-supplied struct isotest_err.  The caller prints e->msg and
+ * frees it with isotest_err_release().  A message is lower case with no final
+ * full stop; an optional hint on how to fix the problem goes in e->hint.
  *
  *     if (foo_do(&foo, &e) < 0) {
  *         fprintf(stderr, "isotest: %s\n", e.msg);

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int copy_file(int sdir, int ddir, const char *name, const struct stat *st,
-                     bool chown_to, uid_t uid, gid_t gid, const char *dpath,
-                     struct isotest_err *e)
+static int copy_file(int sdir, int ddir, const char *name,
+                     const struct stat *st, bool chown_to, uid_t uid, gid_t gid,
+                     const char *dpath, struct isotest_err *e)
 {
     int in = openat(sdir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (in < 0)
@@ -48,8 +48,7 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *st
                 int saved = errno;
                 close(in);
                 close(out);
-                return err_errno(e, saved, "cannot write '%s/%s'", dpath,
-                                 name);
+                return err_errno(e, saved, "cannot write '%s/%s'", dpath, name);
             }
             off += w;
         }
@@ -119,8 +118,7 @@ static int copy_dir(int sfd, int dfd, const char *dpath, bool chown_to,
             free(sub);
             close(d2);
         } else if (S_ISREG(st.st_mode)) {
-            r = copy_file(dirfd(d), dfd, n, &st, chown_to, uid, gid, dpath,
-                          e);
+            r = copy_file(dirfd(d), dfd, n, &st, chown_to, uid, gid, dpath, e);
         } else if (S_ISLNK(st.st_mode)) {
             char target[4096];
             ssize_t len = readlinkat(dirfd(d), n, target, sizeof(target) - 1);
@@ -130,8 +128,7 @@ static int copy_dir(int sfd, int dfd, const char *dpath, bool chown_to,
             }
             target[len] = '\0';
             if (symlinkat(target, dfd, n) < 0)
-                r = err_errno(e, errno, "cannot create link '%s/%s'", dpath,
-                              n);
+                r = err_errno(e, errno, "cannot create link '%s/%s'", dpath, n);
             else if (chown_to)
                 fchownat(dfd, n, uid, gid, AT_SYMLINK_NOFOLLOW);
         }
@@ -276,7 +273,8 @@ int fs_mkdirs(const char *path, mode_t mode, struct isotest_err *e)
     return 0;
 }
 
-int fs_read_file(const char *path, char **out, size_t *len, struct isotest_err *e)
+int fs_read_file(const char *path, char **out, size_t *len,
+                 struct isotest_err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct strbuf sb = STRBUF_INIT;
@@ -343,8 +341,9 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
 int fs_sync_dir_of(const char *path, struct isotest_err *e)
 {
     const char *slash = strrchr(path, '/');
-    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-                      : xstrdup(".");
+    char *dir = slash
+                    ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : xstrdup(".");
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int saved = fd < 0 || fsync(fd) < 0 ? errno : 0;
 

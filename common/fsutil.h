@@ -38,12 +38,14 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
  * removed; path itself is not touched).  -1 with "cannot write WHAT
  * 'PATH': reason".
  */
-int fs_check_writable(const char *path, const char *what, struct isotest_err *e);
+int fs_check_writable(const char *path, const char *what,
+                      struct isotest_err *e);
 
 /* fsync the folder holding path, so a rename in it is durable. */
 int fs_sync_dir_of(const char *path, struct isotest_err *e);
 
 /* Read a whole file; the caller frees *out.  -1 with e naming the path. */
-int fs_read_file(const char *path, char **out, size_t *len, struct isotest_err *e);
+int fs_read_file(const char *path, char **out, size_t *len,
+                 struct isotest_err *e);
 
 #endif

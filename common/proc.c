@@ -101,15 +101,14 @@ static void child(const struct proc_spec *s, int report, int out_w, int err_w)
     }
 
     if (s->run_as) {
-        if (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 ||
-            setuid(s->uid) < 0)
+        if (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0)
             child_fail(report, FAIL_USER);
     }
     if (s->cwd && chdir(s->cwd) < 0)
         child_fail(report, FAIL_CWD);
 
-    char *const *env = (char *const *)(s->envp ? s->envp
-                                               : (const char *const *)environ);
+    char *const *env =
+        (char *const *)(s->envp ? s->envp : (const char *const *)environ);
     if (strchr(s->argv[0], '/'))
         execve(s->argv[0], (char *const *)s->argv, env);
     else {
@@ -129,7 +128,8 @@ static void close_fd(int *fd)
     }
 }
 
-int proc_start(struct proc *p, const struct proc_spec *spec, struct isotest_err *e)
+int proc_start(struct proc *p, const struct proc_spec *spec,
+               struct isotest_err *e)
 {
     int report[2], outp[2] = {-1, -1}, errp[2] = {-1, -1};
     pid_t pid;
@@ -197,10 +197,9 @@ int proc_start(struct proc *p, const struct proc_spec *spec, struct isotest_err 
         case FAIL_STDOUT:
             return err_set(e, "cannot open '%s': %s", spec->out_path, ebuf);
         case FAIL_USER:
-            return err_set(e, "cannot switch to uid %ld: %s",
-                           (long)spec->uid, ebuf);
-        default:
-            return err_set(e, "cannot run '%s': %s", spec->argv[0], ebuf);
+            return err_set(e, "cannot switch to uid %ld: %s", (long)spec->uid,
+                           ebuf);
+        default: return err_set(e, "cannot run '%s': %s", spec->argv[0], ebuf);
         }
     }
     p->pid = pid;
@@ -260,15 +259,15 @@ static int next_signal(int step, int first)
 /* proc_capture's state from one turn of its loop to the next. */
 struct capture {
     struct proc *p;
-    int pidfd;         /* readable once the child exits, or -1 */
-    int status;        /* from waitpid, once reaped */
+    int pidfd;  /* readable once the child exits, or -1 */
+    int status; /* from waitpid, once reaped */
     bool reaped;
-    long drain_until;  /* once reaped: stop reading the pipes at this time */
-    long next_kill;    /* when the next signal is due, or -1: never */
-    int kill_step;     /* signals sent so far */
+    long drain_until; /* once reaped: stop reading the pipes at this time */
+    long next_kill;   /* when the next signal is due, or -1: never */
+    int kill_step;    /* signals sent so far */
     int first_signal;
     long grace_ms;
-    bool stopping;     /* `stop` was seen set */
+    bool stopping; /* `stop` was seen set */
     bool timed_out;
 };
 
@@ -439,8 +438,8 @@ int proc_run(const char *const *argv, struct strbuf *out,
 
     if (proc_start(&p, &spec, e) < 0)
         return -1;
-    int r = proc_capture(&p, out ? out : &sink, &none, 0, SIGTERM, 0, NULL,
-                         st, e);
+    int r =
+        proc_capture(&p, out ? out : &sink, &none, 0, SIGTERM, 0, NULL, st, e);
     strbuf_release(&sink);
     strbuf_release(&none);
     return r;

@@ -36,19 +36,20 @@ struct proc_spec {
 };
 
 struct proc {
-    pid_t pid;   /* 0 when not running */
-    int out_fd;  /* read end of captured stdout, or -1 */
-    int err_fd;  /* read end of captured stderr, or -1 */
+    pid_t pid;  /* 0 when not running */
+    int out_fd; /* read end of captured stdout, or -1 */
+    int err_fd; /* read end of captured stderr, or -1 */
 };
 
 /* Outcome of a finished child. */
 struct proc_status {
-    bool exited;   /* true: `code` is the exit code */
-    int code;      /* exit code, or the signal number */
+    bool exited; /* true: `code` is the exit code */
+    int code;    /* exit code, or the signal number */
     bool timed_out;
 };
 
-int proc_start(struct proc *p, const struct proc_spec *spec, struct isotest_err *e);
+int proc_start(struct proc *p, const struct proc_spec *spec,
+               struct isotest_err *e);
 
 /*
  * Read the child's stdout and stderr into the buffers (their max caps

@@ -21,8 +21,8 @@
 struct scan {
     int parens;
     int begin_depth;
-    int nident;       /* unquoted identifiers so far in the statement */
-    char first[4];    /* initials of the first four, when keywords */
+    int nident;    /* unquoted identifiers so far in the statement */
+    char first[4]; /* initials of the first four, when keywords */
 };
 
 static bool ident_start(unsigned char c)
@@ -98,8 +98,8 @@ static size_t skip_comment(const char *t, size_t len, size_t i)
 
 static void see_identifier(struct scan *s, const char *w, size_t n)
 {
-    static const char *const marks[] = {"create", "function", "procedure",
-                                        "or", "replace"};
+    static const char *const marks[] = {"create", "function", "procedure", "or",
+                                        "replace"};
 
     if (s->nident < 4) {
         s->first[s->nident] = 0;
@@ -108,10 +108,10 @@ static void see_identifier(struct scan *s, const char *w, size_t n)
                 s->first[s->nident] = marks[k][0];
     }
     s->nident++;
-    bool body = s->first[0] == 'c' &&
-                (s->first[1] == 'f' || s->first[1] == 'p' ||
-                 (s->first[1] == 'o' && s->first[2] == 'r' &&
-                  (s->first[3] == 'f' || s->first[3] == 'p')));
+    bool body =
+        s->first[0] == 'c' && (s->first[1] == 'f' || s->first[1] == 'p' ||
+                               (s->first[1] == 'o' && s->first[2] == 'r' &&
+                                (s->first[3] == 'f' || s->first[3] == 'p')));
     if (!body || s->parens != 0)
         return;
     if (n == 5 && !strncasecmp(w, "begin", 5))
@@ -162,8 +162,7 @@ static int count_lines(const char *t, size_t from, size_t to, int line)
 }
 
 /* Index just past the dollar-quoted run whose tag, tl bytes, opens at t[i]. */
-static size_t skip_dollar_quoted(const char *t, size_t len, size_t i,
-                                 size_t tl)
+static size_t skip_dollar_quoted(const char *t, size_t len, size_t i, size_t tl)
 {
     const char *tag = t + i;
 
@@ -187,12 +186,12 @@ static bool psql_variable(const char *t, size_t len, size_t i)
 struct splitter {
     const char *t;
     size_t len;
-    size_t i;             /* next byte to look at */
-    size_t start;         /* first byte of the statement being read */
-    struct scan s;        /* what the statement has shown so far */
-    struct sql_stmt *v;   /* statements found, count of cap used */
+    size_t i;           /* next byte to look at */
+    size_t start;       /* first byte of the statement being read */
+    struct scan s;      /* what the statement has shown so far */
+    struct sql_stmt *v; /* statements found, count of cap used */
     size_t count, cap;
-    int line;             /* line of byte line_pos */
+    int line; /* line of byte line_pos */
     size_t line_pos;
 };
 
@@ -221,8 +220,7 @@ static const char *scan_word(struct splitter *sp)
 
     while (i < len && ident_char((unsigned char)t[i]))
         i++;
-    if (i < len && t[i] == '\'' && i - w == 1 &&
-        (t[w] == 'E' || t[w] == 'e')) {
+    if (i < len && t[i] == '\'' && i - w == 1 && (t[w] == 'E' || t[w] == 'e')) {
         sp->i = skip_quoted(t, len, i, '\'', true);
         sp->s.nident++;
         return NULL;
@@ -330,8 +328,8 @@ static int split(const char *t, size_t len, bool strict,
     return 0;
 }
 
-int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts,
-                  size_t *n, const char **why)
+int sqlscan_split(const char *t, size_t len, struct sql_stmt **stmts, size_t *n,
+                  const char **why)
 {
     return split(t, len, true, stmts, n, why);
 }

@@ -17,9 +17,9 @@
 #include <stddef.h>
 
 struct sql_stmt {
-    size_t start;  /* first byte: comments and blanks before it skipped */
-    size_t end;    /* one past its ';', or the end of the text */
-    int line;      /* 1-based line of `start` */
+    size_t start; /* first byte: comments and blanks before it skipped */
+    size_t end;   /* one past its ';', or the end of the text */
+    int line;     /* 1-based line of `start` */
 };
 
 /*

@@ -169,10 +169,9 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 
 void strbuf_rtrim(struct strbuf *sb)
 {
-    while (sb->len && (sb->buf[sb->len - 1] == '\n' ||
-                       sb->buf[sb->len - 1] == '\r' ||
-                       sb->buf[sb->len - 1] == ' ' ||
-                       sb->buf[sb->len - 1] == '\t'))
+    while (sb->len &&
+           (sb->buf[sb->len - 1] == '\n' || sb->buf[sb->len - 1] == '\r' ||
+            sb->buf[sb->len - 1] == ' ' || sb->buf[sb->len - 1] == '\t'))
         sb->len--;
     if (sb->alloc)
         sb->buf[sb->len] = '\0';

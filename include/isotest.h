@@ -69,7 +69,10 @@ struct isotest_err {
     char *msg;  /* NULL until set */
     char *hint; /* NULL, or a suggestion */
 };
-#define ISOTEST_ERR_INIT {NULL, NULL}
+#define ISOTEST_ERR_INIT                                                       \
+    {                                                                          \
+        NULL, NULL                                                             \
+    }
 
 ISOTEST_API void isotest_err_release(struct isotest_err *e);
 
@@ -101,11 +104,13 @@ struct isotest_options {
                         pool clones no more ahead (more may be asked for:
                         they are made on demand); 0: unknown */
     const char *clone_strategy; /* NULL: FILE_COPY where the server has it */
-    bool no_cache;   /* embedded server: no cached data folder */
-    bool no_reclaim; /* do not drop what dead runs left, at open */
+    bool no_cache;              /* embedded server: no cached data folder */
+    bool no_reclaim;            /* do not drop what dead runs left, at open */
 };
 #define ISOTEST_OPTIONS_INIT                                                   \
-    {NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false}
+    {                                                                          \
+        NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false       \
+    }
 
 struct isotest_session;
 struct isotest_sandbox;
@@ -125,9 +130,9 @@ isotest_session_open(const struct isotest_options *o, struct isotest_err *e);
  * struct may grow at its end in later versions.
  */
 struct isotest_session_info {
-    const char *runid;          /* 8 hex digits */
-    const char *isolation;      /* "database", "schema", "none" */
-    const char *host;           /* host name, or the socket folder */
+    const char *runid;     /* 8 hex digits */
+    const char *isolation; /* "database", "schema", "none" */
+    const char *host;      /* host name, or the socket folder */
     const char *port;
     const char *user;
     const char *maint_db;       /* the maintenance database it talks to */
@@ -157,8 +162,8 @@ isotest_session_info(const struct isotest_session *s);
  * tmpfs, several hundred on a disk-backed one with fsync=on.
  */
 struct isotest_session_stats {
-    size_t clones;         /* sandboxes made (0 in none mode) */
-    double clone_p50_ms;   /* median time to make one; 0 without clones */
+    size_t clones;       /* sandboxes made (0 in none mode) */
+    double clone_p50_ms; /* median time to make one; 0 without clones */
     double clone_p95_ms;
     double clone_max_ms;
     double clone_total_ms; /* the sum: server time spent on sandboxes */
@@ -183,8 +188,9 @@ ISOTEST_API int isotest_session_warm(struct isotest_session *s, int n,
 
 /* Flags of isotest_session_close(). */
 #define ISOTEST_CLOSE_ABORT 1u /* failed or interrupted: keep caches as is */
-#define ISOTEST_CLOSE_KEEP_SERVER 2u /* embedded: leave it running (for
-                                        kept sandboxes) */
+#define ISOTEST_CLOSE_KEEP_SERVER                                              \
+    2u /* embedded: leave it running (for                                      \
+          kept sandboxes) */
 
 /*
  * Drop every sandbox still out and the session's other databases (kept
@@ -196,8 +202,8 @@ ISOTEST_API int isotest_session_warm(struct isotest_session *s, int n,
  * it returns -1 (a drop failed; the next session reclaims it).  Call once,
  * from one thread, after every other call on s has returned.
  */
-ISOTEST_API int isotest_session_close(struct isotest_session *s,
-                                      unsigned flags, struct isotest_err *e);
+ISOTEST_API int isotest_session_close(struct isotest_session *s, unsigned flags,
+                                      struct isotest_err *e);
 
 /*
  * Drop every sandbox still out and stop handing out new ones, without
@@ -221,8 +227,7 @@ ISOTEST_API void isotest_session_abort(struct isotest_session *s);
  * caller frees it.  Thread-safe.
  */
 ISOTEST_API char *isotest_redact(const struct isotest_session *s,
-                                 const char *data, size_t len,
-                                 size_t *outlen);
+                                 const char *data, size_t len, size_t *outlen);
 /*
  * The length of the longest form of the password isotest_redact() looks
  * for, 0 when the server needs none: capture that much more than you
@@ -254,8 +259,8 @@ isotest_sandbox_acquire(struct isotest_session *s, struct isotest_err *e);
  *   "dbname", "options", "application_name"), or NULL;
  * - options: "-c search_path=<schema>,public" in schema mode, else "".
  */
-ISOTEST_API const char *isotest_sandbox_conninfo(
-    const struct isotest_sandbox *sb);
+ISOTEST_API const char *
+isotest_sandbox_conninfo(const struct isotest_sandbox *sb);
 ISOTEST_API const char *isotest_sandbox_url(const struct isotest_sandbox *sb);
 ISOTEST_API const char *const *
 isotest_sandbox_keywords(const struct isotest_sandbox *sb);
@@ -263,24 +268,24 @@ ISOTEST_API const char *const *
 isotest_sandbox_values(const struct isotest_sandbox *sb);
 ISOTEST_API const char *isotest_sandbox_param(const struct isotest_sandbox *sb,
                                               const char *keyword);
-ISOTEST_API const char *isotest_sandbox_options(
-    const struct isotest_sandbox *sb);
+ISOTEST_API const char *
+isotest_sandbox_options(const struct isotest_sandbox *sb);
 
 /* The sandbox's name: its database, or its schema in schema mode. */
 ISOTEST_API const char *isotest_sandbox_name(const struct isotest_sandbox *sb);
 /* The database to connect to. */
-ISOTEST_API const char *isotest_sandbox_dbname(
-    const struct isotest_sandbox *sb);
+ISOTEST_API const char *
+isotest_sandbox_dbname(const struct isotest_sandbox *sb);
 /* The schema in schema mode, else "". */
-ISOTEST_API const char *isotest_sandbox_schema(
-    const struct isotest_sandbox *sb);
+ISOTEST_API const char *
+isotest_sandbox_schema(const struct isotest_sandbox *sb);
 /* Milliseconds the acquire took (the wait a caller saw). */
-ISOTEST_API double isotest_sandbox_acquire_ms(
-    const struct isotest_sandbox *sb);
+ISOTEST_API double isotest_sandbox_acquire_ms(const struct isotest_sandbox *sb);
 
 /* Flags of isotest_sandbox_release(). */
-#define ISOTEST_RELEASE_DISCONNECT 1u /* end sessions still connected to
-                                         it first (a killed test's) */
+#define ISOTEST_RELEASE_DISCONNECT                                             \
+    1u /* end sessions still connected to                                      \
+          it first (a killed test's) */
 
 /*
  * Drop the sandbox (with a pool, off the caller's path) and free sb.
@@ -353,7 +358,10 @@ struct isotest_clean_options {
     double keep_age_s;
     int keep_templates;
 };
-#define ISOTEST_CLEAN_OPTIONS_INIT {NULL, false, 86400.0, 3}
+#define ISOTEST_CLEAN_OPTIONS_INIT                                             \
+    {                                                                          \
+        NULL, false, 86400.0, 3                                                \
+    }
 
 struct isotest_clean_report {
     int dropped;    /* databases of dead runs (would be, with dry_run) */
@@ -372,6 +380,13 @@ struct isotest_clean_report {
 ISOTEST_API int isotest_clean(const struct isotest_clean_options *o,
                               struct isotest_clean_report *r,
                               struct isotest_err *e);
+
+/*
+ * Does db parse as a libpq URL or "key=value" string?  -1 with e saying
+ * what is wrong in libpq's words, cut so that no part of the value (a
+ * password) shows.  Pure; thread-safe.
+ */
+ISOTEST_API int isotest_conninfo_check(const char *db, struct isotest_err *e);
 
 /* Do the PG* variables name a server? */
 ISOTEST_API bool isotest_env_names_server(void);

@@ -6,11 +6,11 @@
  * and one line back.  The sandboxes it hands out are ordinary handles
  * (handle.h) whose release and keep come back here.
  */
-#include "isotest.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/strbuf.h"
 #include "handle.h"
+#include "isotest.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -74,8 +74,8 @@ static int read_answer(struct isotest_client *c, struct strbuf *ans,
 }
 
 /* Send "WORD [ARG]" and read the answer; an "ERR ..." answer is -1. */
-static int request(struct isotest_client *c, const char *word,
-                   const char *arg, struct strbuf *ans, struct isotest_err *e)
+static int request(struct isotest_client *c, const char *word, const char *arg,
+                   struct strbuf *ans, struct isotest_err *e)
 {
     struct strbuf line = STRBUF_INIT;
     int r;
@@ -93,8 +93,8 @@ static int request(struct isotest_client *c, const char *word,
     pthread_mutex_unlock(&c->lock);
     strbuf_release(&line);
     if (r == 0 && strncmp(ans->buf, "OK", 2) != 0)
-        r = err_set(e, "%s", !strncmp(ans->buf, "ERR ", 4) ? ans->buf + 4
-                                                           : ans->buf);
+        r = err_set(e, "%s",
+                    !strncmp(ans->buf, "ERR ", 4) ? ans->buf + 4 : ans->buf);
     return r;
 }
 
@@ -121,8 +121,7 @@ struct isotest_client *isotest_client_attach(const char *path,
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 ||
         connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        err_errno(e, errno, "cannot connect to the sandbox socket '%s'",
-                  path);
+        err_errno(e, errno, "cannot connect to the sandbox socket '%s'", path);
         isotest_client_detach(c);
         return NULL;
     }
@@ -156,12 +155,11 @@ static char *field(const char *ans, const char *key)
 }
 
 /* A handle from an ACQUIRE answer; NULL with e set when it lacks a part. */
-static struct isotest_sandbox *from_answer(struct isotest_client *c,
-                                           const char *ans,
-                                           struct isotest_err *e)
+static struct isotest_sandbox *
+from_answer(struct isotest_client *c, const char *ans, struct isotest_err *e)
 {
-    static const char *const keys[] = {"name", "dbname", "schema", "host",
-                                       "port", "user", "password"};
+    static const char *const keys[] = {"name", "dbname", "schema",  "host",
+                                       "port", "user",   "password"};
     char *v[7];
     struct isotest_sandbox *x = NULL;
 
@@ -192,8 +190,8 @@ struct isotest_sandbox *isotest_client_acquire(struct isotest_client *c,
     double start = now_ms();
     struct isotest_sandbox *x = NULL;
 
-    if (request(c, "ACQUIRE", test_id && *test_id ? test_id : NULL, &ans,
-                e) == 0)
+    if (request(c, "ACQUIRE", test_id && *test_id ? test_id : NULL, &ans, e) ==
+        0)
         x = from_answer(c, ans.buf, e);
     if (x)
         x->sb.acquire_ms = now_ms() - start;
@@ -205,8 +203,7 @@ int client_sandbox_give_back(struct isotest_sandbox *x, bool keep,
                              struct isotest_err *e)
 {
     struct strbuf ans = STRBUF_INIT;
-    int r = request(x->client, keep ? "KEEP" : "RELEASE", x->sb.name, &ans,
-                    e);
+    int r = request(x->client, keep ? "KEEP" : "RELEASE", x->sb.name, &ans, e);
 
     strbuf_release(&ans);
     return r;

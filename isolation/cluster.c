@@ -86,8 +86,10 @@ char *cluster_find_bindir(const char *hint, struct isotest_err *e)
         free(copy);
         strbuf_addstr(&looked, ", PATH");
     }
-    err_set(e, "PostgreSQL server binaries (initdb, postgres) not found "
-               "(looked in %s)", looked.buf);
+    err_set(e,
+            "PostgreSQL server binaries (initdb, postgres) not found "
+            "(looked in %s)",
+            looked.buf);
     err_hint(e, "install them (Debian: apt-get install postgresql-15), set "
                 "ISOTEST_PG_BINDIR, or point isotest at a server with --db");
     strbuf_release(&looked);
@@ -147,14 +149,17 @@ static void log_tail(struct strbuf *sb, const char *logpath)
 static int run_initdb(struct cluster *c, struct isotest_err *e)
 {
     char *initdb = xasprintf("%s/initdb", c->bindir);
-    const char *argv[] = {initdb, "-D", c->datadir, "-U", "postgres",
-                          "-A", "trust", "-E", "UTF8", "--no-locale",
-                          "--no-sync", "--no-instructions",
+    const char *argv[] = {initdb, "-D", c->datadir, "-U", "postgres", "-A",
+                          "trust", "-E", "UTF8", "--no-locale", "--no-sync",
+                          "--no-instructions",
                           /* 1 MB WAL segments: a smaller folder to copy */
                           "--wal-segsize=1", NULL};
-    struct proc_spec spec = {.argv = argv, .out_path = c->logpath,
-                             .run_as = c->run_as, .uid = c->uid,
-                             .gid = c->gid, .cwd = c->rundir};
+    struct proc_spec spec = {.argv = argv,
+                             .out_path = c->logpath,
+                             .run_as = c->run_as,
+                             .uid = c->uid,
+                             .gid = c->gid,
+                             .cwd = c->rundir};
     struct proc p;
     struct proc_status st;
     int r = -1;
@@ -180,34 +185,29 @@ static int start_server(struct cluster *c, struct isotest_err *e)
     char *postgres = xasprintf("%s/postgres", c->bindir);
     char *sockopt = xasprintf("unix_socket_directories=%s", c->sockdir);
     const char *argv[] = {
-        postgres, "-D", c->datadir, "-p", PORT,
-        "-c", sockopt,
-        "-c", "listen_addresses=",
-        "-c", "unix_socket_permissions=0700",
+        postgres, "-D", c->datadir, "-p", PORT, "-c", sockopt, "-c",
+        "listen_addresses=", "-c", "unix_socket_permissions=0700",
         /* Speed over durability: the cluster is thrown away. */
-        "-c", "fsync=off",
-        "-c", "synchronous_commit=off",
-        "-c", "full_page_writes=off",
-        "-c", "wal_level=minimal",
-        "-c", "max_wal_senders=0",
-        "-c", "autovacuum=off",
-        "-c", "max_connections=300",
-        "-c", "max_locks_per_transaction=256",
-        "-c", "checkpoint_timeout=1d",
-        "-c", "max_wal_size=1GB",
-        "-c", "min_wal_size=4MB",
-        "-c", "logging_collector=off",
+        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
+        "full_page_writes=off", "-c", "wal_level=minimal", "-c",
+        "max_wal_senders=0", "-c", "autovacuum=off", "-c",
+        "max_connections=300", "-c", "max_locks_per_transaction=256", "-c",
+        "checkpoint_timeout=1d", "-c", "max_wal_size=1GB", "-c",
+        "min_wal_size=4MB", "-c", "logging_collector=off",
         /*
          * Loaded once into the postmaster instead of into every backend
          * that runs a DO block or a PL/pgSQL function: ~1 ms per case.
          */
         "-c", "shared_preload_libraries=plpgsql",
         /* Segments in the data folder: gone with it, even after SIGQUIT. */
-        "-c", "dynamic_shared_memory_type=mmap",
-        NULL};
-    struct proc_spec spec = {.argv = argv, .out_path = c->logpath,
-                             .new_session = true, .run_as = c->run_as,
-                             .uid = c->uid, .gid = c->gid, .cwd = c->rundir};
+        "-c", "dynamic_shared_memory_type=mmap", NULL};
+    struct proc_spec spec = {.argv = argv,
+                             .out_path = c->logpath,
+                             .new_session = true,
+                             .run_as = c->run_as,
+                             .uid = c->uid,
+                             .gid = c->gid,
+                             .cwd = c->rundir};
     struct proc p;
     int r = proc_start(&p, &spec, e);
 
@@ -300,8 +300,7 @@ static int make_run_folder(struct cluster *c, const char *base,
     c->datadir = xasprintf("%s/data", c->rundir);
     c->sockdir = xasprintf("%s/sock", c->rundir);
     c->logpath = xasprintf("%s/server.log", c->rundir);
-    c->conninfo = xasprintf("host=%s port=" PORT " user=postgres",
-                            c->sockdir);
+    c->conninfo = xasprintf("host=%s port=" PORT " user=postgres", c->sockdir);
     char *lockpath = xasprintf("%s/lock", c->rundir);
     c->lock_fd = cluster_lock_file(lockpath, F_WRLCK, false, e);
     free(lockpath);
@@ -338,8 +337,7 @@ struct cluster *cluster_start(const struct cluster_options *opts,
 
     c->lock_fd = -1;
     c->bindir = cluster_find_bindir(opts->bindir, e);
-    if (!c->bindir || choose_user(c, e) < 0 ||
-        make_run_folder(c, base, e) < 0)
+    if (!c->bindir || choose_user(c, e) < 0 || make_run_folder(c, base, e) < 0)
         goto fail;
     c->cache_path = cluster_cache_path(opts, c->bindir);
     int cached = c->cache_path ? cluster_cache_restore(c, e) : 1;
@@ -483,8 +481,7 @@ int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e)
         char *lockpath = xasprintf("%s/lock", dir);
         struct stat st;
         /* Only our own: another user's folders are theirs to reclaim. */
-        if (stat(dir, &st) < 0 || (st.st_uid != geteuid() &&
-                                   geteuid() != 0)) {
+        if (stat(dir, &st) < 0 || (st.st_uid != geteuid() && geteuid() != 0)) {
             free(dir);
             free(lockpath);
             continue;

@@ -58,15 +58,14 @@ static char *cache_key(const char *bindir)
     return xasprintf("cluster-%016llx", (unsigned long long)h);
 }
 
-char *cluster_cache_path(const struct cluster_options *opts,
-                         const char *bindir)
+char *cluster_cache_path(const struct cluster_options *opts, const char *bindir)
 {
     char *path = NULL;
 
     if (opts->no_cache)
         return NULL;
-    char *dir = opts->cache_dir ? xstrdup(opts->cache_dir)
-                                : default_cache_dir();
+    char *dir =
+        opts->cache_dir ? xstrdup(opts->cache_dir) : default_cache_dir();
     if (dir) {
         /* No usable cache folder is no error: the run goes without. */
         struct isotest_err ignore = ISOTEST_ERR_INIT;

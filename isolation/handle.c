@@ -32,8 +32,8 @@ void handle_describe(struct isotest_sandbox *x, const char *host,
     x->port = xstrdup(port);
     x->user = xstrdup(user);
     x->password = password ? xstrdup(password) : NULL;
-    x->options = x->sb.schema[0] ? target_search_path_option(x->sb.schema)
-                                 : xstrdup("");
+    x->options =
+        x->sb.schema[0] ? target_search_path_option(x->sb.schema) : xstrdup("");
     x->keys[k] = "host", x->vals[k++] = x->host;
     x->keys[k] = "port", x->vals[k++] = x->port;
     x->keys[k] = "user", x->vals[k++] = x->user;

@@ -29,8 +29,7 @@ struct isotest_sandbox {
  * option and keyword/value arrays from them and x->sb.
  */
 void handle_describe(struct isotest_sandbox *x, const char *host,
-                     const char *port, const char *user,
-                     const char *password);
+                     const char *port, const char *user, const char *password);
 void handle_free(struct isotest_sandbox *x);
 
 /* session.c: the same verbs for a session's sandbox. */

@@ -77,8 +77,8 @@ int ident_run_object(char out[IDENT_BUFSZ], const char *runid,
         return err_set(e, "invalid run id '%s'", runid);
     int n = snprintf(out, IDENT_BUFSZ, IDENT_PREFIX "%s_%s", runid, suffix);
     if (n < 0 || n >= IDENT_BUFSZ || !ident_valid(out))
-        return err_set(e, "invalid object name '" IDENT_PREFIX "%s_%s'",
-                       runid, suffix);
+        return err_set(e, "invalid object name '" IDENT_PREFIX "%s_%s'", runid,
+                       suffix);
     return 0;
 }
 
@@ -102,8 +102,7 @@ char *ident_run_regex(const char *runid)
 
 char *ident_template_regex(void)
 {
-    return xasprintf("^" IDENT_TPL_PREFIX "[0-9a-f]{%d}$",
-                     IDENT_TPL_HASH_LEN);
+    return xasprintf("^" IDENT_TPL_PREFIX "[0-9a-f]{%d}$", IDENT_TPL_HASH_LEN);
 }
 
 char *ident_quote(PGconn *conn, const char *name, struct isotest_err *e)

@@ -24,13 +24,13 @@
 
 #include "common/err.h"
 
-#define IDENT_PREFIX "isotest_"        /* every object's name starts so */
+#define IDENT_PREFIX "isotest_"         /* every object's name starts so */
 #define IDENT_TPL_PREFIX "isotest_tpl_" /* ... a finished template's so */
 #define IDENT_TPL_HASH_LEN 16           /* hex digits of its hash */
-#define IDENT_MAX 63       /* NAMEDATALEN - 1 */
+#define IDENT_MAX 63                    /* NAMEDATALEN - 1 */
 #define IDENT_BUFSZ 64
 #define IDENT_RUNID_LEN 8
-#define IDENT_LOCK_CLASS 0x49534f54 /* "ISOT": first key of our locks */
+#define IDENT_LOCK_CLASS 0x49534f54     /* "ISOT": first key of our locks */
 #define IDENT_TPL_LOCK_CLASS 0x49534f55 /* building a template */
 #define IDENT_TPL_USE_CLASS 0x49534f56  /* shared: a run clones from it */
 
@@ -60,8 +60,7 @@ int ident_sandbox(char out[IDENT_BUFSZ], const char *runid, unsigned n,
  */
 char *ident_run_regex(const char *runid);
 char *ident_template_regex(void);
-#define IDENT_RUNID_SQL(col)                                                   \
-    "substr(" col ", " IDENT_RUNID_POS_STR ", 8)"
+#define IDENT_RUNID_SQL(col) "substr(" col ", " IDENT_RUNID_POS_STR ", 8)"
 #define IDENT_RUNID_POS_STR "9" /* 1-based: strlen(IDENT_PREFIX) + 1 */
 
 /*

@@ -3,9 +3,9 @@
  * server error back to a file and line.
  */
 #include "migrate.h"
-#include "common/sqlscan.h"
 #include "common/fsutil.h"
 #include "common/pgerr.h"
+#include "common/sqlscan.h"
 #include "common/strbuf.h"
 
 #include <dirent.h>
@@ -193,7 +193,8 @@ static int locate_failure(PGconn *conn, const struct migration *m)
     return line;
 }
 
-int migrate_apply(const struct migrate_set *ms, PGconn *conn, struct isotest_err *e)
+int migrate_apply(const struct migrate_set *ms, PGconn *conn,
+                  struct isotest_err *e)
 {
     for (size_t i = 0; i < ms->n; i++) {
         const struct migration *m = &ms->v[i];

@@ -38,7 +38,8 @@ struct migrate_set {
 int migrate_version_cmp(const char *a, const char *b);
 
 /* -1 with e set: folder missing or unreadable, no .sql file in it. */
-int migrate_load(struct migrate_set *ms, const char *dir, struct isotest_err *e);
+int migrate_load(struct migrate_set *ms, const char *dir,
+                 struct isotest_err *e);
 void migrate_release(struct migrate_set *ms);
 
 /*

@@ -24,12 +24,12 @@ int reclaim_mark_kept(PGconn *conn, const char *dbname, struct isotest_err *e)
     PGresult *res;
 
     /* The comment carries the server's time; COMMENT takes no parameters. */
-    if (target_exec_params(conn, "SELECT extract(epoch FROM now())::bigint",
-                           0, NULL, &res, e) < 0)
+    if (target_exec_params(conn, "SELECT extract(epoch FROM now())::bigint", 0,
+                           NULL, &res, e) < 0)
         return -1;
-    char *fmt = xasprintf("COMMENT ON DATABASE %%I IS '" RECLAIM_KEPT_PREFIX
-                          "%s'",
-                          PQgetvalue(res, 0, 0));
+    char *fmt =
+        xasprintf("COMMENT ON DATABASE %%I IS '" RECLAIM_KEPT_PREFIX "%s'",
+                  PQgetvalue(res, 0, 0));
     PQclear(res);
     int r = target_exec_name(conn, fmt, dbname, e);
     free(fmt);
@@ -66,9 +66,10 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
         "    SELECT 1 FROM pg_locks l "
         "    WHERE l.locktype = 'advisory' AND l.classid = $1::oid "
         "      AND l.objsubid = 2 AND l.granted "
-        "      AND l.objid = ('x' || " IDENT_RUNID_SQL("d.datname") ")::bit(32)"
-        "                    ::bigint::oid) "
-        "ORDER BY d.datname",
+        "      AND l.objid = ('x' || " IDENT_RUNID_SQL(
+            "d.datname") ")::bit(32)"
+                         "                    ::bigint::oid) "
+                         "ORDER BY d.datname",
         2, NULL, vals, NULL, NULL, 0);
     free(regex);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -100,7 +101,9 @@ int reclaim_dead(PGconn *conn, bool dry_run, double keep_age_s,
             /* e2 says "cannot drop database 'NAME': why"; keep the why. */
             const char *why = e2.msg ? strstr(e2.msg, "': ") : NULL;
             strbuf_addf(log, "cannot drop database %s: %s\n", name,
-                        why ? why + 3 : e2.msg ? e2.msg : "unknown error");
+                        why      ? why + 3
+                        : e2.msg ? e2.msg
+                                 : "unknown error");
             st->failed++;
         }
         isotest_err_release(&e2);

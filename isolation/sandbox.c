@@ -3,8 +3,8 @@
  */
 #include "sandbox.h"
 #include "common/clock.h"
-#include "reclaim.h"
 #include "common/strbuf.h"
+#include "reclaim.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,7 +33,7 @@ struct sandbox_factory {
     /* Read-only after sandbox_factory_new. */
     struct sandbox_config cfg;
     char rundb[IDENT_BUFSZ]; /* schema/none mode: the run's database */
-    char *create_fmt; /* "CREATE DATABASE %I TEMPLATE <tpl> ..." */
+    char *create_fmt;        /* "CREATE DATABASE %I TEMPLATE <tpl> ..." */
     /* Shared by the workers without a lock. */
     atomic_uint counter;
 
@@ -43,7 +43,7 @@ struct sandbox_factory {
     pthread_cond_t ready_cv; /* workers and warm: a clone is ready */
     pthread_cond_t make_cv;  /* makers: room in the pool */
     pthread_cond_t drop_cv;  /* droppers: a clone was released */
-    name_t *ready;   /* cfg.pool + makers slots */
+    name_t *ready;           /* cfg.pool + makers slots */
     size_t nready;
     /*
      * Released, not yet dropped: todrop[dhead, dhead + ndrop), oldest
@@ -53,11 +53,11 @@ struct sandbox_factory {
      */
     name_t *todrop;
     size_t dhead, ndrop, dropcap;
-    size_t made;     /* clones started, at most cfg.expected + beyond */
-    size_t beyond;   /* acquires past cfg.expected (a retry's, say) */
-    size_t taken;    /* clones handed to workers */
-    int waiters;     /* workers waiting for a ready clone */
-    int warming;     /* sandbox_factory_warm() callers waiting */
+    size_t made;   /* clones started, at most cfg.expected + beyond */
+    size_t beyond; /* acquires past cfg.expected (a retry's, say) */
+    size_t taken;  /* clones handed to workers */
+    int waiters;   /* workers waiting for a ready clone */
+    int warming;   /* sandbox_factory_warm() callers waiting */
     bool stopping;
     char *pool_error; /* the first failure, for waiting workers */
 };
@@ -168,12 +168,11 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
          */
         bool want_make = !dropper && f->nready < (size_t)f->cfg.pool &&
                          f->made < f->cfg.expected + f->beyond &&
-                         !f->pool_error &&
-                         !f->stopping;
+                         !f->pool_error && !f->stopping;
         bool drop_ready = f->stopping && f->nready;
         bool may_drop = dropper || f->stopping || f->ndrop > backlog;
-        if (drop_ready || (f->ndrop && may_drop &&
-                           !(want_make && f->waiters))) {
+        if (drop_ready ||
+            (f->ndrop && may_drop && !(want_make && f->waiters))) {
             name_t name;
             if (drop_ready) {
                 memcpy(name, f->ready[--f->nready], sizeof(name));
@@ -184,7 +183,8 @@ static void *pool_thread(struct sandbox_factory *f, bool dropper)
             }
             pthread_mutex_unlock(&f->plock);
             struct isotest_err ignore = ISOTEST_ERR_INIT;
-            target_drop_database(conn, name, &ignore); /* the sweep retries a failure */
+            target_drop_database(conn, name,
+                                 &ignore); /* the sweep retries a failure */
             isotest_err_release(&ignore);
             pthread_mutex_lock(&f->plock);
             continue;
@@ -245,8 +245,7 @@ static void pool_start(struct sandbox_factory *f)
     f->threads = xcalloc((size_t)(makers + droppers), sizeof(*f->threads));
     for (int i = 0; i < makers + droppers; i++) {
         if (pthread_create(&f->threads[i], NULL,
-                           i < makers ? maker_thread : dropper_thread,
-                           f) != 0)
+                           i < makers ? maker_thread : dropper_thread, f) != 0)
             break;
         f->nthreads = i + 1;
     }
@@ -301,8 +300,9 @@ static int pool_take(struct sandbox_factory *f, struct sandbox *sb,
         /* Taking one lets a maker make the next. */
         pthread_cond_signal(&f->make_cv);
     } else {
-        r = err_set(e, "%s", f->pool_error ? f->pool_error
-                                           : "the sandbox pool has stopped");
+        r = err_set(e, "%s",
+                    f->pool_error ? f->pool_error
+                                  : "the sandbox pool has stopped");
     }
     pthread_mutex_unlock(&f->plock);
     return r;
@@ -328,7 +328,8 @@ static void pool_give_back(struct sandbox_factory *f, const char *name)
 }
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
-                                            PGconn *maint, struct isotest_err *e)
+                                            PGconn *maint,
+                                            struct isotest_err *e)
 {
     struct sandbox_factory *f = xcalloc(1, sizeof(*f));
     char *qt;
@@ -351,9 +352,9 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
         free(f);
         return NULL;
     }
-    f->create_fmt = xasprintf("CREATE DATABASE %%I TEMPLATE %s%s%s", qt,
-                                   strategy ? " STRATEGY " : "",
-                                   strategy ? strategy : "");
+    f->create_fmt =
+        xasprintf("CREATE DATABASE %%I TEMPLATE %s%s%s", qt,
+                  strategy ? " STRATEGY " : "", strategy ? strategy : "");
     PQfreemem(qt);
 
     if (cfg->mode == SANDBOX_NONE) {
@@ -445,7 +446,8 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
     return r;
 }
 
-int sandbox_factory_warm(struct sandbox_factory *f, int n, struct isotest_err *e)
+int sandbox_factory_warm(struct sandbox_factory *f, int n,
+                         struct isotest_err *e)
 {
     int r = 0;
 
@@ -524,8 +526,9 @@ static int create_schema(struct sandbox_worker *w, const char *name,
     }
     for (int attempt = 1;; attempt++) {
         const char *names[] = {name, name, NULL};
-        if (target_exec_ident(w->conn, "CREATE SCHEMA %I; SET search_path TO %I",
-                              names, e) < 0)
+        if (target_exec_ident(w->conn,
+                              "CREATE SCHEMA %I; SET search_path TO %I", names,
+                              e) < 0)
             return err_prefix(e, "cannot create sandbox schema '%s'", name);
         if (!w->f->cfg.ms || migrate_apply(w->f->cfg.ms, w->conn, e) == 0)
             return target_exec(w->conn, "RESET search_path", e);
@@ -606,8 +609,7 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
     int r = 0;
 
     switch (w->f->cfg.mode) {
-    case SANDBOX_NONE:
-        break;
+    case SANDBOX_NONE: break;
     case SANDBOX_DATABASE:
         /* DROP ... WITH (FORCE) ends sessions a case left, pool or not. */
         if (w->f->threads)
@@ -639,7 +641,8 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
     return r;
 }
 
-int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb, struct isotest_err *e)
+int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb,
+                 struct isotest_err *e)
 {
     PGconn *conn = w->conn;
     struct isotest_err ignore = ISOTEST_ERR_INIT;
@@ -647,8 +650,7 @@ int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb, struct isotest_er
 
     if (!conn) {
         /* none mode has no worker connection: open one for this. */
-        own = target_connect(w->f->cfg.target, w->f->cfg.target->maint_db,
-                             e);
+        own = target_connect(w->f->cfg.target, w->f->cfg.target->maint_db, e);
         if (!own)
             return -1;
         conn = own;

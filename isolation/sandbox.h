@@ -62,8 +62,8 @@ struct sandbox_config {
     const struct migrate_set *ms; /* schema mode applies it per case */
     const char *runid;
     const char *strategy; /* NULL: FILE_COPY where the server has it */
-    int pool;        /* database mode: clones kept ready (0: none) */
-    size_t expected; /* how many sandboxes the run will ask for */
+    int pool;             /* database mode: clones kept ready (0: none) */
+    size_t expected;      /* how many sandboxes the run will ask for */
     /*
      * Told how long each sandbox took to make, from any thread (pool
      * threads, workers): database mode, a clone (CREATE DATABASE ...
@@ -76,7 +76,8 @@ struct sandbox_config {
 };
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
-                                            PGconn *maint, struct isotest_err *e);
+                                            PGconn *maint,
+                                            struct isotest_err *e);
 int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
                          struct isotest_err *e);
 
@@ -84,7 +85,8 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
  * With a pool: wait until `n` clones (at most the expected number) are
  * ready, so the first cases do not wait for theirs.  No-op without one.
  */
-int sandbox_factory_warm(struct sandbox_factory *f, int n, struct isotest_err *e);
+int sandbox_factory_warm(struct sandbox_factory *f, int n,
+                         struct isotest_err *e);
 
 struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
                                           struct isotest_err *e);

@@ -4,10 +4,10 @@
  * what dead runs left on a server.  Neither opens a session; the server is
  * chosen as a session chooses it (isotest_env_names_server()).
  */
-#include "isotest.h"
 #include "cluster.h"
 #include "common/err.h"
 #include "common/strbuf.h"
+#include "isotest.h"
 #include "reclaim.h"
 #include "target.h"
 #include "template.h"
@@ -97,8 +97,8 @@ int isotest_clean(const struct isotest_clean_options *o,
         rep->failed = st.failed;
         rep->kept_young = st.kept_young;
         struct isotest_err e2 = ISOTEST_ERR_INIT;
-        int n = template_prune(conn, NULL, o->keep_templates, o->dry_run,
-                               &log, &e2);
+        int n = template_prune(conn, NULL, o->keep_templates, o->dry_run, &log,
+                               &e2);
         if (n < 0) {
             strbuf_addf(&log, "cannot prune templates: %s\n", e2.msg);
             rep->failed++;

@@ -6,13 +6,13 @@
  * Layout: the session's open and close, then sandboxes.  The lone server
  * (for bench) and cleaning are in server.c.
  */
-#include "isotest.h"
 #include "cluster.h"
-#include "handle.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/strbuf.h"
+#include "handle.h"
 #include "ident.h"
+#include "isotest.h"
 #include "migrate.h"
 #include "reclaim.h"
 #include "sandbox.h"
@@ -118,8 +118,8 @@ char *isotest_pg_bindir(struct isotest_err *e)
  * embedded one (after reclaiming the folders of dead runs' servers).
  * Connects to its maintenance database and checks it can be used.
  */
-static int open_server(struct isotest_session *s, const char *db,
-                       bool no_cache, struct isotest_err *e)
+static int open_server(struct isotest_session *s, const char *db, bool no_cache,
+                       struct isotest_err *e)
 {
     if (!db && !isotest_env_names_server()) {
         struct cluster_options co = {.no_cache = no_cache};
@@ -138,9 +138,10 @@ static int open_server(struct isotest_session *s, const char *db,
     if (!s->maint)
         return -1;
     if (PQserverVersion(s->maint) < 130000)
-        return err_set(e, "server version %s is too old: isotest needs "
-                          "PostgreSQL 13 or later (DROP DATABASE ... WITH "
-                          "(FORCE))",
+        return err_set(e,
+                       "server version %s is too old: isotest needs "
+                       "PostgreSQL 13 or later (DROP DATABASE ... WITH "
+                       "(FORCE))",
                        s->target.server_version_str);
     return target_check_createdb(&s->target, s->maint, e);
 }
@@ -248,8 +249,7 @@ void isotest_session_stats(const struct isotest_session *s,
 }
 
 static int start_factory(struct isotest_session *s,
-                         const struct isotest_options *o,
-                         struct isotest_err *e)
+                         const struct isotest_options *o, struct isotest_err *e)
 {
     int pool = o->pool;
 
@@ -264,8 +264,8 @@ static int start_factory(struct isotest_session *s,
                                 .runid = s->runid,
                                 .strategy = o->clone_strategy,
                                 .pool = pool,
-                                .expected = o->expected ? o->expected
-                                                        : (size_t)-1,
+                                .expected =
+                                    o->expected ? o->expected : (size_t)-1,
                                 .timed = clone_timed,
                                 .timed_arg = &s->clones};
     s->factory = sandbox_factory_new(&sc, s->maint, e);
@@ -504,8 +504,7 @@ int session_sandbox_release(struct isotest_sandbox *x, unsigned flags,
     int r = -1;
 
     if (w) {
-        r = sandbox_release(w, &x->sb, flags & ISOTEST_RELEASE_DISCONNECT,
-                            e);
+        r = sandbox_release(w, &x->sb, flags & ISOTEST_RELEASE_DISCONNECT, e);
         put_worker(x->s, w);
     }
     return r;

@@ -3,8 +3,8 @@
  * messages for the ways connecting fails.
  */
 #include "target.h"
-#include "ident.h"
 #include "common/strbuf.h"
+#include "ident.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,48 +13,52 @@
 
 #define APP_NAME "isotest"
 
+int isotest_conninfo_check(const char *db, struct isotest_err *e)
+{
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(db, &msg);
+    struct strbuf sb = STRBUF_INIT;
+
+    if (opts) {
+        PQconninfoFree(opts);
+        return 0;
+    }
+    if (msg) {
+        strbuf_addstr(&sb, msg);
+        strbuf_rtrim(&sb);
+        PQfreemem(msg);
+    }
+    /*
+     * libpq's message may quote the offending part of the value, which can
+     * hold a password: these two quote a keyword, which is safe to show;
+     * the others are cut at the quote, keeping the kind of problem.
+     */
+    const char *q = strchr(sb.buf, '"');
+    bool keyword = !strncmp(sb.buf, "invalid connection option", 25) ||
+                   !strncmp(sb.buf, "invalid URI query parameter", 27);
+    if (q && !keyword) {
+        sb.len = (size_t)(q - sb.buf);
+        sb.buf[sb.len] = '\0';
+        strbuf_rtrim(&sb);
+    }
+    err_set(e, "invalid --db value: %s", sb.len ? sb.buf : "cannot parse it");
+    strbuf_release(&sb);
+    return -1;
+}
+
 int target_init(struct target *t, const char *conninfo, struct isotest_err *e)
 {
     memset(t, 0, sizeof(*t));
-    if (conninfo) {
-        char *msg = NULL;
-        PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
-
-        if (!opts) {
-            /*
-             * libpq's message may quote the offending part of the value,
-             * which can hold a password: say only what kind of problem.
-             */
-            struct strbuf sb = STRBUF_INIT;
-            if (msg) {
-                strbuf_addstr(&sb, msg);
-                strbuf_rtrim(&sb);
-                PQfreemem(msg);
-            }
-            /*
-             * These two quote a keyword, which is safe to show; other
-             * messages may quote any part of the value, password too:
-             * cut them at the quote.
-             */
-            const char *q = strchr(sb.buf, '"');
-            bool keyword =
-                !strncmp(sb.buf, "invalid connection option", 25) ||
-                !strncmp(sb.buf, "invalid URI query parameter", 27);
-            if (q && !keyword) {
-                sb.len = (size_t)(q - sb.buf);
-                sb.buf[sb.len] = '\0';
-                strbuf_rtrim(&sb);
-            }
-            err_set(e, "invalid --db value: %s", sb.buf);
-            strbuf_release(&sb);
-            return -1;
-        }
-        for (PQconninfoOption *o = opts; o->keyword; o++)
-            if (!strcmp(o->keyword, "dbname") && o->val && *o->val)
-                t->url_db = xstrdup(o->val);
-        PQconninfoFree(opts);
-        t->conninfo = xstrdup(conninfo);
-    }
+    if (!conninfo)
+        return 0;
+    if (isotest_conninfo_check(conninfo, e) < 0)
+        return -1;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "dbname") && o->val && *o->val)
+            t->url_db = xstrdup(o->val);
+    PQconninfoFree(opts);
+    t->conninfo = xstrdup(conninfo);
     return 0;
 }
 
@@ -172,8 +176,8 @@ size_t target_secret_len(const struct target *t)
     return n;
 }
 
-char *target_redact_bytes(const struct target *t, const char *data,
-                          size_t len, size_t *outlen)
+char *target_redact_bytes(const struct target *t, const char *data, size_t len,
+                          size_t *outlen)
 {
     struct strbuf out = STRBUF_INIT;
     struct strbuf enc = STRBUF_INIT;
@@ -206,8 +210,7 @@ char *target_redact_bytes(const struct target *t, const char *data,
     return strbuf_detach(&out, outlen);
 }
 
-size_t target_partial_tail(const struct target *t, const char *data,
-                           size_t len)
+size_t target_partial_tail(const struct target *t, const char *data, size_t len)
 {
     size_t best = 0;
 
@@ -268,8 +271,10 @@ static int connect_error(const struct target *t, PGconn *conn,
     snprintf(where, sizeof(where), "%s%s%s", host && *host ? host : "(default)",
              port && *port ? ":" : "", port && *port ? port : "");
     if (PQconnectionNeedsPassword(conn)) {
-        err_set(e, "server at '%s' asks for a password for user '%s' and none "
-                   "was given", where, user ? user : "");
+        err_set(e,
+                "server at '%s' asks for a password for user '%s' and none "
+                "was given",
+                where, user ? user : "");
         err_hint(e, "put it in the --db URL, in PGPASSWORD or in ~/.pgpass");
     } else if (strstr(clean, "password authentication failed") ||
                strstr(clean, "authentication failed")) {
@@ -370,8 +375,8 @@ int target_exec_params(PGconn *conn, const char *sql, int n,
                        const char *const *vals, PGresult **out,
                        struct isotest_err *e)
 {
-    return finish_result(
-        PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0), out, e);
+    return finish_result(PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0),
+                         out, e);
 }
 
 int target_advisory(PGconn *conn, const char *fn, int32_t cls, int32_t key,
@@ -405,10 +410,11 @@ void target_wait_sessions_end(PGconn *conn, const char *name)
     long step_ms = 1;
 
     for (long waited = 0; waited < 200; waited += step_ms) {
-        PGresult *res = PQexecParams(
-            conn, "SELECT EXISTS (SELECT FROM pg_stat_activity "
-                  "WHERE datname = $1 AND pid <> pg_backend_pid())",
-            1, NULL, params, NULL, NULL, 0);
+        PGresult *res =
+            PQexecParams(conn,
+                         "SELECT EXISTS (SELECT FROM pg_stat_activity "
+                         "WHERE datname = $1 AND pid <> pg_backend_pid())",
+                         1, NULL, params, NULL, NULL, 0);
         bool busy = PQresultStatus(res) == PGRES_TUPLES_OK &&
                     PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
         PQclear(res);
@@ -421,8 +427,8 @@ void target_wait_sessions_end(PGconn *conn, const char *name)
     }
 }
 
-int target_exec_ident(PGconn *conn, const char *fmt,
-                      const char *const *names, struct isotest_err *e)
+int target_exec_ident(PGconn *conn, const char *fmt, const char *const *names,
+                      struct isotest_err *e)
 {
     struct strbuf sql = STRBUF_INIT;
     size_t k = 0;
@@ -465,8 +471,8 @@ int target_drop_database(PGconn *conn, const char *name, struct isotest_err *e)
         return err_set(e, "refusing invalid identifier '%s'", name);
     target_wait_sessions_end(conn, name);
     /* FORCE ends sessions a killed case left behind (PostgreSQL 13+). */
-    if (target_exec_name(conn, "DROP DATABASE IF EXISTS %I WITH (FORCE)",
-                         name, e) < 0)
+    if (target_exec_name(conn, "DROP DATABASE IF EXISTS %I WITH (FORCE)", name,
+                         e) < 0)
         return err_prefix(e, "cannot drop database '%s'", name);
     return 0;
 }
@@ -485,8 +491,10 @@ int target_check_createdb(const struct target *t, PGconn *conn,
                 PQresultErrorMessage(res));
         r = -1;
     } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        err_set(e, "role '%s' may not create databases, and isotest creates "
-                   "one per test case", t->user);
+        err_set(e,
+                "role '%s' may not create databases, and isotest creates "
+                "one per test case",
+                t->user);
         err_hint(e, "as a superuser run: ALTER ROLE %s CREATEDB;",
                  PQgetvalue(res, 0, 1));
         r = -1;

@@ -33,7 +33,7 @@ struct target {
     char *host; /* a socket directory or a host name */
     char *port;
     char *user;
-    char *password; /* NULL unless the server asked for one */
+    char *password;           /* NULL unless the server asked for one */
     int server_version;       /* e.g. 150018 */
     char *server_version_str; /* e.g. "15.18" */
 };
@@ -69,8 +69,8 @@ char *target_redact(const struct target *t, const char *msg);
  * the password on (as is, and percent-encoded in DATABASE_URL) becomes
  * "***".  The caller frees the result; *outlen gets its length.
  */
-char *target_redact_bytes(const struct target *t, const char *data,
-                          size_t len, size_t *outlen);
+char *target_redact_bytes(const struct target *t, const char *data, size_t len,
+                          size_t *outlen);
 
 /*
  * How many bytes at the end of data are the start of a form of the
@@ -104,8 +104,8 @@ char *target_search_path_option(const char *schema);
  * with PQescapeIdentifier(): the one way a name reaches SQL text.  "%%"
  * is a '%'.  -1 with e set (a refused name, or the server's message).
  */
-int target_exec_ident(PGconn *conn, const char *fmt,
-                      const char *const *names, struct isotest_err *e);
+int target_exec_ident(PGconn *conn, const char *fmt, const char *const *names,
+                      struct isotest_err *e);
 /* The same with one name. */
 int target_exec_name(PGconn *conn, const char *fmt, const char *name,
                      struct isotest_err *e);

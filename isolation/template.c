@@ -61,11 +61,11 @@ static int template_state(PGconn *conn, const char *name, struct isotest_err *e)
     const char *vals[] = {name};
     PGresult *res;
 
-    if (target_exec_params(conn,
-                    "SELECT datistemplate FROM pg_database WHERE datname = $1",
-                    1, vals, &res, e) < 0)
+    if (target_exec_params(
+            conn, "SELECT datistemplate FROM pg_database WHERE datname = $1", 1,
+            vals, &res, e) < 0)
         return -1;
-    int r = PQntuples(res) == 0 ? 0
+    int r = PQntuples(res) == 0                       ? 0
             : strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1
                                                       : 2;
     PQclear(res);
@@ -84,13 +84,12 @@ static bool is_list_guc(const char *name)
     return false;
 }
 
-static void add_carry(struct template *tpl, const char *pre,
-                      const char *post)
+static void add_carry(struct template *tpl, const char *pre, const char *post)
 {
-    tpl->carry_pre = xrealloc(tpl->carry_pre,
-                              (tpl->ncarry + 1) * sizeof(char *));
-    tpl->carry_post = xrealloc(tpl->carry_post,
-                               (tpl->ncarry + 1) * sizeof(char *));
+    tpl->carry_pre =
+        xrealloc(tpl->carry_pre, (tpl->ncarry + 1) * sizeof(char *));
+    tpl->carry_post =
+        xrealloc(tpl->carry_post, (tpl->ncarry + 1) * sizeof(char *));
     tpl->carry_pre[tpl->ncarry] = xstrdup(pre);
     tpl->carry_post[tpl->ncarry] = xstrdup(post);
     tpl->ncarry++;
@@ -103,10 +102,11 @@ static int read_extensions(PGconn *conn, struct template *tpl,
     const char *vals[] = {tpl->name};
     PGresult *res;
 
-    if (target_exec_params(conn,
-                    "SELECT coalesce(shobj_description(oid, 'pg_database'), "
-                    "'') FROM pg_database WHERE datname = $1",
-                    1, vals, &res, e) < 0)
+    if (target_exec_params(
+            conn,
+            "SELECT coalesce(shobj_description(oid, 'pg_database'), "
+            "'') FROM pg_database WHERE datname = $1",
+            1, vals, &res, e) < 0)
         return -1;
     const char *comment = PQntuples(res) ? PQgetvalue(res, 0, 0) : "";
     if (!strncmp(comment, COMMENT_PREFIX, strlen(COMMENT_PREFIX))) {
@@ -114,8 +114,8 @@ static int read_extensions(PGconn *conn, struct template *tpl,
         char *save = NULL;
         for (char *x = strtok_r(list, ",", &save); x;
              x = strtok_r(NULL, ",", &save)) {
-            tpl->extensions = xrealloc(tpl->extensions,
-                                       (tpl->n_ext + 1) * sizeof(char *));
+            tpl->extensions =
+                xrealloc(tpl->extensions, (tpl->n_ext + 1) * sizeof(char *));
             tpl->extensions[tpl->n_ext++] = xstrdup(x);
         }
         free(list);
@@ -128,8 +128,8 @@ static int read_extensions(PGconn *conn, struct template *tpl,
  * Carry one stored setting, cfg ("name=value"), for role (quoted; "" for
  * every role) in the template's database.
  */
-static void carry_setting(PGconn *conn, struct template *tpl,
-                          const char *role, const char *cfg)
+static void carry_setting(PGconn *conn, struct template *tpl, const char *role,
+                          const char *cfg)
 {
     const char *eq = strchr(cfg, '=');
 
@@ -142,13 +142,13 @@ static void carry_setting(PGconn *conn, struct template *tpl,
      * (search_path=a, "b c"): replay them as written.  The rest are
      * one value each: quote it as a literal.
      */
-    char *qval = is_list_guc(name) ? NULL
-                                   : PQescapeLiteral(conn, eq + 1,
-                                                     strlen(eq + 1));
+    char *qval = is_list_guc(name)
+                     ? NULL
+                     : PQescapeLiteral(conn, eq + 1, strlen(eq + 1));
     char *pre = *role ? xasprintf("ALTER ROLE %s IN DATABASE ", role)
                       : xstrdup("ALTER DATABASE ");
-    char *post = xasprintf(" SET %s TO %s", qname ? qname : name,
-                           qval ? qval : eq + 1);
+    char *post =
+        xasprintf(" SET %s TO %s", qname ? qname : name, qval ? qval : eq + 1);
     add_carry(tpl, pre, post);
     free(pre);
     free(post);
@@ -167,17 +167,16 @@ static int read_settings(PGconn *conn, struct template *tpl,
     PGresult *res;
 
     if (target_exec_params(conn,
-                    "SELECT coalesce(quote_ident(r.rolname), ''), "
-                    "       unnest(s.setconfig) "
-                    "FROM pg_db_role_setting s "
-                    "JOIN pg_database d ON d.oid = s.setdatabase "
-                    "LEFT JOIN pg_roles r ON r.oid = s.setrole "
-                    "WHERE d.datname = $1 ORDER BY 1, 2",
-                    1, vals, &res, e) < 0)
+                           "SELECT coalesce(quote_ident(r.rolname), ''), "
+                           "       unnest(s.setconfig) "
+                           "FROM pg_db_role_setting s "
+                           "JOIN pg_database d ON d.oid = s.setdatabase "
+                           "LEFT JOIN pg_roles r ON r.oid = s.setrole "
+                           "WHERE d.datname = $1 ORDER BY 1, 2",
+                           1, vals, &res, e) < 0)
         return -1;
     for (int i = 0; i < PQntuples(res); i++)
-        carry_setting(conn, tpl, PQgetvalue(res, i, 0),
-                      PQgetvalue(res, i, 1));
+        carry_setting(conn, tpl, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     PQclear(res);
     return 0;
 }
@@ -188,14 +187,15 @@ static int read_acl(PGconn *conn, struct template *tpl, struct isotest_err *e)
     const char *vals[] = {tpl->name};
     PGresult *res;
 
-    if (target_exec_params(conn,
-                    "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
-                    "       ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
-                    "       a.privilege_type, a.is_grantable "
-                    "FROM pg_database d, aclexplode(d.datacl) a "
-                    "WHERE d.datname = $1 AND d.datacl IS NOT NULL "
-                    "ORDER BY 1, 2",
-                    1, vals, &res, e) < 0)
+    if (target_exec_params(
+            conn,
+            "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+            "       ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
+            "       a.privilege_type, a.is_grantable "
+            "FROM pg_database d, aclexplode(d.datacl) a "
+            "WHERE d.datname = $1 AND d.datacl IS NOT NULL "
+            "ORDER BY 1, 2",
+            1, vals, &res, e) < 0)
         return -1;
     if (PQntuples(res) > 0) {
         /* An explicit ACL replaces the default one entirely. */
@@ -205,8 +205,8 @@ static int read_acl(PGconn *conn, struct template *tpl, struct isotest_err *e)
                                    strcmp(PQgetvalue(res, i, 2), "t") == 0
                                        ? " WITH GRANT OPTION"
                                        : "");
-            char *pre = xasprintf("GRANT %s ON DATABASE ",
-                                  PQgetvalue(res, i, 1));
+            char *pre =
+                xasprintf("GRANT %s ON DATABASE ", PQgetvalue(res, i, 1));
             add_carry(tpl, pre, post);
             free(pre);
             free(post);
@@ -229,8 +229,8 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
     return 0;
 }
 
-static int create_extensions(PGconn *conn, const char *const *names,
-                             size_t n, int server_version, struct isotest_err *e)
+static int create_extensions(PGconn *conn, const char *const *names, size_t n,
+                             int server_version, struct isotest_err *e)
 {
     for (size_t i = 0; i < n; i++) {
         const char *ext = names[i];
@@ -238,25 +238,27 @@ static int create_extensions(PGconn *conn, const char *const *names,
         if (!q)
             return err_set(e, "invalid extension name '%s'", ext);
         char *sql = xasprintf("CREATE EXTENSION IF NOT EXISTS %s "
-                              "SCHEMA public", q);
+                              "SCHEMA public",
+                              q);
         PQfreemem(q);
         PGresult *res = PQexec(conn, sql);
         free(sql);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            const char *msg = PQresultErrorField(res,
-                                                 PG_DIAG_MESSAGE_PRIMARY);
-            bool missing = state && (!strcmp(state, "0A000") ||
-                                     !strcmp(state, "58P01"));
+            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            bool missing =
+                state && (!strcmp(state, "0A000") || !strcmp(state, "58P01"));
             err_set(e, "cannot create extension '%s': %s", ext,
                     msg ? msg : PQresultErrorMessage(res));
             if (missing && !strcmp(ext, "pgtap"))
-                err_hint(e, "the server has no pgtap; on Debian install the "
-                            "package postgresql-%d-pgtap",
+                err_hint(e,
+                         "the server has no pgtap; on Debian install the "
+                         "package postgresql-%d-pgtap",
                          server_version / 10000);
             else if (missing)
-                err_hint(e, "install the package that provides extension "
-                            "'%s' for PostgreSQL %d on the server",
+                err_hint(e,
+                         "install the package that provides extension "
+                         "'%s' for PostgreSQL %d on the server",
                          ext, server_version / 10000);
             PQclear(res);
             return -1;
@@ -284,10 +286,9 @@ static int build(const struct target *t, PGconn *maint,
     if (r == 0 && spec->ms)
         r = migrate_apply(spec->ms, conn, e);
     if (r == 0) {
-        PGresult *res = PQexec(conn,
-                               "SELECT coalesce(string_agg(extname, ',' "
-                               "ORDER BY oid), '') FROM pg_extension "
-                               "WHERE extname <> 'plpgsql'");
+        PGresult *res = PQexec(conn, "SELECT coalesce(string_agg(extname, ',' "
+                                     "ORDER BY oid), '') FROM pg_extension "
+                                     "WHERE extname <> 'plpgsql'");
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
             *extlist = xstrdup(PQgetvalue(res, 0, 0));
         else
@@ -370,7 +371,8 @@ int template_ensure(const struct target *t, PGconn *maint,
 
     /* The hash's first 32 bits key the build lock. */
     int32_t key = ident_runid_key(tpl->hash);
-    if (target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS, key, e) < 0)
+    if (target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS, key,
+                        e) < 0)
         return err_prefix(e, "cannot lock template '%s'", tpl->name);
 
     int state = template_state(maint, tpl->name, e);
@@ -399,7 +401,7 @@ int template_ensure(const struct target *t, PGconn *maint,
      * before the build lock goes, so that no prune fits in between.
      */
     if (r == 0 && target_advisory(maint, "pg_advisory_lock_shared",
-                                 IDENT_TPL_USE_CLASS, key, e) < 0)
+                                  IDENT_TPL_USE_CLASS, key, e) < 0)
         r = -1;
 unlock:;
     struct isotest_err ignore = ISOTEST_ERR_INIT;
@@ -414,8 +416,8 @@ unlock:;
     return r;
 }
 
-int template_carry(const struct template *tpl, PGconn *conn,
-                   const char *dbname, struct isotest_err *e)
+int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
+                   struct isotest_err *e)
 {
     if (!tpl->ncarry)
         return 0;
@@ -424,14 +426,15 @@ int template_carry(const struct template *tpl, PGconn *conn,
         return -1;
     struct strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < tpl->ncarry; i++)
-        strbuf_addf(&sb, "%s%s%s;\n", tpl->carry_pre[i], q,
-                    tpl->carry_post[i]);
+        strbuf_addf(&sb, "%s%s%s;\n", tpl->carry_pre[i], q, tpl->carry_post[i]);
     PQfreemem(q);
     int r = target_exec(conn, sb.buf, e);
     strbuf_release(&sb);
     if (r < 0)
-        return err_prefix(e, "cannot carry the template's settings over to "
-                             "'%s'", dbname);
+        return err_prefix(e,
+                          "cannot carry the template's settings over to "
+                          "'%s'",
+                          dbname);
     return 0;
 }
 
@@ -445,11 +448,11 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
 
     /* Newest first: OIDs follow creation. */
     if (target_exec_params(maint,
-                    "SELECT d.datname FROM pg_database d "
-                    "WHERE d.datname ~ $2 "
-                    "  AND d.datistemplate AND d.datname <> $1 "
-                    "ORDER BY d.oid DESC",
-                    2, vals, &res, e) < 0) {
+                           "SELECT d.datname FROM pg_database d "
+                           "WHERE d.datname ~ $2 "
+                           "  AND d.datistemplate AND d.datname <> $1 "
+                           "ORDER BY d.oid DESC",
+                           2, vals, &res, e) < 0) {
         free(regex);
         return -1;
     }
@@ -464,7 +467,7 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
         }
         /* A run that clones from it holds the shared lock: leave it. */
         int got = target_advisory(maint, "pg_try_advisory_lock",
-                                 IDENT_TPL_USE_CLASS, key, e);
+                                  IDENT_TPL_USE_CLASS, key, e);
         if (got <= 0)
             continue;
         /*
@@ -474,15 +477,16 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
          */
         int r = 0;
         if (!dry_run)
-            r = target_exec_name(maint, "ALTER DATABASE %I WITH IS_TEMPLATE "
-                                        "false",
+            r = target_exec_name(maint,
+                                 "ALTER DATABASE %I WITH IS_TEMPLATE "
+                                 "false",
                                  name, e);
         if (!dry_run && r == 0)
             r = target_exec_name(maint, "DROP DATABASE %I WITH (FORCE)", name,
                                  e);
         struct isotest_err ignore = ISOTEST_ERR_INIT;
         target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
-                       &ignore);
+                        &ignore);
         isotest_err_release(&ignore);
         if (r == 0) {
             n++;

@@ -28,9 +28,9 @@
 #include <libpq-fe.h>
 
 #include "common/err.h"
+#include "common/strbuf.h"
 #include "ident.h"
 #include "migrate.h"
-#include "common/strbuf.h"
 
 struct template_spec {
     const struct migrate_set *ms; /* may be NULL: no migrations */
@@ -39,7 +39,8 @@ struct template_spec {
     const char *runid;
 };
 
-struct template {
+struct template
+{
     char name[IDENT_BUFSZ];
     char hash[65]; /* hex SHA-256 */
     bool reused;   /* found ready, not built by this call */
@@ -66,8 +67,8 @@ int template_ensure(const struct target *t, PGconn *maint,
                     struct isotest_err *e);
 
 /* Replay the template's settings and privileges on database `dbname`. */
-int template_carry(const struct template *tpl, PGconn *conn,
-                   const char *dbname, struct isotest_err *e);
+int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
+                   struct isotest_err *e);
 
 /*
  * Create the template's extensions (in the schema public) in the database

@@ -23,33 +23,6 @@ extern char **environ;
 
 /* ---- the --db string ---------------------------------------------------- */
 
-/*
- * libpq's message may quote part of the string, password included; only
- * the messages that quote a keyword are kept whole (as isolation/target.c
- * does for run's --db).
- */
-static int parse_error(char *msg, struct isotest_err *e)
-{
-    struct strbuf sb = STRBUF_INIT;
-
-    if (msg) {
-        strbuf_addstr(&sb, msg);
-        strbuf_rtrim(&sb);
-        PQfreemem(msg);
-    }
-    const char *q = strchr(sb.buf, '"');
-    bool keyword = !strncmp(sb.buf, "invalid connection option", 25) ||
-                   !strncmp(sb.buf, "invalid URI query parameter", 27);
-    if (q && !keyword) {
-        sb.len = (size_t)(q - sb.buf);
-        sb.buf[sb.len] = '\0';
-        strbuf_rtrim(&sb);
-    }
-    err_set(e, "invalid --db value: %s", sb.len ? sb.buf : "cannot parse it");
-    strbuf_release(&sb);
-    return -1;
-}
-
 void backup_conninfo_add(struct strbuf *sb, const char *key, const char *val)
 {
     strbuf_addf(sb, "%s%s='", sb->len ? " " : "", key);
@@ -79,7 +52,7 @@ int backup_db_parse(struct backup_db *d, const char *s, struct isotest_err *e)
 
     memset(d, 0, sizeof(*d));
     if (!opts)
-        return parse_error(msg, e);
+        return isotest_conninfo_check(s, e);
     for (PQconninfoOption *o = opts; o->keyword; o++)
         n++;
     d->kw = xcalloc(n + 2, sizeof(*d->kw));

@@ -40,33 +40,6 @@ char *catalog_conn_redact(const char *password, const char *text)
     return strbuf_detach(&out, NULL);
 }
 
-/*
- * libpq's parse errors may quote any part of the value, password too:
- * keep only the kind of problem (the two that quote a keyword are safe).
- */
-static int parse_error(char *msg, struct isotest_err *e)
-{
-    struct strbuf sb = STRBUF_INIT;
-
-    if (msg) {
-        strbuf_addstr(&sb, msg);
-        strbuf_rtrim(&sb);
-        PQfreemem(msg);
-    }
-    const char *q = strchr(sb.buf, '"');
-    bool keyword = !strncmp(sb.buf, "invalid connection option", 25) ||
-                   !strncmp(sb.buf, "invalid URI query parameter", 27);
-    if (q && !keyword) {
-        sb.len = (size_t)(q - sb.buf);
-        sb.buf[sb.len] = '\0';
-        strbuf_rtrim(&sb);
-    }
-    err_set(e, "invalid connection string: %s",
-            sb.len ? sb.buf : "it does not parse");
-    strbuf_release(&sb);
-    return -1;
-}
-
 /* 'value' with \ and ' escaped, as a conninfo string wants it. */
 static void add_quoted(struct strbuf *sb, const char *v)
 {
@@ -89,7 +62,7 @@ int catalog_conn_split(const char *url, char **conninfo, char **password,
     *conninfo = NULL;
     *password = NULL;
     if (!opts)
-        return parse_error(msg, e);
+        return isotest_conninfo_check(url, e);
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val || !*o->val)
             continue;

@@ -74,8 +74,8 @@ static void table(struct strbuf *sb, const struct bench_row *rows, size_t n)
     char secs[32];
 
     strbuf_addf(sb, "\n%-28s %5s %12s %9s %10s %13s %13s %9s\n",
-                "configuration", "jobs", "wall median", "speedup",
-                "efficiency", "overhead p50", "overhead p95", "failed");
+                "configuration", "jobs", "wall median", "speedup", "efficiency",
+                "overhead p50", "overhead p95", "failed");
     for (size_t i = 0; i < n; i++) {
         const struct bench_row *r = &rows[i];
         char label[64];
@@ -178,9 +178,8 @@ static void json_row(struct strbuf *sb, const struct bench_row *r)
     strbuf_addstr(sb, "]}");
 }
 
-int bench_report_json(const char *path, const struct bench_row *rows,
-                      size_t n, const char *server_version,
-                      struct isotest_err *e)
+int bench_report_json(const char *path, const struct bench_row *rows, size_t n,
+                      const char *server_version, struct isotest_err *e)
 {
     struct strbuf sb = STRBUF_INIT;
 
@@ -199,8 +198,7 @@ int bench_report_json(const char *path, const struct bench_row *rows,
     return r;
 }
 
-static void prop(struct xmlout *o, const char *name, const char *fmt,
-                 double v)
+static void prop(struct xmlout *o, const char *name, const char *fmt, double v)
 {
     char buf[64];
 
@@ -247,8 +245,7 @@ static void junit_run(struct xmlout *o, const struct bench_row *r, int k)
         for (size_t j = 0; j < f->nnamed; j++)
             strbuf_addf(&so, "\n%s", f->failed_names[j]);
         if ((size_t)f->failed > f->nnamed)
-            strbuf_addf(&so, "\n(and %zu more)",
-                        (size_t)f->failed - f->nnamed);
+            strbuf_addf(&so, "\n(and %zu more)", (size_t)f->failed - f->nnamed);
         xmlout_start(o, "system-out");
         xmlout_text(o, so.buf, so.len);
         xmlout_end(o);
@@ -257,8 +254,8 @@ static void junit_run(struct xmlout *o, const struct bench_row *r, int k)
     xmlout_end(o);
 }
 
-int bench_report_junit(const char *path, const struct bench_row *rows,
-                       size_t n, struct isotest_err *e)
+int bench_report_junit(const char *path, const struct bench_row *rows, size_t n,
+                       struct isotest_err *e)
 {
     struct xmlout o;
     char buf[32];

@@ -59,10 +59,9 @@ void bench_report_text(struct strbuf *sb, const struct bench_row *rows,
                        size_t n);
 
 /* -1 with e naming the path; the file is written atomically. */
-int bench_report_json(const char *path, const struct bench_row *rows,
-                      size_t n, const char *server_version,
-                      struct isotest_err *e);
-int bench_report_junit(const char *path, const struct bench_row *rows,
-                       size_t n, struct isotest_err *e);
+int bench_report_json(const char *path, const struct bench_row *rows, size_t n,
+                      const char *server_version, struct isotest_err *e);
+int bench_report_junit(const char *path, const struct bench_row *rows, size_t n,
+                       struct isotest_err *e);
 
 #endif

@@ -2,8 +2,8 @@
  * console.c: progress lines and the final summary.
  */
 #include "console.h"
-#include "stats.h"
 #include "common/strbuf.h"
+#include "stats.h"
 #include "xmlsafe.h"
 
 #include <stdlib.h>
@@ -43,9 +43,8 @@ static void draw(struct console *c, size_t running, double elapsed_ms)
 {
     char secs[32];
 
-    fprintf(c->out, "\r\033[K[%zu/%zu] running %zu, failed %zu, %s s",
-            c->done, c->total, running, c->failed,
-            stats_fmt_seconds(secs, elapsed_ms));
+    fprintf(c->out, "\r\033[K[%zu/%zu] running %zu, failed %zu, %s s", c->done,
+            c->total, running, c->failed, stats_fmt_seconds(secs, elapsed_ms));
     fflush(c->out);
     c->line_shown = true;
 }
@@ -99,8 +98,8 @@ void console_case_retry(struct console *c, const struct test_result *r)
     char *msg = one_line(r->message, r->outcome);
 
     console_clear(c);
-    fprintf(c->out, "%-7s %s (try %zu: %s)\n", "RETRY", r->id,
-            r->nretried + 1, msg);
+    fprintf(c->out, "%-7s %s (try %zu: %s)\n", "RETRY", r->id, r->nretried + 1,
+            msg);
     fflush(c->out);
     free(msg);
 }
@@ -222,8 +221,7 @@ static void slowest(FILE *out, const struct test_result *r, size_t n)
         qsort(sorted, ran, sizeof(*sorted), cmp_slow);
         fputs("\nSlowest cases:\n", out);
         for (size_t i = 0; i < ran && i < 5; i++)
-            fprintf(out, "  %8.1f ms  %s\n", sorted[i]->time_ms,
-                    sorted[i]->id);
+            fprintf(out, "  %8.1f ms  %s\n", sorted[i]->time_ms, sorted[i]->id);
     }
     free(sorted);
 }
@@ -269,8 +267,8 @@ static void figures(FILE *out, const struct test_result *r, size_t n,
             s.release_p95_ms);
 }
 
-void console_summary(struct console *c, const struct test_result *r,
-                     size_t n, const struct run_info *info)
+void console_summary(struct console *c, const struct test_result *r, size_t n,
+                     const struct run_info *info)
 {
     size_t passed = 0, failed = 0, skipped = 0;
     FILE *out = c->out;

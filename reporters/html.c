@@ -4,8 +4,8 @@
 #include "html.h"
 #include "bench_report.h"
 #include "common/fsutil.h"
-#include "stats.h"
 #include "common/strbuf.h"
+#include "stats.h"
 #include "xmlsafe.h"
 
 #include <stdio.h>
@@ -179,12 +179,11 @@ int html_bench(const char *path, const struct bench_row *rows, size_t n,
     char secs[32];
 
     head(&sb, title);
-    strbuf_addstr(&sb,
-                  "<table><tr><th>configuration</th><th>jobs</th>"
-                  "<th>runs</th><th>wall (median)</th><th>speedup</th>"
-                  "<th>efficiency</th><th>overhead p50</th>"
-                  "<th>overhead p95</th><th>wait p50</th><th>wait p95</th>"
-                  "<th>failed</th></tr>\n");
+    strbuf_addstr(&sb, "<table><tr><th>configuration</th><th>jobs</th>"
+                       "<th>runs</th><th>wall (median)</th><th>speedup</th>"
+                       "<th>efficiency</th><th>overhead p50</th>"
+                       "<th>overhead p95</th><th>wait p50</th><th>wait p95</th>"
+                       "<th>failed</th></tr>\n");
     for (size_t i = 0; i < n; i++) {
         strbuf_addstr(&sb, "<tr><td>");
         html_escape(&sb, rows[i].name);
@@ -194,11 +193,10 @@ int html_bench(const char *path, const struct bench_row *rows, size_t n,
                     "<td>%.1f ms</td><td>%.1f ms</td><td>%.1f ms</td>"
                     "<td>%ld of %ld</td></tr>\n",
                     rows[i].jobs, rows[i].repeat,
-                    stats_fmt_seconds(secs, rows[i].wall_ms),
-                    rows[i].speedup, rows[i].efficiency * 100,
-                    rows[i].overhead_p50_ms, rows[i].overhead_p95_ms,
-                    rows[i].wait_p50_ms, rows[i].wait_p95_ms, rows[i].failed,
-                    rows[i].cases);
+                    stats_fmt_seconds(secs, rows[i].wall_ms), rows[i].speedup,
+                    rows[i].efficiency * 100, rows[i].overhead_p50_ms,
+                    rows[i].overhead_p95_ms, rows[i].wait_p50_ms,
+                    rows[i].wait_p95_ms, rows[i].failed, rows[i].cases);
     }
     strbuf_addstr(&sb, "</table>\n<p>Red bars: configurations in which "
                        "cases failed (a shared database in parallel is "

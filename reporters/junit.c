@@ -63,9 +63,8 @@ static void sandbox_properties(struct xmlout *o, const struct stats_run *s,
 }
 
 /* Against the last run: only when there was one. */
-static void comparison_properties(struct xmlout *o,
-                                  const struct test_result *r, size_t n,
-                                  const struct run_info *info)
+static void comparison_properties(struct xmlout *o, const struct test_result *r,
+                                  size_t n, const struct run_info *info)
 {
     struct strbuf slower = STRBUF_INIT;
     char buf[64];
@@ -81,9 +80,8 @@ static void comparison_properties(struct xmlout *o,
     strbuf_release(&slower);
 }
 
-static void properties(struct xmlout *o, const struct test_result *r,
-                       size_t n, const struct stats_run *s,
-                       const struct run_info *info,
+static void properties(struct xmlout *o, const struct test_result *r, size_t n,
+                       const struct stats_run *s, const struct run_info *info,
                        const struct junit_property *extra, size_t n_extra)
 {
     char buf[64];
@@ -135,15 +133,13 @@ static void captured(struct xmlout *o, const char *elem,
  * rerunFailure or rerunError; its detail as the stackTrace, its output
  * with a first line naming the try and its sandbox.
  */
-static void retried_try(struct xmlout *o, const struct test_result *r,
-                        size_t k)
+static void retried_try(struct xmlout *o, const struct test_result *r, size_t k)
 {
     const struct test_try *t = &r->retried[k];
     bool failure = t->outcome == OUTCOME_FAILED;
-    const char *elem = result_flaky(r) ? failure ? "flakyFailure"
-                                                 : "flakyError"
-                       : failure ? "rerunFailure"
-                                 : "rerunError";
+    const char *elem = result_flaky(r) ? failure ? "flakyFailure" : "flakyError"
+                       : failure       ? "rerunFailure"
+                                       : "rerunError";
     struct strbuf line = STRBUF_INIT;
 
     xmlout_start(o, elem);
@@ -191,9 +187,11 @@ static void testcase(struct xmlout *o, const struct test_result *r)
     }
     for (size_t k = 0; k < r->nretried; k++)
         retried_try(o, r, k);
-    strbuf_addf(&line, "[isotest] file=%s worker=%d start_ms=%.1f sandbox=%s",
+    strbuf_addf(&line,
+                "[isotest] file=%s worker=%d start_ms=%.1f sandbox=%s "
+                "acquire_ms=%.2f release_ms=%.2f",
                 r->file ? r->file : "", r->worker, r->start_ms,
-                r->sandbox ? r->sandbox : "");
+                r->sandbox ? r->sandbox : "", r->acquire_ms, r->release_ms);
     /* The testcase's time is the last try's; all of them took this. */
     if (r->nretried)
         strbuf_addf(&line, " tries=%zu total_ms=%.1f", r->nretried + 1,
@@ -269,10 +267,9 @@ static void start_suite(struct xmlout *o, const struct suite_totals *s,
         xmlout_attr(o, "hostname", info->hostname);
 }
 
-int junit_write(const char *path, const struct test_result *results,
-                size_t n, const struct run_info *info,
-                const struct junit_property *extra, size_t n_extra,
-                struct isotest_err *e)
+int junit_write(const char *path, const struct test_result *results, size_t n,
+                const struct run_info *info, const struct junit_property *extra,
+                size_t n_extra, struct isotest_err *e)
 {
     struct suite_totals *suites = xcalloc(n ? n : 1, sizeof(*suites));
     size_t ns = collect_suites(results, n, suites);

@@ -35,9 +35,8 @@ struct junit_property {
  * Write the report of n results to path.  -1 with e naming the path;
  * path is then left as it was.
  */
-int junit_write(const char *path, const struct test_result *results,
-                size_t n, const struct run_info *info,
-                const struct junit_property *extra, size_t n_extra,
-                struct isotest_err *e);
+int junit_write(const char *path, const struct test_result *results, size_t n,
+                const struct run_info *info, const struct junit_property *extra,
+                size_t n_extra, struct isotest_err *e);
 
 #endif

@@ -18,8 +18,7 @@
  * output can pass libxml2's default 10 MB limit for one text node.
  */
 #define PARSE_OPTIONS                                                          \
-    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |               \
-     XML_PARSE_HUGE)
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE)
 
 static bool is(const xmlNode *n, const char *name)
 {
@@ -236,8 +235,9 @@ int junit_read_load(struct junit_report *r, const char *path,
         return -1;
     xmlNode *root = xmlDocGetRootElement(doc);
     if (!root || !(is(root, "testsuites") || is(root, "testsuite"))) {
-        err_set(e, "'%s' is not a JUnit report: its root element is <%s>, "
-                   "not <testsuites> or <testsuite>",
+        err_set(e,
+                "'%s' is not a JUnit report: its root element is <%s>, "
+                "not <testsuites> or <testsuite>",
                 path, root ? (const char *)root->name : "");
         xmlFreeDoc(doc);
         return -1;

@@ -53,7 +53,7 @@ struct junit_prop {
 };
 
 struct junit_suite {
-    char *name; /* NULL when the attribute is absent */
+    char *name;               /* NULL when the attribute is absent */
     struct junit_prop *props; /* of all its <properties>, in order */
     size_t nprops;
 };

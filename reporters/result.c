@@ -81,17 +81,16 @@ bool result_slower(const struct test_result *r, const struct run_info *info)
 void result_push_try(struct test_result *r)
 {
     r->retried = xrealloc(r->retried, (r->nretried + 1) * sizeof(*r->retried));
-    r->retried[r->nretried++] = (struct test_try){
-        .outcome = r->outcome,
-        .start_ms = r->start_ms,
-        .time_ms = r->time_ms,
-        .acquire_ms = r->acquire_ms,
-        .release_ms = r->release_ms,
-        .sandbox = r->sandbox,
-        .message = r->message,
-        .detail = r->detail,
-        .out = r->out,
-        .err = r->err};
+    r->retried[r->nretried++] = (struct test_try){.outcome = r->outcome,
+                                                  .start_ms = r->start_ms,
+                                                  .time_ms = r->time_ms,
+                                                  .acquire_ms = r->acquire_ms,
+                                                  .release_ms = r->release_ms,
+                                                  .sandbox = r->sandbox,
+                                                  .message = r->message,
+                                                  .detail = r->detail,
+                                                  .out = r->out,
+                                                  .err = r->err};
     r->outcome = OUTCOME_PASSED;
     r->start_ms = r->time_ms = r->acquire_ms = r->release_ms = 0;
     r->sandbox = r->message = r->detail = NULL;

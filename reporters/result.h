@@ -83,11 +83,11 @@ struct run_info {
     double wall_ms;
     double start_to_first_ms; /* start of the run to the first case start */
     bool interrupted;
-    double prev_wall_ms;   /* the last run's wall time; 0: no history */
+    double prev_wall_ms;     /* the last run's wall time; 0: no history */
     const char *prev_source; /* where that came from, or NULL */
-    double slower_ratio;   /* "markedly slower": this many times */
-    double slower_min_ms;  /* ... and at least this much more */
-    const char *timestamp; /* ISO 8601, UTC */
+    double slower_ratio;     /* "markedly slower": this many times */
+    double slower_min_ms;    /* ... and at least this much more */
+    const char *timestamp;   /* ISO 8601, UTC */
     const char *hostname;
     const char *report_path; /* the JUnit report, or NULL */
     bool fail_on_flaky;      /* --fail-on-flaky: a flaky case fails the run */

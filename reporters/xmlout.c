@@ -88,8 +88,8 @@ int xmlout_save(struct xmlout *o, const char *path, struct isotest_err *e)
 {
     int r = 0;
 
-    if (o->rc >= 0 && (xmlTextWriterEndDocument(o->w) < 0 ||
-                       xmlTextWriterFlush(o->w) < 0))
+    if (o->rc >= 0 &&
+        (xmlTextWriterEndDocument(o->w) < 0 || xmlTextWriterFlush(o->w) < 0))
         o->rc = -1;
     if (o->w)
         xmlFreeTextWriter(o->w); /* flushes the rest into o->doc */

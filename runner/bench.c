@@ -181,8 +181,9 @@ static int run_once(const struct bench_ctx *b, const struct config *c,
         argv[a++] = "--db";
         argv[a++] = b->conninfo;
     }
-    const char *fixed[] = {"--isolation", c->isolation, "-j", jobs,
-                           "--junit", b->report, "--history", b->history};
+    const char *fixed[] = {"--isolation", c->isolation, "-j",
+                           jobs,          "--junit",    b->report,
+                           "--history",   b->history};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
         argv[a++] = fixed[i];
     for (size_t i = 0; i < b->a->nfwd; i++)
@@ -249,8 +250,9 @@ static int set_jobs(const struct opt_spec *s, const char *as, const char *v,
     (void)s, (void)as, (void)field;
     a->njobs = bench_parse_jobs(v, a->jobs, 16);
     if (a->njobs < 0)
-        return err_set(e, "invalid value '%s' for --jobs: expected a list "
-                          "like 1,2,4,8",
+        return err_set(e,
+                       "invalid value '%s' for --jobs: expected a list "
+                       "like 1,2,4,8",
                        v);
     return 0;
 }
@@ -263,8 +265,9 @@ static int set_modes(const struct opt_spec *s, const char *as, const char *v,
     (void)s, (void)as, (void)field;
     a->nmodes = split_modes(v, a->modes, 3);
     if (a->nmodes < 0)
-        return err_set(e, "invalid value '%s' for --isolation: expected a "
-                          "list of database, schema, none",
+        return err_set(e,
+                       "invalid value '%s' for --isolation: expected a "
+                       "list of database, schema, none",
                        v);
     return 0;
 }
@@ -312,9 +315,11 @@ static int parse_args(int argc, char **argv, struct bench_args *a,
 {
     static const char *const report_opts[] = {"--junit", "--json", "--html"};
 
-    *a = (struct bench_args){.jobs = {1, 2, 4, 8}, .njobs = 4,
+    *a = (struct bench_args){.jobs = {1, 2, 4, 8},
+                             .njobs = 4,
                              .modes = {"database", "schema", "none"},
-                             .nmodes = 3, .repeat = 3};
+                             .nmodes = 3,
+                             .repeat = 3};
     if (options_scan(argc, argv, specs, a, true, &a->fwd, &a->nfwd, e) < 0)
         return -1;
     if (a->help) {
@@ -398,8 +403,8 @@ static int run_all(struct bench_ctx *b, struct config *cs, size_t ncs,
     return 0;
 }
 
-static int report_all(const struct bench_ctx *b, struct config *cs,
-                      size_t ncs, struct isotest_err *e)
+static int report_all(const struct bench_ctx *b, struct config *cs, size_t ncs,
+                      struct isotest_err *e)
 {
     const struct bench_args *a = b->a;
     struct bench_row *rows = xcalloc(ncs, sizeof(*rows));
@@ -438,8 +443,9 @@ static int make_workdir(struct bench_ctx *b, struct isotest_err *e)
         int saved = errno;
         free(b->dir);
         b->dir = NULL;
-        return err_errno(e, saved, "cannot create a folder for the runs' "
-                                   "reports");
+        return err_errno(e, saved,
+                         "cannot create a folder for the runs' "
+                         "reports");
     }
     b->report = xasprintf("%s/run.xml", b->dir);
     b->history = xasprintf("%s/history", b->dir);

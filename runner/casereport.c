@@ -87,10 +87,10 @@ static void judge_junit(const struct junit_report *jr,
                                  first->message ? first->message : ""));
     } else if (exit0 && jr->ncases && skipped == jr->ncases) {
         r->outcome = OUTCOME_SKIPPED;
-        set_message(r, xasprintf("all %zu tests skipped%s%s", skipped,
-                                 jr->cases[0].message ? ": " : "",
-                                 jr->cases[0].message ? jr->cases[0].message
-                                                      : ""));
+        set_message(
+            r, xasprintf("all %zu tests skipped%s%s", skipped,
+                         jr->cases[0].message ? ": " : "",
+                         jr->cases[0].message ? jr->cases[0].message : ""));
     }
     if (failed || skipped)
         list_cases(jr, r);
@@ -133,8 +133,7 @@ bool casereport_judge(const char *path, const struct proc_status *st,
         return false;
     }
     /* A signal or a timeout says more than any report. */
-    bool decided = r->outcome == OUTCOME_ERROR ||
-                   r->outcome == OUTCOME_TIMEOUT;
+    bool decided = r->outcome == OUTCOME_ERROR || r->outcome == OUTCOME_TIMEOUT;
     size_t lead = strspn(text, " \t\r\n");
     if (decided) {
         /* nothing to add */
@@ -144,8 +143,8 @@ bool casereport_judge(const char *path, const struct proc_status *st,
             judge_junit(&jr, st, r);
         } else {
             r->outcome = OUTCOME_ERROR;
-            set_message(r, xasprintf("cannot read the case's report: %s",
-                                     e.msg));
+            set_message(r,
+                        xasprintf("cannot read the case's report: %s", e.msg));
         }
         junit_read_release(&jr);
     } else {

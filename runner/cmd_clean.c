@@ -16,9 +16,8 @@ static const char usage[] =
     "three that no\nlive run uses.\n";
 
 /* 0 is allowed: drop kept sandboxes of dead runs right away. */
-static int set_keep_age(const struct opt_spec *s, const char *as,
-                        const char *v, void *field, void *dst,
-                        struct isotest_err *e)
+static int set_keep_age(const struct opt_spec *s, const char *as, const char *v,
+                        void *field, void *dst, struct isotest_err *e)
 {
     long secs;
 

@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -73,8 +75,8 @@ static int add_extension(const struct opt_spec *s, const char *as,
     struct exec_options *o = dst;
 
     (void)s, (void)as, (void)field, (void)e;
-    o->extensions = xrealloc(o->extensions,
-                             (o->nextensions + 1) * sizeof(*o->extensions));
+    o->extensions =
+        xrealloc(o->extensions, (o->nextensions + 1) * sizeof(*o->extensions));
     o->extensions[o->nextensions++] = v;
     return 0;
 }
@@ -86,8 +88,7 @@ static const struct opt_spec specs[] = {
     {"--db", NULL, OPT_VALUE, EX(db), 0, 0, opt_set_string},
     {"--migrations", NULL, OPT_VALUE, EX(migrations), 0, 0, opt_set_string},
     {"--junit", NULL, OPT_VALUE, EX(junit), 0, 0, opt_set_string},
-    {"--clone-strategy", NULL, OPT_VALUE, EX(strategy), 0, 0,
-     opt_set_strategy},
+    {"--clone-strategy", NULL, OPT_VALUE, EX(strategy), 0, 0, opt_set_strategy},
     {"--isolation", NULL, OPT_VALUE, EX(mode), 0, 0, opt_set_isolation},
     {"--pool", NULL, OPT_VALUE, EX(pool), 0, 256, opt_set_int},
     {"--extension", NULL, OPT_VALUE, EX(extensions), 0, 0, add_extension},
@@ -96,8 +97,8 @@ static const struct opt_spec specs[] = {
 #undef EX
 
 /* Options before "--"; *cmd points at the command after it. */
-static int parse(int argc, char **argv, struct exec_options *o,
-                 char ***cmd, struct isotest_err *e)
+static int parse(int argc, char **argv, struct exec_options *o, char ***cmd,
+                 struct isotest_err *e)
 {
     int dash = 1;
     const char **rest = NULL;
@@ -109,8 +110,9 @@ static int parse(int argc, char **argv, struct exec_options *o,
         dash++;
     int r = options_scan(dash, argv, specs, o, false, &rest, &nrest, e);
     if (r == 0 && nrest)
-        r = err_set(e, "unexpected argument '%s' (the command goes after "
-                       "--)",
+        r = err_set(e,
+                    "unexpected argument '%s' (the command goes after "
+                    "--)",
                     rest[0]);
     free(rest);
     *cmd = dash + 1 < argc ? argv + dash + 1 : NULL;
@@ -147,6 +149,18 @@ static char **command_env(const struct isotest_session *s, const char *sock,
     return env;
 }
 
+/* Take the terminal back: SIGTTOU blocked, as a shell does. */
+static void take_terminal(void)
+{
+    sigset_t ttou, old;
+
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    pthread_sigmask(SIG_BLOCK, &ttou, &old);
+    tcsetpgrp(0, getpgrp());
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Run the command to its end; its exit code, 128 + N after signal N. */
 static int run_command(char **cmd, char **env, struct isotest_err *e)
 {
@@ -164,15 +178,25 @@ static int run_command(char **cmd, char **env, struct isotest_err *e)
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-                                        POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
     int r = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, env);
     posix_spawnattr_destroy(&attr);
     if (r != 0)
         return err_errno(e, r, "cannot run '%s'", cmd[0]);
     signals_watch_child(pid);
+    /*
+     * On a terminal, the command's group is the foreground while it runs
+     * (pytest --pdb, input()), and isotest's again after: a background
+     * group that reads the terminal is stopped.
+     */
+    bool fg = isatty(0) && tcgetpgrp(0) == getpgrp();
+    if (fg)
+        tcsetpgrp(0, pid);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    if (fg)
+        take_terminal();
     signals_watch_child(0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -337,8 +361,7 @@ int cmd_exec(int argc, char **argv)
     }
     if (e.msg)
         cmd_print_error(s, &e);
-    struct cmd_closing c = {s, signals_interrupted() ? ISOTEST_CLOSE_ABORT
-                                                    : 0};
+    struct cmd_closing c = {s, signals_interrupted() ? ISOTEST_CLOSE_ABORT : 0};
     signals_cleanup(cmd_close_session, &c);
     if (dir) {
         struct isotest_err ignore = ISOTEST_ERR_INIT;

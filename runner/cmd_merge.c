@@ -142,8 +142,15 @@ static void take_out(struct entry *en, const char *out)
             en->file = xstrndup(out + pl, (size_t)(w - out - pl));
             en->r.worker = (int)strtol(w + 8, NULL, 10);
             en->r.start_ms = strtod(s + 10, NULL);
-            if (nl > b + 9)
-                en->r.sandbox = xstrndup(b + 9, (size_t)(nl - b - 9));
+            size_t blen = strcspn(b + 9, " \n");
+            if (blen)
+                en->r.sandbox = xstrndup(b + 9, blen);
+            const char *a = strstr(b, " acquire_ms=");
+            const char *rl = a ? strstr(a, " release_ms=") : NULL;
+            if (rl && rl < nl) {
+                en->r.acquire_ms = strtod(a + 12, NULL);
+                en->r.release_ms = strtod(rl + 12, NULL);
+            }
             out = nl + 1;
         }
     }

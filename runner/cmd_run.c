@@ -16,10 +16,10 @@
 #include "options.h"
 #include "pool.h"
 #include "production/schema_from.h"
+#include "reporters/annotate.h"
 #include "reporters/console.h"
 #include "reporters/html.h"
 #include "reporters/junit.h"
-#include "reporters/annotate.h"
 #include "reporters/tap_out.h"
 #include "shard.h"
 #include "signals.h"
@@ -58,8 +58,7 @@ void cmd_print_error(const struct isotest_session *s, struct isotest_err *e)
     fprintf(stderr, "isotest: error: %s\n", m ? m : msg);
     free(m);
     if (e->hint) {
-        char *h = s ? isotest_redact(s, e->hint, strlen(e->hint), NULL)
-                    : NULL;
+        char *h = s ? isotest_redact(s, e->hint, strlen(e->hint), NULL) : NULL;
         fprintf(stderr, "hint: %s\n", h ? h : e->hint);
         free(h);
     }
@@ -88,10 +87,13 @@ static char *find_psql(void)
 int cmd_discover(const struct run_options *o, struct case_list *cl,
                  struct isotest_err *e)
 {
-    struct discover_opts d = {
-        .paths = o->paths, .npaths = o->npaths, .migrations = o->migrations,
-        .filters = o->filters, .nfilters = o->nfilters,
-        .list_cmd = o->list_cmd, .each_cmd = o->each_cmd};
+    struct discover_opts d = {.paths = o->paths,
+                              .npaths = o->npaths,
+                              .migrations = o->migrations,
+                              .filters = o->filters,
+                              .nfilters = o->nfilters,
+                              .list_cmd = o->list_cmd,
+                              .each_cmd = o->each_cmd};
 
     if (discover(&d, cl, e) < 0)
         return -1;
@@ -107,8 +109,9 @@ int cmd_discover(const struct run_options *o, struct case_list *cl,
         err_set(e, "no test case under %s matches the --filter given",
                 where.buf);
     else
-        err_set(e, "no test cases found under %s (looked for *.sql files "
-                   "and executables)",
+        err_set(e,
+                "no test cases found under %s (looked for *.sql files "
+                "and executables)",
                 where.buf);
     strbuf_release(&where);
     case_list_release(cl);
@@ -285,8 +288,8 @@ static int prepare(struct run *r, struct isotest_err *e)
          fs_check_writable(r->o.tap, "report", e) < 0))
         return -1;
     if (!r->o.no_history)
-        r->hist_path = r->o.history ? xstrdup(r->o.history)
-                                    : default_history_path(&r->o);
+        r->hist_path =
+            r->o.history ? xstrdup(r->o.history) : default_history_path(&r->o);
     if (r->o.compare_with) {
         if (history_load_junit(&r->hist, r->o.compare_with, e) < 0)
             return -1;
@@ -352,8 +355,7 @@ static void init_results(struct run *r)
         r->results[i].classname = c->classname;
         r->results[i].name = c->name;
         r->results[i].file = c->path;
-        r->results[i].prev_ms = history_lookup(&r->hist, c->classname,
-                                               c->name);
+        r->results[i].prev_ms = history_lookup(&r->hist, c->classname, c->name);
     }
 }
 
@@ -363,26 +365,24 @@ static FILE *console_stream(const struct run_options *o)
     return o->tap && !strcmp(o->tap, "-") ? stderr : stdout;
 }
 
-static int run_cases(struct run *r, struct console *con,
-                     struct isotest_err *e)
+static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
 {
     const char *tmp = getenv("TMPDIR");
-    struct pool_config pc = {
-        .jobs = r->jobs,
-        .cases = &r->cl,
-        .order = r->order,
-        .session = r->session,
-        .rc = {.session = r->session,
-               .psql = r->psql,
-               .tmpdir = tmp && *tmp ? tmp : "/tmp",
-               .timeout_s = r->o.timeout_s,
-               .output_cap = r->o.output_cap,
-               .always_psql = r->o.always_psql},
-        .console = con,
-        .keep_failed = r->o.keep_failed,
-        .fail_fast = r->o.fail_fast,
-        .retries = r->o.retries,
-        .run_start_ms = r->t0};
+    struct pool_config pc = {.jobs = r->jobs,
+                             .cases = &r->cl,
+                             .order = r->order,
+                             .session = r->session,
+                             .rc = {.session = r->session,
+                                    .psql = r->psql,
+                                    .tmpdir = tmp && *tmp ? tmp : "/tmp",
+                                    .timeout_s = r->o.timeout_s,
+                                    .output_cap = r->o.output_cap,
+                                    .always_psql = r->o.always_psql},
+                             .console = con,
+                             .keep_failed = r->o.keep_failed,
+                             .fail_fast = r->o.fail_fast,
+                             .retries = r->o.retries,
+                             .run_start_ms = r->t0};
     struct pool *pool = pool_new(&pc);
 
     init_results(r);
@@ -394,8 +394,8 @@ static int run_cases(struct run *r, struct console *con,
     return pr;
 }
 
-static void fill_info(const struct run *r, struct run_info *info,
-                      char ts[32], char host[256])
+static void fill_info(const struct run *r, struct run_info *info, char ts[32],
+                      char host[256])
 {
     const struct isotest_session_info *si = isotest_session_info(r->session);
 
@@ -409,8 +409,8 @@ static void fill_info(const struct run *r, struct run_info *info,
         .template_name = si->template_name,
         .template_reused = si->template_reused,
         .wall_ms = now_ms() - r->t0,
-        .start_to_first_ms = r->first_start_ms > 0 ? r->first_start_ms - r->t0
-                                                   : 0,
+        .start_to_first_ms =
+            r->first_start_ms > 0 ? r->first_start_ms - r->t0 : 0,
         .interrupted = signals_interrupted(),
         .prev_wall_ms = r->hist.wall_ms,
         .prev_source = r->o.compare_with ? r->o.compare_with : r->hist_path,
@@ -442,8 +442,8 @@ static int write_reports(const struct run *r, const struct run_info *info,
             {"isotest.clone_p50_ms", p50},
             {"isotest.clones", clones}};
         size_t nx = 4 + shard_properties(&r->shard, extra + 4);
-        if (junit_write(r->o.junit, r->results, r->cl.n, info, extra, nx,
-                        &e) < 0) {
+        if (junit_write(r->o.junit, r->results, r->cl.n, info, extra, nx, &e) <
+            0) {
             console_clear(con);
             cmd_print_error(r->session, &e);
             ret = -1;
@@ -483,8 +483,7 @@ static int exit_code(const struct run *r, bool reports_failed)
     int code = 0;
 
     for (size_t i = 0; i < r->cl.n; i++)
-        if (!r->results[i].done ||
-            outcome_is_failure(r->results[i].outcome) ||
+        if (!r->results[i].done || outcome_is_failure(r->results[i].outcome) ||
             (r->o.fail_on_flaky && result_flaky(&r->results[i])))
             code = EXIT_FAILED;
     if (reports_failed)
@@ -533,8 +532,8 @@ static int empty_shard(struct run *r)
     struct isotest_err e = ISOTEST_ERR_INIT;
     int code = 0;
 
-    if (r->o.junit && shard_write_empty(r->o.junit, &r->shard,
-                                        now_ms() - r->t0, &e) < 0) {
+    if (r->o.junit &&
+        shard_write_empty(r->o.junit, &r->shard, now_ms() - r->t0, &e) < 0) {
         cmd_print_error(NULL, &e);
         code = EXIT_CANNOT;
     }

@@ -16,15 +16,15 @@
 #define EXIT_FAILED 1
 #define EXIT_CANNOT 2
 
-int cmd_run(int argc, char **argv);   /* cmd_run.c */
-int cmd_list(int argc, char **argv);  /* cmd_run.c */
-int cmd_clean(int argc, char **argv); /* cmd_clean.c */
-int cmd_bench(int argc, char **argv); /* bench.c */
-int cmd_exec(int argc, char **argv);  /* cmd_exec.c */
-int cmd_merge(int argc, char **argv); /* cmd_merge.c */
+int cmd_run(int argc, char **argv);    /* cmd_run.c */
+int cmd_list(int argc, char **argv);   /* cmd_run.c */
+int cmd_clean(int argc, char **argv);  /* cmd_clean.c */
+int cmd_bench(int argc, char **argv);  /* bench.c */
+int cmd_exec(int argc, char **argv);   /* cmd_exec.c */
+int cmd_merge(int argc, char **argv);  /* cmd_merge.c */
 int cmd_backup(int argc, char **argv); /* production/backup_cmd.c */
-int cmd_drift(int argc, char **argv); /* production/drift_cmd.c */
-int cmd_audit(int argc, char **argv); /* production/audit_cmd.c */
+int cmd_drift(int argc, char **argv);  /* production/drift_cmd.c */
+int cmd_audit(int argc, char **argv);  /* production/audit_cmd.c */
 int cmd_doctor(int argc, char **argv); /* cmd_doctor.c */
 
 /*

@@ -56,8 +56,7 @@ char *discover_shell_quote(const char *s)
     return strbuf_detach(&sb, NULL);
 }
 
-bool discover_filter_match(const char *id, const char *const *globs,
-                           size_t n)
+bool discover_filter_match(const char *id, const char *const *globs, size_t n)
 {
     if (!n)
         return true;
@@ -157,8 +156,8 @@ static void find_expected(struct test_case *c, const char *dir)
         char *p = k ? xasprintf("%s/%s_%d.out", dir, c->name, k)
                     : xasprintf("%s/%s.out", dir, c->name);
         if (access(p, R_OK) == 0) {
-            c->expected = xrealloc(c->expected,
-                                   (c->nexpected + 1) * sizeof(char *));
+            c->expected =
+                xrealloc(c->expected, (c->nexpected + 1) * sizeof(char *));
             c->expected[c->nexpected++] = p;
         } else {
             free(p);
@@ -205,8 +204,8 @@ static int add_file(struct walk *w, const char *abs, const char *rel,
         find_expected(c, exp_beside);
         free(exp_beside);
         if (!c->nexpected && !strcmp(base_name(c->dir), "sql")) {
-            char *parent = xstrndup(c->dir, (size_t)(base_name(c->dir) -
-                                                     c->dir - 1));
+            char *parent =
+                xstrndup(c->dir, (size_t)(base_name(c->dir) - c->dir - 1));
             char *exp = xasprintf("%s/expected", parent);
             find_expected(c, exp);
             free(exp);
@@ -273,11 +272,11 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
             /* A dangling link is not a case. */
         } else if (S_ISDIR(st.st_mode)) {
             /* A suite's own migrations/ is never a folder of cases. */
-            bool skip = !strcmp(nm, "expected") || !strcmp(nm, "results") ||
-                        !strcmp(nm, "node_modules") ||
-                        (!*rel && !strcmp(nm, "migrations")) ||
-                        (w->cl->migrations_dir &&
-                         !strcmp(a, w->cl->migrations_dir));
+            bool skip =
+                !strcmp(nm, "expected") || !strcmp(nm, "results") ||
+                !strcmp(nm, "node_modules") ||
+                (!*rel && !strcmp(nm, "migrations")) ||
+                (w->cl->migrations_dir && !strcmp(a, w->cl->migrations_dir));
             if (!skip) {
                 char *real = realpath(a, NULL);
                 if (real && w->cl->migrations_dir &&
@@ -445,8 +444,7 @@ static void migrations_above(struct case_list *cl, const char *abs)
 
 /* The cases of a suite folder p (abs resolved), walked recursively. */
 static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
-                         const char *p, const char *abs,
-                         struct isotest_err *e)
+                         const char *p, const char *abs, struct isotest_err *e)
 {
     /* Strip trailing slashes for display: "examples/shop/". */
     char *disp = xstrdup(p);
@@ -454,24 +452,24 @@ static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
 
     while (dl > 1 && disp[dl - 1] == '/')
         disp[--dl] = '\0';
-    struct walk w = {.cl = cl, .o = o, .suite = base_name(abs),
-                     .root_disp = disp};
+    struct walk w = {
+        .cl = cl, .o = o, .suite = base_name(abs), .root_disp = disp};
     int r = walk_dir(&w, abs, "", e);
     free(disp);
     return r;
 }
 
 /* A test named on its own: its folder is its suite. */
-static int add_single_file(const struct discover_opts *o,
-                           struct case_list *cl, const char *p,
-                           const char *abs, struct isotest_err *e)
+static int add_single_file(const struct discover_opts *o, struct case_list *cl,
+                           const char *p, const char *abs,
+                           struct isotest_err *e)
 {
     char *dir_abs = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
-    char *disp_dir = strrchr(p, '/') ? xstrndup(p, (size_t)(
-                                           strrchr(p, '/') - p))
-                                     : xstrdup(".");
-    struct walk w = {.cl = cl, .o = o, .suite = base_name(dir_abs),
-                     .root_disp = disp_dir};
+    char *disp_dir = strrchr(p, '/')
+                         ? xstrndup(p, (size_t)(strrchr(p, '/') - p))
+                         : xstrdup(".");
+    struct walk w = {
+        .cl = cl, .o = o, .suite = base_name(dir_abs), .root_disp = disp_dir};
     const char *nm = base_name(abs);
     int r;
 

@@ -28,7 +28,7 @@ struct test_case {
     char *name;      /* file name without .sql */
     char *path;      /* for people: as reached from the PATH given */
     char *abspath;
-    char *dir;       /* absolute folder of the case: its working folder */
+    char *dir; /* absolute folder of the case: its working folder */
     enum case_kind kind;
     char **expected; /* SQL: expected-output files, NAME.out first */
     size_t nexpected;
@@ -59,8 +59,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
 void case_list_release(struct case_list *cl);
 
 /* Does id match one of the globs (fnmatch, '*' crosses '/')? */
-bool discover_filter_match(const char *id, const char *const *globs,
-                           size_t n);
+bool discover_filter_match(const char *id, const char *const *globs, size_t n);
 
 /* 'it'\''s' style quoting for /bin/sh.  The caller frees the result. */
 char *discover_shell_quote(const char *s);

@@ -80,8 +80,8 @@ static struct test_result *to_results(const struct junit_report *jr,
                                       const struct exec_report_in *in,
                                       char **ids, size_t *unmatched)
 {
-    struct test_result *res = xcalloc(jr->ncases ? jr->ncases : 1,
-                                      sizeof(*res));
+    struct test_result *res =
+        xcalloc(jr->ncases ? jr->ncases : 1, sizeof(*res));
     bool *used = xcalloc(in->nrecords + 1, sizeof(*used));
 
     for (size_t i = 0; i < jr->ncases; i++) {
@@ -91,8 +91,8 @@ static struct test_result *to_results(const struct junit_report *jr,
         const char *name = c->name ? c->name : "";
         ids[i] = cls[0] ? xasprintf("%s.%s", cls, name) : xstrdup(name);
         r->id = ids[i];
-        r->suite = jr->suites[c->suite].name ? jr->suites[c->suite].name
-                                             : "exec";
+        r->suite =
+            jr->suites[c->suite].name ? jr->suites[c->suite].name : "exec";
         r->classname = cls[0] ? cls : r->suite;
         r->name = name;
         r->file = c->file;

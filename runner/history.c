@@ -85,8 +85,8 @@ int history_load_junit(struct history *h, const char *path,
         const struct junit_case *c = &rep.cases[i];
         if (!c->name || !c->timed)
             continue; /* an untimed case says nothing about its duration */
-        char *key = xasprintf("%s::%s", c->classname ? c->classname : "",
-                              c->name);
+        char *key =
+            xasprintf("%s::%s", c->classname ? c->classname : "", c->name);
         add(h, key, c->time_ms);
         free(key);
     }
@@ -177,8 +177,7 @@ size_t *history_schedule(const struct history *h, const struct case_list *cl)
     for (size_t i = 0; i < cl->n; i++) {
         s[i].index = i;
         s[i].id = cl->v[i].id;
-        s[i].ms = h ? history_lookup(h, cl->v[i].classname, cl->v[i].name)
-                    : -1;
+        s[i].ms = h ? history_lookup(h, cl->v[i].classname, cl->v[i].name) : -1;
     }
     /* Without any history, keep the id order. */
     if (h && h->n)

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "discover.h"
 #include "common/err.h"
+#include "discover.h"
 #include "reporters/result.h"
 
 struct history {

@@ -35,15 +35,9 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-    {"run", cmd_run},
-    {"list", cmd_list},
-    {"bench", cmd_bench},
-    {"clean", cmd_clean},
-    {"exec", cmd_exec},
-    {"merge", cmd_merge},
-    {"backup", cmd_backup},
-    {"drift", cmd_drift},
-    {"audit", cmd_audit},
+    {"run", cmd_run},       {"list", cmd_list},   {"bench", cmd_bench},
+    {"clean", cmd_clean},   {"exec", cmd_exec},   {"merge", cmd_merge},
+    {"backup", cmd_backup}, {"drift", cmd_drift}, {"audit", cmd_audit},
     {"doctor", cmd_doctor},
 };
 

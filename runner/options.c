@@ -73,8 +73,8 @@ static void push(const char ***v, size_t *n, const char *s)
     (*v)[(*n)++] = s;
 }
 
-int options_int(const char *opt, const char *s, long min, long max,
-                long *out, struct isotest_err *e)
+int options_int(const char *opt, const char *s, long min, long max, long *out,
+                struct isotest_err *e)
 {
     char *end;
     long v;
@@ -131,9 +131,9 @@ int options_take(int argc, char **argv, int *i, const char *lng,
     return 0;
 }
 
-int options_scan(int argc, char **argv, const struct opt_spec *specs,
-                 void *dst, bool pass_unknown, const char ***rest,
-                 size_t *nrest, struct isotest_err *e)
+int options_scan(int argc, char **argv, const struct opt_spec *specs, void *dst,
+                 bool pass_unknown, const char ***rest, size_t *nrest,
+                 struct isotest_err *e)
 {
     bool only_rest = false;
 
@@ -212,34 +212,33 @@ static int set_size(const struct opt_spec *s, const char *as, const char *v,
     return 0;
 }
 
-static int set_seconds(const struct opt_spec *s, const char *as,
-                       const char *v, void *field, void *dst,
-                       struct isotest_err *e)
+static int set_seconds(const struct opt_spec *s, const char *as, const char *v,
+                       void *field, void *dst, struct isotest_err *e)
 {
     (void)as, (void)dst;
     return options_seconds(s->lng, v, (double *)field, e);
 }
 
-int opt_set_isolation(const struct opt_spec *s, const char *as,
-                      const char *v, void *field, void *dst,
-                      struct isotest_err *e)
+int opt_set_isolation(const struct opt_spec *s, const char *as, const char *v,
+                      void *field, void *dst, struct isotest_err *e)
 {
     (void)s, (void)as, (void)dst;
     if (isotest_isolation_parse(v, (enum isotest_isolation *)field) < 0)
-        return err_set(e, "invalid value '%s' for --isolation: expected "
-                          "database, schema or none",
+        return err_set(e,
+                       "invalid value '%s' for --isolation: expected "
+                       "database, schema or none",
                        v);
     return 0;
 }
 
-int opt_set_strategy(const struct opt_spec *s, const char *as,
-                     const char *v, void *field, void *dst,
-                     struct isotest_err *e)
+int opt_set_strategy(const struct opt_spec *s, const char *as, const char *v,
+                     void *field, void *dst, struct isotest_err *e)
 {
     (void)s, (void)as, (void)dst;
     if (strcmp(v, "FILE_COPY") && strcmp(v, "WAL_LOG"))
-        return err_set(e, "invalid value '%s' for --clone-strategy: "
-                          "expected FILE_COPY or WAL_LOG",
+        return err_set(e,
+                       "invalid value '%s' for --clone-strategy: "
+                       "expected FILE_COPY or WAL_LOG",
                        v);
     *(const char **)field = v;
     return 0;
@@ -268,9 +267,8 @@ static int set_extension(const struct opt_spec *s, const char *as,
     return push_to(s, v, dst);
 }
 
-static int set_filter(const struct opt_spec *s, const char *as,
-                      const char *v, void *field, void *dst,
-                      struct isotest_err *e)
+static int set_filter(const struct opt_spec *s, const char *as, const char *v,
+                      void *field, void *dst, struct isotest_err *e)
 {
     (void)as, (void)field, (void)e;
     return push_to(s, v, dst);
@@ -313,8 +311,7 @@ static const struct opt_spec run_specs[] = {
      opt_set_string},
     {"--clone-strategy", NULL, OPT_VALUE, RUN(clone_strategy), 0, 0,
      opt_set_strategy},
-    {"--schema-from", NULL, OPT_VALUE, RUN(schema_from), 0, 0,
-     opt_set_string},
+    {"--schema-from", NULL, OPT_VALUE, RUN(schema_from), 0, 0, opt_set_string},
     {"--exclude-schema", NULL, OPT_VALUE, RUN(exclude_schemas), 0, 0,
      set_filter},
     {"--shard", NULL, OPT_VALUE, RUN(shard), 0, 0, set_shard},

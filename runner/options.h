@@ -38,10 +38,10 @@ struct run_options {
     size_t output_cap;
     bool no_cache;
     const char *clone_strategy;
-    const char *history;      /* NULL: SUITE/.isotest-history */
+    const char *history; /* NULL: SUITE/.isotest-history */
     bool no_history;
     bool always_psql;
-    int pool; /* -1: the job count */
+    int pool;                 /* -1: the job count */
     const char *compare_with; /* a previous JUnit report */
     int retries;              /* runs of a failed case after the first */
     bool fail_on_flaky;       /* a case that passed on a retry fails the run */
@@ -66,8 +66,8 @@ struct opt_spec {
     const char *lng;  /* "--jobs" */
     const char *shrt; /* "-j", or NULL */
     enum opt_kind kind;
-    size_t off;     /* offsetof the field in the destination */
-    long min, max;  /* for opt_set_int and friends */
+    size_t off;    /* offsetof the field in the destination */
+    long min, max; /* for opt_set_int and friends */
     int (*set)(const struct opt_spec *s, const char *as, const char *v,
                void *field, void *dst, struct isotest_err *e);
 };
@@ -78,12 +78,10 @@ int opt_set_string(const struct opt_spec *s, const char *as, const char *v,
 int opt_set_int(const struct opt_spec *s, const char *as, const char *v,
                 void *field, void *dst, struct isotest_err *e);
 /* An enum isotest_isolation; a clone strategy string (FILE_COPY, WAL_LOG). */
-int opt_set_isolation(const struct opt_spec *s, const char *as,
-                      const char *v, void *field, void *dst,
-                      struct isotest_err *e);
-int opt_set_strategy(const struct opt_spec *s, const char *as,
-                     const char *v, void *field, void *dst,
-                     struct isotest_err *e);
+int opt_set_isolation(const struct opt_spec *s, const char *as, const char *v,
+                      void *field, void *dst, struct isotest_err *e);
+int opt_set_strategy(const struct opt_spec *s, const char *as, const char *v,
+                     void *field, void *dst, struct isotest_err *e);
 
 /*
  * Scan argv[1..] (argv[0] is the command) against specs into dst.  Other
@@ -91,9 +89,9 @@ int opt_set_strategy(const struct opt_spec *s, const char *as,
  * "--" everything does.  An unknown option is an error, or with
  * pass_unknown goes to *rest too (bench hands those to its runs).
  */
-int options_scan(int argc, char **argv, const struct opt_spec *specs,
-                 void *dst, bool pass_unknown, const char ***rest,
-                 size_t *nrest, struct isotest_err *e);
+int options_scan(int argc, char **argv, const struct opt_spec *specs, void *dst,
+                 bool pass_unknown, const char ***rest, size_t *nrest,
+                 struct isotest_err *e);
 
 /*
  * argv[0] is the subcommand ("run").  Returns 0, or -1 with e naming the
@@ -113,8 +111,8 @@ int options_take(int argc, char **argv, int *i, const char *lng,
                  const char *shrt, const char **val, struct isotest_err *e);
 
 /* Strict integer and number parsing (whole string, in range). */
-int options_int(const char *opt, const char *s, long min, long max,
-                long *out, struct isotest_err *e);
+int options_int(const char *opt, const char *s, long min, long max, long *out,
+                struct isotest_err *e);
 int options_seconds(const char *opt, const char *s, double *out,
                     struct isotest_err *e);
 

@@ -94,8 +94,8 @@ static long take(struct pool *p)
     long idx = -1;
 
     pthread_mutex_lock(&p->lock);
-    bool halted = atomic_load(&p->stop) ||
-                  (p->cfg.fail_fast && p->failures > 0);
+    bool halted =
+        atomic_load(&p->stop) || (p->cfg.fail_fast && p->failures > 0);
     if (!halted && p->next < p->cfg.cases->n) {
         size_t k = p->next++;
         idx = (long)(p->cfg.order ? p->cfg.order[k] : k);
@@ -157,10 +157,10 @@ static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
     /* A case that did not end by itself may have left sessions behind. */
-    unsigned flags = r->outcome == OUTCOME_TIMEOUT ||
-                             r->outcome == OUTCOME_ERROR
-                         ? ISOTEST_RELEASE_DISCONNECT
-                         : 0;
+    unsigned flags =
+        r->outcome == OUTCOME_TIMEOUT || r->outcome == OUTCOME_ERROR
+            ? ISOTEST_RELEASE_DISCONNECT
+            : 0;
 
     if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0)
         add_detail(r, e.msg); /* the run's sweep retries the drop */

@@ -25,23 +25,23 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "reporters/console.h"
-#include "discover.h"
 #include "common/err.h"
+#include "discover.h"
+#include "isotest.h"
+#include "reporters/console.h"
 #include "reporters/result.h"
 #include "runcase.h"
-#include "isotest.h"
 
 struct pool_config {
     int jobs;
     const struct case_list *cases;
     const size_t *order; /* start order (indexes into cases), or NULL */
     struct isotest_session *session; /* sandboxes come from here */
-    struct runcase_ctx rc; /* rc.stop is set by pool_new */
+    struct runcase_ctx rc;           /* rc.stop is set by pool_new */
     struct console *console;
     bool keep_failed;
     bool fail_fast;
-    int retries; /* tries after a failed one, at most */
+    int retries;         /* tries after a failed one, at most */
     double run_start_ms; /* CLOCK_MONOTONIC ms at the start of the run */
 };
 
@@ -55,7 +55,8 @@ void pool_free(struct pool *p);
  * worker thread could start; case failures (a sandbox that could not be
  * had included) are results, not errors.
  */
-int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e);
+int pool_run(struct pool *p, struct test_result *results,
+             struct isotest_err *e);
 
 /* Thread-safe, async-signal-unsafe. */
 void pool_stop(struct pool *p);

@@ -2,13 +2,13 @@
  * runcase.c: environments, psql invocations, outcome rules.
  */
 #include "runcase.h"
+#include "casereport.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/pgerr.h"
-#include "casereport.h"
 #include "common/proc.h"
-#include "sqlexec.h"
 #include "common/strbuf.h"
+#include "sqlexec.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -132,9 +132,9 @@ static void keep_output(const struct isotest_session *t, size_t cap,
             bufs[i]->len -= tail;
             dropped += tail;
         }
-        char *data = secret ? isotest_redact(t, bufs[i]->buf,
-                                                  bufs[i]->len, &len)
-                            : strbuf_detach(bufs[i], &len);
+        char *data = secret
+                         ? isotest_redact(t, bufs[i]->buf, bufs[i]->len, &len)
+                         : strbuf_detach(bufs[i], &len);
         if (len > cap) {
             dropped += len - cap;
             len = cap;
@@ -307,9 +307,9 @@ static void judge_sql(const struct proc_status *st, const char *err_line,
         } else {
             r->outcome = OUTCOME_FAILED;
             r->message = err_line ? xstrdup(err_line)
-                         : tap.summary ? xstrdup(tap.summary)
-                                       : xasprintf("psql exited with code %d",
-                                                   st->code);
+                         : tap.summary
+                             ? xstrdup(tap.summary)
+                             : xasprintf("psql exited with code %d", st->code);
             struct strbuf d = STRBUF_INIT;
             if (tap.diagnostics)
                 strbuf_addstr(&d, tap.diagnostics);
@@ -322,11 +322,10 @@ static void judge_sql(const struct proc_status *st, const char *err_line,
     } else if (st->exited && st->code == 0) {
         r->outcome = OUTCOME_PASSED;
     } else {
-        r->outcome = st->exited && st->code == 2 ? OUTCOME_ERROR
-                                                  : OUTCOME_FAILED;
+        r->outcome =
+            st->exited && st->code == 2 ? OUTCOME_ERROR : OUTCOME_FAILED;
         r->message = err_line ? xstrdup(err_line)
-                              : xasprintf("psql exited with code %d",
-                                          st->code);
+                              : xasprintf("psql exited with code %d", st->code);
         if (r->err.len)
             r->detail = xstrndup(r->err.data, r->err.len);
     }
@@ -366,7 +365,8 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     struct isotest_err e = ISOTEST_ERR_INIT;
 
     if (fs_read_file(c->abspath, &text, &len, &e) < 0) {
-        isotest_err_release(&e); /* psql reports an unreadable file its own way */
+        isotest_err_release(
+            &e); /* psql reports an unreadable file its own way */
         return false;
     }
     if (sqlscan_split(text, len, &stmts, &nstmts, &why) < 0) {
@@ -387,11 +387,15 @@ static bool run_in_process(const struct runcase_ctx *ctx,
         keys[k] = "connect_timeout", vals[k++] = connect_timeout;
     keys[k] = NULL, vals[k] = NULL;
 
-    struct sqlexec_spec spec = {
-        .keywords = keys, .values = vals, .display_path = c->path,
-        .text = text, .stmts = stmts, .nstmts = nstmts,
-        .timeout_ms = (long)(ctx->timeout_s * 1000), .grace_ms = 2000,
-        .stop = ctx->stop};
+    struct sqlexec_spec spec = {.keywords = keys,
+                                .values = vals,
+                                .display_path = c->path,
+                                .text = text,
+                                .stmts = stmts,
+                                .nstmts = nstmts,
+                                .timeout_ms = (long)(ctx->timeout_s * 1000),
+                                .grace_ms = 2000,
+                                .stop = ctx->stop};
     struct sqlexec_status st;
     struct strbuf out, err;
     size_t slack = isotest_redact_slack(ctx->session);
@@ -502,10 +506,10 @@ static void judge_child(const struct runcase_ctx *ctx,
         /* psql itself failed (no server, bad file): not a diff. */
         if (!st->exited || st->code == 2) {
             r->outcome = OUTCOME_ERROR;
-            r->message = st->exited ? xasprintf("psql exited with code %d",
-                                                st->code)
-                                    : xasprintf("psql killed by %s",
-                                                proc_signame(st->code));
+            r->message =
+                st->exited
+                    ? xasprintf("psql exited with code %d", st->code)
+                    : xasprintf("psql killed by %s", proc_signame(st->code));
             r->detail = xstrndup(r->out.data, r->out.len);
             return;
         }
@@ -521,12 +525,11 @@ static void judge_child(const struct runcase_ctx *ctx,
 
 void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                  const struct isotest_sandbox *sb, int worker,
-                 atomic_int *pid_slot,
-                 struct test_result *r)
+                 atomic_int *pid_slot, struct test_result *r)
 {
     /* pg_regress sets these, and its expected files depend on them. */
-    const char *regress[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY",
-                             NULL, NULL};
+    const char *regress[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
+                             NULL};
     const char *command[] = {NULL, NULL};
     bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
     const char *argv[24];
@@ -537,16 +540,16 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
         return;
     char *pgoptions = child_argv(ctx, c, sb, expected_mode, argv, &spec);
     regress[2] = pgoptions;
-    char *report = c->kind == CASE_COMMAND ? casereport_path(ctx->tmpdir)
-                                           : NULL;
-    char *report_var = report ? xasprintf("ISOTEST_CASE_REPORT=%s", report)
-                              : NULL;
+    char *report =
+        c->kind == CASE_COMMAND ? casereport_path(ctx->tmpdir) : NULL;
+    char *report_var =
+        report ? xasprintf("ISOTEST_CASE_REPORT=%s", report) : NULL;
     command[0] = report_var;
 
     struct runcase_sandbox view;
     runcase_sandbox_of(sb, &view);
-    char **env = runcase_env(&view, c->id, worker,
-                             expected_mode ? regress : command);
+    char **env =
+        runcase_env(&view, c->id, worker, expected_mode ? regress : command);
     spec.envp = (const char *const *)env;
 
     struct strbuf out, err;

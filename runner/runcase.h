@@ -22,8 +22,8 @@
 #include <stddef.h>
 
 #include "discover.h"
-#include "reporters/result.h"
 #include "isotest.h"
+#include "reporters/result.h"
 
 struct runcase_ctx {
     const struct isotest_session *session;

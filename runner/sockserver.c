@@ -100,8 +100,7 @@ static size_t add_record(struct sockserver *ss, const char *test_id,
     return k;
 }
 
-static void do_acquire(struct conn *c, const char *test_id,
-                       struct strbuf *ans)
+static void do_acquire(struct conn *c, const char *test_id, struct strbuf *ans)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
     double start = now_ms();
@@ -117,9 +116,9 @@ static void do_acquire(struct conn *c, const char *test_id,
         c->heldcap = c->heldcap ? 2 * c->heldcap : 4;
         c->held = xrealloc(c->held, c->heldcap * sizeof(*c->held));
     }
-    c->held[c->nheld++] = (struct held){
-        sb, add_record(c->ss, test_id, isotest_sandbox_name(sb), c->id, start,
-                       ms)};
+    c->held[c->nheld++] =
+        (struct held){sb, add_record(c->ss, test_id, isotest_sandbox_name(sb),
+                                     c->id, start, ms)};
     strbuf_addstr(ans, "OK");
     add_field(ans, "name", isotest_sandbox_name(sb));
     add_field(ans, "dbname", isotest_sandbox_dbname(sb));
@@ -146,8 +145,7 @@ static void give_back(struct conn *c, size_t i, bool keep, bool orphaned,
     if (keep)
         r = isotest_sandbox_keep(h.sb, &e);
     else
-        r = isotest_sandbox_release(h.sb, ISOTEST_RELEASE_DISCONNECT, &ms,
-                                    &e);
+        r = isotest_sandbox_release(h.sb, ISOTEST_RELEASE_DISCONNECT, &ms, &e);
     pthread_mutex_lock(&c->ss->lock);
     c->ss->recs[h.rec].release_ms = ms;
     c->ss->recs[h.rec].kept = keep && r == 0;
@@ -185,20 +183,20 @@ static void handle(struct conn *c, const char *line, struct strbuf *ans)
         strbuf_addstr(ans, "ERR bad percent-encoding in the argument");
     } else if (wlen == 5 && !strncmp(line, "HELLO", 5) && !sp) {
         const struct isotest_session_info *si = isotest_session_info(c->ss->s);
-        strbuf_addf(ans, "OK version=%s run=%s isolation=%s",
-                    ISOTEST_VERSION, si->runid, si->isolation);
+        strbuf_addf(ans, "OK version=%s run=%s isolation=%s", ISOTEST_VERSION,
+                    si->runid, si->isolation);
     } else if (wlen == 7 && !strncmp(line, "ACQUIRE", 7)) {
         do_acquire(c, arg.buf, ans);
     } else if ((wlen == 7 && !strncmp(line, "RELEASE", 7)) ||
                (wlen == 4 && !strncmp(line, "KEEP", 4))) {
         if (!arg.len)
-            strbuf_addf(ans, "ERR %.*s needs a sandbox name", (int)wlen,
-                        line);
+            strbuf_addf(ans, "ERR %.*s needs a sandbox name", (int)wlen, line);
         else
             do_give_back(c, arg.buf, wlen == 4, ans);
     } else {
-        strbuf_addf(ans, "ERR unknown request '%.*s' (HELLO, ACQUIRE, "
-                         "RELEASE, KEEP)",
+        strbuf_addf(ans,
+                    "ERR unknown request '%.*s' (HELLO, ACQUIRE, "
+                    "RELEASE, KEEP)",
                     (int)(wlen > 40 ? 40 : wlen), line);
     }
     strbuf_release(&arg);
@@ -369,8 +367,8 @@ static int listen_at(struct sockserver *ss, struct isotest_err *e)
     return 0;
 }
 
-struct sockserver *sockserver_start(struct isotest_session *s,
-                                    const char *dir, struct isotest_err *e)
+struct sockserver *sockserver_start(struct isotest_session *s, const char *dir,
+                                    struct isotest_err *e)
 {
     struct sockserver *ss = xcalloc(1, sizeof(*ss));
 

@@ -33,9 +33,9 @@
 
 /* What happened to one sandbox handed out, for the run's report. */
 struct sock_record {
-    char *test_id; /* as the client named it, or NULL */
-    char *name;    /* the sandbox */
-    int client;    /* connection number, from 0 */
+    char *test_id;   /* as the client named it, or NULL */
+    char *name;      /* the sandbox */
+    int client;      /* connection number, from 0 */
     double start_ms; /* offset from the server's start */
     double acquire_ms;
     double release_ms;
@@ -46,8 +46,8 @@ struct sock_record {
 struct sockserver;
 
 /* Listen at DIR/socket (DIR must exist and be private); NULL with e set. */
-struct sockserver *sockserver_start(struct isotest_session *s,
-                                    const char *dir, struct isotest_err *e);
+struct sockserver *sockserver_start(struct isotest_session *s, const char *dir,
+                                    struct isotest_err *e);
 const char *sockserver_path(const struct sockserver *ss);
 
 /* Stop serving; every sandbox still held is released.  Idempotent. */

@@ -8,8 +8,8 @@
  * the backend.
  */
 #include "sqlexec.h"
-#include "common/pgerr.h"
 #include "common/clock.h"
+#include "common/pgerr.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -71,8 +71,7 @@ static int wait_ready(PGconn *conn, struct run *r)
         if (!r->cancelled && r->deadline > 0 && r->deadline - now < wait)
             wait = r->deadline - now;
         struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-        if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait + 1) < 0 &&
-            errno != EINTR)
+        if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait + 1) < 0 && errno != EINTR)
             return -1;
         if (!PQconsumeInput(conn))
             return 0; /* the connection broke: PQgetResult says how */
@@ -148,9 +147,7 @@ static bool run_statement(PGconn *conn, struct run *r)
             break;
         switch (PQresultStatus(res)) {
         case PGRES_SINGLE_TUPLE:
-        case PGRES_TUPLES_OK:
-            print_rows(r->out, res);
-            break;
+        case PGRES_TUPLES_OK: print_rows(r->out, res); break;
         case PGRES_COPY_IN:
             /* sqlscan sends COPY FROM STDIN to psql; this is a safety net. */
             PQputCopyEnd(conn, "COPY FROM STDIN needs psql");
@@ -165,8 +162,7 @@ static bool run_statement(PGconn *conn, struct run *r)
             record_error(r, res);
             ok = false;
             break;
-        default:
-            break;
+        default: break;
         }
         PQclear(res);
         if (PQstatus(conn) == CONNECTION_BAD)

@@ -32,15 +32,15 @@ struct sqlexec_spec {
     const char *text;         /* the file */
     const struct sql_stmt *stmts;
     size_t nstmts;
-    long timeout_ms;          /* > 0: cancel the running statement then */
-    long grace_ms;            /* after a cancel, give up after this long */
-    const atomic_int *stop;   /* non-zero: cancel now (interrupt) */
+    long timeout_ms;        /* > 0: cancel the running statement then */
+    long grace_ms;          /* after a cancel, give up after this long */
+    const atomic_int *stop; /* non-zero: cancel now (interrupt) */
 };
 
 enum sqlexec_code {
     SQLEXEC_OK = 0,
-    SQLEXEC_FAILED = 3,   /* a statement failed (psql's exit code 3) */
-    SQLEXEC_NO_CONN = 2,  /* could not connect (psql's exit code 2) */
+    SQLEXEC_FAILED = 3,    /* a statement failed (psql's exit code 3) */
+    SQLEXEC_NO_CONN = 2,   /* could not connect (psql's exit code 2) */
     SQLEXEC_NEED_PSQL = -1 /* the server's settings need psql's lexer */
 };
 

@@ -70,8 +70,7 @@ static void read_line(struct tap_result *r, struct strbuf *diag,
 {
     bool ok;
 
-    if (n > 3 && starts(line, n, "1..") && line[3] >= '0' &&
-        line[3] <= '9') {
+    if (n > 3 && starts(line, n, "1..") && line[3] >= '0' && line[3] <= '9') {
         r->seen = true;
         r->planned = plan_count(line, n);
         if (r->planned == 0)

@@ -13,11 +13,11 @@
 #include <stddef.h>
 
 struct tap_result {
-    bool seen;         /* a plan or a test line was found */
-    int planned;       /* -1: no plan */
-    bool skip_all;     /* "1..0 # SKIP ..." */
-    int count;         /* test lines */
-    int failed;        /* not ok, without TODO */
+    bool seen;     /* a plan or a test line was found */
+    int planned;   /* -1: no plan */
+    bool skip_all; /* "1..0 # SKIP ..." */
+    int count;     /* test lines */
+    int failed;    /* not ok, without TODO */
     bool bailed;
     char *summary;     /* why it failed, one line; NULL when it passed */
     char *diagnostics; /* failing tests with their "#" lines; may be NULL */

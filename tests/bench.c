@@ -23,14 +23,14 @@
  * be measured, 2 when something could not run (no server, no isotest, a
  * run that exited with 2 or worse), 128+N after signal N.
  */
-#include "isolation/cluster.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
+#include "common/proc.h"
+#include "common/strbuf.h"
+#include "isolation/cluster.h"
 #include "isolation/ident.h"
 #include "isolation/migrate.h"
-#include "common/proc.h"
 #include "reporters/stats.h"
-#include "common/strbuf.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -322,7 +322,8 @@ static void print_file(const char *path)
  * report cannot be read.
  */
 static int run_isotest(const struct bench *b, const struct variant *v,
-                       struct report *r, struct strbuf *failed, struct isotest_err *e)
+                       struct report *r, struct strbuf *failed,
+                       struct isotest_err *e)
 {
     char jobs[16];
     char *junit = xasprintf("%s/run.xml", b->tmpdir);
@@ -691,7 +692,8 @@ static const char *const strategies[] = {"FILE_COPY", "WAL_LOG"};
 #define NBLOCKS 2 /* per strategy, alternating */
 
 static int bare_database(const struct bench *b, PGconn *maint,
-                         struct bare_figures out[NSTRATEGIES], struct isotest_err *e)
+                         struct bare_figures out[NSTRATEGIES],
+                         struct isotest_err *e)
 {
     char *tq = ident_quote(maint, b->template_name, e);
     int rc = tq ? 0 : -1;

@@ -7,8 +7,8 @@
  * one testcase.
  */
 #include "helpers.h"
-#include "reporters/junit_read.h"
 #include "helpers_xml.h"
+#include "reporters/junit_read.h"
 
 #include "common/proc.h"
 #include "common/strbuf.h"

@@ -47,18 +47,25 @@ static void remove_tmp(void)
 
 static struct bench_run run(double wall, long tests, long failed)
 {
-    struct bench_run r = {.wall_ms = wall, .cycle_p50_ms = wall / 100,
-                          .cycle_p95_ms = wall / 50, .wait_p50_ms = 1,
-                          .wait_p95_ms = 2, .tests = tests, .failed = failed};
+    struct bench_run r = {.wall_ms = wall,
+                          .cycle_p50_ms = wall / 100,
+                          .cycle_p95_ms = wall / 50,
+                          .wait_p50_ms = 1,
+                          .wait_p95_ms = 2,
+                          .tests = tests,
+                          .failed = failed};
 
     return r;
 }
 
-static struct bench_row row(const char *name, const char *isolation,
-                            int jobs, const struct bench_run *runs, int n)
+static struct bench_row row(const char *name, const char *isolation, int jobs,
+                            const struct bench_run *runs, int n)
 {
-    struct bench_row r = {.name = name, .isolation = isolation, .jobs = jobs,
-                          .runs = runs, .repeat = n};
+    struct bench_row r = {.name = name,
+                          .isolation = isolation,
+                          .jobs = jobs,
+                          .runs = runs,
+                          .repeat = n};
 
     return r;
 }
@@ -105,23 +112,35 @@ ParameterizedTestParameters(bench_report, reference)
 {
     static struct reference_case cases[] = {
         {"first_isolated_serial",
-         {"database", "database", "database"}, {1, 2, 4},
-         {1000, 500, 250}, {1, 2, 4}},
+         {"database", "database", "database"},
+         {1, 2, 4},
+         {1000, 500, 250},
+         {1, 2, 4}},
         {"none_is_never_it",
-         {"none", "database", "none"}, {1, 1, 4},
-         {100, 1000, 250}, {10, 1, 4}},
+         {"none", "database", "none"},
+         {1, 1, 4},
+         {100, 1000, 250},
+         {10, 1, 4}},
         {"schema_counts",
-         {"none", "schema", "schema"}, {1, 1, 2},
-         {500, 2000, 1000}, {4, 1, 2}},
+         {"none", "schema", "schema"},
+         {1, 1, 2},
+         {500, 2000, 1000},
+         {4, 1, 2}},
         {"the_first_of_two",
-         {"schema", "database", "database"}, {1, 1, 2},
-         {800, 1000, 400}, {1, 0.8, 2}},
+         {"schema", "database", "database"},
+         {1, 1, 2},
+         {800, 1000, 400},
+         {1, 0.8, 2}},
         {"zero_is_skipped",
-         {"database", "schema", "database"}, {1, 1, 2},
-         {0, 1000, 500}, {0, 1, 2}},
+         {"database", "schema", "database"},
+         {1, 1, 2},
+         {0, 1000, 500},
+         {0, 1, 2}},
         {"no_reference",
-         {"none", "database", "schema"}, {1, 2, 4},
-         {1000, 500, 250}, {0, 0, 0}},
+         {"none", "database", "schema"},
+         {1, 2, 4},
+         {1000, 500, 250},
+         {0, 0, 0}},
     };
 
     return cr_make_param_array(struct reference_case, cases,
@@ -142,8 +161,8 @@ ParameterizedTest(struct reference_case *c, bench_report, reference)
         cr_assert_float_eq(rows[i].speedup, c->speedup[i], EPS,
                            "%s: row %d speedup %g", c->label, i,
                            rows[i].speedup);
-        cr_assert_float_eq(rows[i].efficiency, c->speedup[i] / c->jobs[i],
-                           EPS, "%s: row %d efficiency", c->label, i);
+        cr_assert_float_eq(rows[i].efficiency, c->speedup[i] / c->jobs[i], EPS,
+                           "%s: row %d efficiency", c->label, i);
     }
 }
 
@@ -217,22 +236,21 @@ Test(bench_report, json_exact, .init = make_tmp, .fini = remove_tmp)
     runs[1].failed_names = odd_names;
     runs[1].nnamed = 2;
     bench_report_medians(rows, 1);
-    cr_assert_eq(bench_report_json(path, rows, 1, "15.18 \"x\"", &e), 0,
-                 "%s", e.msg);
+    cr_assert_eq(bench_report_json(path, rows, 1, "15.18 \"x\"", &e), 0, "%s",
+                 e.msg);
     cr_assert_eq(fs_read_file(path, &got, &len, &e), 0, "%s", e.msg);
     cr_assert_str_eq(
-        got,
-        "{\n  \"isotest_version\": \"" ISOTEST_VERSION "\",\n"
-        "  \"server_version\": \"15.18 \\\"x\\\"\",\n"
-        "  \"configurations\": [\n"
-        "    {\"name\": \"db \\\"x\\\"\", \"isolation\": \"database\", "
-        "\"jobs\": 1, \"runs\": 2, \"wall_ms_median\": 2000.0, "
-        "\"speedup\": 1.000, \"efficiency\": 1.000, "
-        "\"overhead_p50_ms\": 20.00, \"overhead_p95_ms\": 40.00, "
-        "\"wait_p50_ms\": 1.00, \"wait_p95_ms\": 2.00, \"failed\": 1, "
-        "\"cases\": 4, \"wall_ms\": [1000.0, 3000.0], \"failed_cases\": "
-        "[[], [\"a\\\"b\\\\c\", \"tab\\u0009here\"]]}\n"
-        "  ]\n}\n");
+        got, "{\n  \"isotest_version\": \"" ISOTEST_VERSION "\",\n"
+             "  \"server_version\": \"15.18 \\\"x\\\"\",\n"
+             "  \"configurations\": [\n"
+             "    {\"name\": \"db \\\"x\\\"\", \"isolation\": \"database\", "
+             "\"jobs\": 1, \"runs\": 2, \"wall_ms_median\": 2000.0, "
+             "\"speedup\": 1.000, \"efficiency\": 1.000, "
+             "\"overhead_p50_ms\": 20.00, \"overhead_p95_ms\": 40.00, "
+             "\"wait_p50_ms\": 1.00, \"wait_p95_ms\": 2.00, \"failed\": 1, "
+             "\"cases\": 4, \"wall_ms\": [1000.0, 3000.0], \"failed_cases\": "
+             "[[], [\"a\\\"b\\\\c\", \"tab\\u0009here\"]]}\n"
+             "  ]\n}\n");
     free(got);
     free(path);
 }

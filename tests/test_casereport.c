@@ -40,13 +40,13 @@
 
 /* Arrays, not pointers: Criterion hands parameters to a new process. */
 struct report_case {
-    char report[512];     /* "-": none written */
+    char report[512]; /* "-": none written */
     bool exited;
     int code;
-    enum outcome before;  /* the exit status's verdict */
-    bool read;            /* casereport_judge's answer */
+    enum outcome before; /* the exit status's verdict */
+    bool read;           /* casereport_judge's answer */
     enum outcome after;
-    char message[64];     /* a part of the message, or "" */
+    char message[64]; /* a part of the message, or "" */
 };
 
 ParameterizedTestParameters(casereport, judge)

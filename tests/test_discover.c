@@ -22,10 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runner/discover.h"
 #include "common/fsutil.h"
 #include "common/proc.h"
 #include "common/strbuf.h"
+#include "runner/discover.h"
 
 static char tmp[] = "/tmp/isotest-discover-XXXXXX";
 static char *real_tmp; /* tmp with symlinks resolved, as discover sees it */

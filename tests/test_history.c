@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
-#include "runner/history.h"
-#include "reporters/junit.h"
 #include "common/strbuf.h"
+#include "reporters/junit.h"
+#include "runner/history.h"
 
 #define EPS 1e-9
 #define MAGIC "# isotest history 1\n"

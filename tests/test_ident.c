@@ -4,8 +4,9 @@
  * Covers: ident_valid (table: length limits, case, leading digit, quotes,
  * spaces, semicolons, non-ASCII), run ids (new, valid, distinct, lock key),
  * ident_sandbox/ident_run_object output and rejection, the round trip
- * through the SQL patterns of ident_run_regex/ident_template_regex (table: sandboxes accepted, templates and
- * malformed names rejected), and ident_quote refusing before any libpq call.
+ * through the SQL patterns of ident_run_regex/ident_template_regex (table:
+ * sandboxes accepted, templates and malformed names rejected), and ident_quote
+ * refusing before any libpq call.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -233,8 +234,8 @@ ParameterizedTest(struct parse_case *c, ident, parse_run_object)
 {
     char *any = ident_run_regex(NULL);
 
-    cr_assert_eq(regex_match(any, c->name), c->is_run_object,
-                 "'%s' ~ '%s'", c->name, any);
+    cr_assert_eq(regex_match(any, c->name), c->is_run_object, "'%s' ~ '%s'",
+                 c->name, any);
     if (c->is_run_object) {
         int pos = atoi(IDENT_RUNID_POS_STR) - 1;
         cr_assert_eq(strncmp(c->name + pos, c->runid, IDENT_RUNID_LEN), 0);

@@ -435,7 +435,8 @@ Test(shard, merge_keeps_each_case_and_refuses_duplicates)
     struct itest_case c;
     itest_junit_case(out, "x", &c);
     cr_assert_str_eq(c.out, "[isotest] file=m/x.sql worker=1 start_ms=3.0 "
-                            "sandbox=isotest_1_1\nhello x\n");
+                            "sandbox=isotest_1_1 acquire_ms=0.00 "
+                            "release_ms=0.00\nhello x\n");
     itest_case_release(&c);
     itest_junit_case(out, "y", &c);
     cr_assert_str_eq(c.err, "warn y");

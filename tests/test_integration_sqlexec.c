@@ -32,8 +32,7 @@ static void put_case(const char *name, const char *text)
     struct isotest_err e = ISOTEST_ERR_INIT;
 
     cr_assert_eq(fs_mkdirs(dir, 0755, &e), 0, "%s", e.msg);
-    cr_assert_eq(fs_write_atomic(path, text, strlen(text), &e), 0, "%s",
-                 e.msg);
+    cr_assert_eq(fs_write_atomic(path, text, strlen(text), &e), 0, "%s", e.msg);
     free(path);
     free(dir);
 }

@@ -17,15 +17,15 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 #include <regex.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
-#include "reporters/junit.h"
 #include "common/strbuf.h"
+#include "reporters/junit.h"
 
 #define XSD "reporters/junit-10.xsd"
 #define FFFD "\xef\xbf\xbd" /* U+FFFD */
@@ -537,7 +537,8 @@ Test(junit, long_file_path_is_kept_whole, .init = make_tmp, .fini = remove_tmp)
     cr_expect_eq(strncmp(so, want, strlen(want)), 0,
                  "the file name was cut: first line has %zu bytes",
                  nl ? (size_t)(nl - so) : strlen(so));
-    cr_expect_not_null(strstr(so, "sandbox=isotest_deadbeef_1\n"
+    cr_expect_not_null(strstr(so, "sandbox=isotest_deadbeef_1 "
+                                  "acquire_ms=3.00 release_ms=2.00\n"
                                   "first line of output\n"),
                        "the output must start on its own line");
     free(want);

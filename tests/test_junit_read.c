@@ -137,8 +137,7 @@ ParameterizedTest(struct good_case *c, junit_read, good, .init = make_tmp,
     cr_assert_eq(r.timed, c->timed, "%s: timed", c->label);
     cr_assert_float_eq(r.time_ms, c->time_ms, 1e-6, "%s: time %g", c->label,
                        r.time_ms);
-    cr_assert_eq(r.nsuites, c->nsuites, "%s: %zu suites", c->label,
-                 r.nsuites);
+    cr_assert_eq(r.nsuites, c->nsuites, "%s: %zu suites", c->label, r.nsuites);
     cr_assert_eq(r.ncases, c->ncases, "%s: %zu cases", c->label, r.ncases);
     if (c->nsuites)
         cr_assert_str_eq(r.suites[0].name ? r.suites[0].name : "",
@@ -251,12 +250,10 @@ ParameterizedTestParameters(junit_read, outcome)
         {"<failure message=\"no\">not ok 1</failure>", JUNIT_FAILURE, "no"},
         {"<error type=\"timeout\" message=\"t\"/>", JUNIT_ERROR, "t"},
         {"<skipped message=\"s\"/>", JUNIT_SKIPPED, "s"},
-        {"<failure message=\"f\"/><error message=\"e\"/>", JUNIT_ERROR,
-         "e"},
-        {"<error message=\"e\"/><failure message=\"f\"/>", JUNIT_ERROR,
-         "e"},
-        {"<skipped message=\"s\"/><failure message=\"f\"/>",
-         JUNIT_FAILURE, "f"},
+        {"<failure message=\"f\"/><error message=\"e\"/>", JUNIT_ERROR, "e"},
+        {"<error message=\"e\"/><failure message=\"f\"/>", JUNIT_ERROR, "e"},
+        {"<skipped message=\"s\"/><failure message=\"f\"/>", JUNIT_FAILURE,
+         "f"},
         {"<failure message=\"f\"/><skipped/>", JUNIT_FAILURE, "f"},
         {"<failure message=\"1\"/><failure message=\"2\"/>", JUNIT_FAILURE,
          "1"},
@@ -268,8 +265,8 @@ ParameterizedTestParameters(junit_read, outcome)
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct outcome_case *c, junit_read, outcome,
-                  .init = make_tmp, .fini = remove_tmp)
+ParameterizedTest(struct outcome_case *c, junit_read, outcome, .init = make_tmp,
+                  .fini = remove_tmp)
 {
     char *text = xasprintf("<testsuites><testsuite name=\"s\"><testcase "
                            "name=\"t\">%s</testcase></testsuite></testsuites>",
@@ -306,8 +303,7 @@ Test(junit_read, properties, .init = make_tmp, .fini = remove_tmp)
                   "</properties></testsuite>"
                   "<testsuite name=\"two\"/></testsuites>");
     cr_assert_eq(r.nsuites, 2);
-    cr_assert_eq(r.suites[0].nprops, 4, "%zu properties",
-                 r.suites[0].nprops);
+    cr_assert_eq(r.suites[0].nprops, 4, "%zu properties", r.suites[0].nprops);
     cr_assert_str_eq(junit_read_property(&r, 0, "a"), "1");
     cr_assert_str_eq(junit_read_property(&r, 0, "b"), "<2>");
     cr_assert_null(junit_read_property(&r, 0, "novalue"));
@@ -364,8 +360,7 @@ ParameterizedTest(struct error_case *c, junit_read, errors, .init = make_tmp,
         free(put(c->text));
     else if (c->make == MAKE_FOLDER)
         cr_assert_eq(mkdir(path, 0700), 0);
-    cr_assert_eq(junit_read_load(&r, path, &e), -1, "%s: accepted",
-                 c->label);
+    cr_assert_eq(junit_read_load(&r, path, &e), -1, "%s: accepted", c->label);
     cr_assert_not_null(e.msg, "%s: no message", c->label);
     cr_assert_not_null(strstr(e.msg, path), "%s: '%s' does not name '%s'",
                        c->label, e.msg, path);
@@ -387,9 +382,14 @@ ParameterizedTest(struct error_case *c, junit_read, errors, .init = make_tmp,
 static struct test_result res(const char *suite, const char *name,
                               enum outcome o, double ms)
 {
-    struct test_result r = {.id = name, .suite = suite, .classname = suite,
-                            .name = name, .done = true, .outcome = o,
-                            .time_ms = ms, .prev_ms = -1};
+    struct test_result r = {.id = name,
+                            .suite = suite,
+                            .classname = suite,
+                            .name = name,
+                            .done = true,
+                            .outcome = o,
+                            .time_ms = ms,
+                            .prev_ms = -1};
 
     return r;
 }
@@ -405,16 +405,19 @@ Test(junit_read, reads_what_junit_write_writes, .init = make_tmp,
         res("shop", "skips", OUTCOME_SKIPPED, 0),
         res("shop", "never", OUTCOME_PASSED, 0),
     };
-    static const enum junit_outcome want[] = {
-        JUNIT_PASSED, JUNIT_FAILURE, JUNIT_ERROR,
-        JUNIT_ERROR,  JUNIT_SKIPPED, JUNIT_ERROR};
+    static const enum junit_outcome want[] = {JUNIT_PASSED,  JUNIT_FAILURE,
+                                              JUNIT_ERROR,   JUNIT_ERROR,
+                                              JUNIT_SKIPPED, JUNIT_ERROR};
     enum { N = sizeof(rs) / sizeof(*rs) };
     rs[5].done = false;
     for (size_t i = 0; i < N; i++)
         rs[i].suite = "shop"; /* one suite: the report keeps this order */
-    struct run_info ri = {.isotest_version = "0.2.0", .isolation = "schema",
-                          .jobs = 3, .server_version = "15.18",
-                          .template_hash = "0123", .wall_ms = 2500.25};
+    struct run_info ri = {.isotest_version = "0.2.0",
+                          .isolation = "schema",
+                          .jobs = 3,
+                          .server_version = "15.18",
+                          .template_hash = "0123",
+                          .wall_ms = 2500.25};
     struct junit_property extra[] = {{"ci.job", "42"}};
     char *path = xasprintf("%s/report.xml", tmp);
     struct isotest_err e = ISOTEST_ERR_INIT;

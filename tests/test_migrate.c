@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
-#include "isolation/migrate.h"
 #include "common/strbuf.h"
+#include "isolation/migrate.h"
 
 static char tmp[] = "/tmp/isotest-migrate-XXXXXX";
 

@@ -47,7 +47,8 @@ static int parse_list(char **argv, struct run_options *o, struct isotest_err *e)
     return options_parse(argc, argv, o, e);
 }
 
-static int parse_args(struct args *a, struct run_options *o, struct isotest_err *e)
+static int parse_args(struct args *a, struct run_options *o,
+                      struct isotest_err *e)
 {
     char *argv[MAXARGS + 1];
     int argc = argc_of(a);
@@ -442,16 +443,16 @@ static const struct opt_spec scan_specs[] = {
 
 Test(options, scan_passes_unknown_options_on_in_order)
 {
-    char *argv[] = {"bench", "--timeout", "5", "-c3", "--flag", "suite",
-                    "--name=x", "--pool=2", "--", "-j", NULL};
+    char *argv[] = {"bench",    "--timeout", "5",  "-c3", "--flag", "suite",
+                    "--name=x", "--pool=2",  "--", "-j",  NULL};
     struct scanned s = {0};
     const char **rest = NULL;
     size_t nrest = 0;
     struct isotest_err e = ISOTEST_ERR_INIT;
 
-    cr_assert_eq(options_scan(10, argv, scan_specs, &s, true, &rest, &nrest,
-                              &e),
-                 0, "%s", e.msg);
+    cr_assert_eq(
+        options_scan(10, argv, scan_specs, &s, true, &rest, &nrest, &e), 0,
+        "%s", e.msg);
     cr_assert(s.flag);
     cr_assert_eq(s.count, 3);
     cr_assert_str_eq(s.name, "x");

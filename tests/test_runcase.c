@@ -1,8 +1,8 @@
 /*
  * test_runcase.c: how a case is pointed at its sandbox (runner/runcase.h).
  *
- * Covers: target_url_parts (isolation/target.h; table: TCP, IPv6, socket folder in ?host=,
- * percent-encoded user, password and options), each URL read back by
+ * Covers: target_url_parts (isolation/target.h; table: TCP, IPv6, socket folder
+ * in ?host=, percent-encoded user, password and options), each URL read back by
  * libpq's own parser; runcase_env dropping inherited PG*, DATABASE_URL and
  * ISOTEST_* variables and setting exactly one of each sandbox variable
  * (database and schema mode, with and without a password, with extras);
@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "common/proc.h"
+#include "common/strbuf.h"
 #include "isolation/target.h"
 #include "runner/runcase.h"
-#include "common/strbuf.h"
 
 struct url_case {
     char host[40];
@@ -165,9 +165,9 @@ Test(runcase, env_database_mode, .init = pollute_environment)
 {
     struct runcase_sandbox sb = database_sandbox(NULL);
     char **env = runcase_env(&sb, "shop/sql/x", 2, NULL);
-    char *url = target_url_parts(sock, "5433", "alice", NULL,
-                                 "isotest_deadbeef_3", NULL,
-                                 "isotest_deadbeef_3");
+    char *url =
+        target_url_parts(sock, "5433", "alice", NULL, "isotest_deadbeef_3",
+                         NULL, "isotest_deadbeef_3");
 
     cr_assert_str_eq(get(env, "PGHOST"), "/tmp/isotest sock");
     cr_assert_str_eq(get(env, "PGPORT"), "5433");

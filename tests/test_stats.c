@@ -91,11 +91,13 @@ Test(stats, sum)
 
 /* ---- stats_collect ---- */
 
-static struct test_result ran(enum outcome o, double acq, double rel,
-                              double ms)
+static struct test_result ran(enum outcome o, double acq, double rel, double ms)
 {
-    struct test_result r = {.done = true, .outcome = o, .acquire_ms = acq,
-                            .release_ms = rel, .time_ms = ms};
+    struct test_result r = {.done = true,
+                            .outcome = o,
+                            .acquire_ms = acq,
+                            .release_ms = rel,
+                            .time_ms = ms};
 
     return r;
 }

@@ -123,8 +123,8 @@ ParameterizedTestParameters(xmlout, dirty_strings)
                                sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct dirty_case *c, xmlout, dirty_strings,
-                  .init = make_tmp, .fini = remove_tmp)
+ParameterizedTest(struct dirty_case *c, xmlout, dirty_strings, .init = make_tmp,
+                  .fini = remove_tmp)
 {
     char *path = xasprintf("%s/doc.xml", tmp);
     struct isotest_err e = ISOTEST_ERR_INIT;
@@ -232,9 +232,8 @@ ParameterizedTestParameters(xmlout, failures)
 ParameterizedTest(struct failure_case *c, xmlout, failures, .init = make_tmp,
                   .fini = remove_tmp)
 {
-    char *path = xasprintf(c->what == MISSING_FOLDER ? "%s/missing/doc.xml"
-                                                     : "%s/doc.xml",
-                           tmp);
+    char *path = xasprintf(
+        c->what == MISSING_FOLDER ? "%s/missing/doc.xml" : "%s/doc.xml", tmp);
     struct isotest_err e = ISOTEST_ERR_INIT;
     struct xmlout o;
 
