@@ -158,15 +158,17 @@ isotest_session_info(const struct isotest_session *s);
  * (CREATE DATABASE ... TEMPLATE, made by the pool's threads ahead of
  * time or on acquire without a pool), in schema mode each schema's
  * connection, creation and migrations.  A slow server shows here first:
- * a clone of a small template takes ~10 ms on a server whose data is on
- * tmpfs, several hundred on a disk-backed one with fsync=on.
+ * a clone of a small template takes ~15 ms where the server's data is
+ * on tmpfs, and from ~40 ms (WAL_LOG) to seconds (FILE_COPY) on a
+ * disk-backed server with fsync=on.  With a pool, clones are made
+ * several at a time, each taking longer than it would alone.
  */
 struct isotest_session_stats {
     size_t clones;       /* sandboxes made (0 in none mode) */
     double clone_p50_ms; /* median time to make one; 0 without clones */
     double clone_p95_ms;
     double clone_max_ms;
-    double clone_total_ms; /* the sum: server time spent on sandboxes */
+    double clone_total_ms; /* the sum of those times */
 };
 
 /*

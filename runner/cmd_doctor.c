@@ -3,13 +3,13 @@
  * why, and the note a run prints when cloning was slow (cmd_clone_note).
  *
  * A sandbox is cheap where the server's data is on tmpfs with fsync=off
- * (~10 ms for a clone of a small template on this machine's embedded
- * server, `make bench`) and dear on a disk-backed server (~330 ms with
- * fsync=off, more with fsync=on): CREATE DATABASE ... STRATEGY FILE_COPY
- * checkpoints and copies files, WAL_LOG writes the template through the
- * WAL.  Doctor shows the settings behind that, measures each mode and
- * strategy with sessions of the library (pool 0, so each acquire is one
- * clone made while it waits) and names the cheapest.
+ * (a clone of a 7.3 MB template: ~17 ms on this machine's embedded
+ * server) and dear on a disk-backed server with fsync=on, where FILE_COPY
+ * (a checkpoint and every file synced) took 176 ms to 2 s and WAL_LOG
+ * 44 ms (ci/bench_ci.sh).  Doctor shows the settings behind that,
+ * measures each mode and strategy with sessions of the library (pool 0,
+ * so each acquire is one clone made while it waits, one at a time) and
+ * names the cheapest.
  *
  * Layout: options; the server's settings and where its data is; the
  * timed cycles; the advice and the run's note; the command.  The runner
@@ -36,9 +36,11 @@
 #define DEFAULT_CYCLES 5
 /*
  * A clone median above this is slow (ISOTEST_SLOW_CLONE_MS overrides it,
- * 0 makes every run say so: the tests use that).  It is ~10x what the
- * embedded server on tmpfs takes here and a third of what a disk-backed
- * server with fsync=off took (ci/bench_ci.sh measures both).
+ * 0 makes every run say so: the tests use that).  A run's clones are
+ * made up to 4 at a time, each then slower than alone: on tmpfs here
+ * 17 ms alone, ~100 ms in a -j 8 run on a machine loaded 8x its cores
+ * (hence the load in the note); on disk with fsync=on 636 ms in the same
+ * run (ci/bench_ci.sh).
  */
 #define SLOW_CLONE_MS 100.0
 /* Schema mode is named only when it is at least this much cheaper: a

@@ -54,9 +54,9 @@ static void assert_tries(const char *tries, size_t want, const char *junit)
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < i; k++)
             cr_assert_str_neq(lines[i], lines[k], "two tries in one sandbox");
-        /* A try's first line ends with it; the case's has tries= next. */
+        /* A try's first line ends with it; the case's has its times next. */
         char *named = xasprintf("sandbox=%s\n", lines[i]);
-        char *last = xasprintf("sandbox=%s tries=", lines[i]);
+        char *last = xasprintf("sandbox=%s acquire_ms=", lines[i]);
         cr_assert(strstr(report, named) || strstr(report, last),
                   "%s not in the report", lines[i]);
         free(named);
