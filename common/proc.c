@@ -269,6 +269,7 @@ struct capture {
     long grace_ms;
     bool stopping; /* `stop` was seen set */
     bool timed_out;
+    bool lingers; /* reaped while signalled, its group still has its grace */
 };
 
 /* Close what the capture holds; the child is reaped or lost by now. */
@@ -280,6 +281,24 @@ static void capture_release(struct capture *c)
     c->p->pid = 0;
 }
 
+/* Does any process of pid's group remain? */
+static bool group_alive(pid_t pid)
+{
+    return kill(-pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Nothing the case started may outlive it: a background process left in
+ * its group would keep a connection to the sandbox open.  A process that
+ * escaped the group and holds our pipes gets a second to let go of them.
+ */
+static void capture_group_end(struct capture *c, long now)
+{
+    proc_kill_tree(c->p->pid, SIGKILL);
+    c->lingers = false;
+    c->drain_until = now + 1000;
+}
+
 /* Reap the child if it has exited; -1 when it cannot be waited for. */
 static int capture_reap(struct capture *c, long now, struct isotest_err *e)
 {
@@ -287,15 +306,16 @@ static int capture_reap(struct capture *c, long now, struct isotest_err *e)
 
     if (r == c->p->pid) {
         c->reaped = true;
-        /*
-         * Nothing the case started may outlive it: a background process
-         * left in its group would keep a connection to the sandbox open.
-         * A process that escaped the group and holds our pipes gets a
-         * second to let go of them.
-         */
-        proc_kill_tree(c->p->pid, SIGKILL);
-        c->drain_until = now + 1000;
         close_fd(&c->pidfd);
+        /*
+         * Once signalled, the rest of the group keeps its grace: the child
+         * may be only a `sh -c` wrapper that died of the signal its command
+         * is still handling (a test framework's teardown, say).
+         */
+        if (c->kill_step > 0 && c->kill_step < 3 && group_alive(c->p->pid))
+            c->lingers = true;
+        else
+            capture_group_end(c, now);
     } else if (r < 0 && errno != EINTR) {
         int saved = errno;
         capture_release(c);
@@ -308,7 +328,9 @@ static int capture_reap(struct capture *c, long now, struct isotest_err *e)
 static void capture_escalate(struct capture *c, long now,
                              const atomic_int *stop)
 {
-    if (c->reaped)
+    if (c->lingers && !group_alive(c->p->pid))
+        capture_group_end(c, now);
+    if (c->reaped && !c->lingers)
         return;
     if (!c->stopping && stop && atomic_load(stop)) {
         c->stopping = true;
@@ -317,9 +339,12 @@ static void capture_escalate(struct capture *c, long now,
     if (c->next_kill >= 0 && now >= c->next_kill && c->kill_step < 3) {
         if (!c->stopping)
             c->timed_out = true;
-        proc_kill_tree(c->p->pid, next_signal(c->kill_step, c->first_signal));
+        int s = next_signal(c->kill_step, c->first_signal);
+        proc_kill_tree(c->p->pid, s);
         c->kill_step++;
         c->next_kill = now + c->grace_ms;
+        if (c->lingers && s == SIGKILL)
+            capture_group_end(c, now);
     }
 }
 
@@ -331,7 +356,7 @@ static long capture_wait_ms(const struct capture *c, long now)
 {
     long wait = 20;
 
-    if (!c->reaped && c->next_kill >= 0 && c->kill_step < 3) {
+    if ((!c->reaped || c->lingers) && c->next_kill >= 0 && c->kill_step < 3) {
         long left = c->next_kill - now;
         if (left < wait)
             wait = left < 0 ? 0 : left;
@@ -399,7 +424,7 @@ int proc_capture(struct proc *p, struct strbuf *out, struct strbuf *errb,
             fds[nfds++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
         if (p->err_fd >= 0)
             fds[nfds++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
-        if (c.reaped && (!nfds || now >= c.drain_until))
+        if (c.reaped && !c.lingers && (!nfds || now >= c.drain_until))
             break;
         int npipes = nfds;
         if (c.pidfd >= 0)

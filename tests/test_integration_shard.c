@@ -135,7 +135,7 @@ static const char *const *shard_env(int k)
 /* Start shard k (1-based) in the background, with its own history. */
 static void start_shard(struct itest_bg *b, int k, const char *hist)
 {
-    char tag[16], name[16], *junit, *h;
+    char tag[32], name[32], *junit, *h;
 
     snprintf(tag, sizeof(tag), "shard-%d", k);
     snprintf(name, sizeof(name), "shard-%d.xml", k);

@@ -5,7 +5,8 @@
  * signal, signal names, the output cap, the timeout (the whole group ends;
  * SIGKILL when INT and TERM are ignored), a background grandchild holding
  * the pipes (in the group, and escaped from it), exec, cwd, stdin and
- * output-file failures naming what failed, the stop flag, envp with PATH
+ * output-file failures naming what failed, the stop flag, a `sh -c`
+ * wrapper dying of the signal its command handles, envp with PATH
  * search, stdin_path, out_path, proc_wait and proc_run.
  *
  * No assertion is about time: a deadline is only a bound on waiting.
@@ -412,6 +413,42 @@ Test(proc, stop_flag_ends_the_child)
     cr_assert(!st.exited);
     cr_assert(!st.timed_out, "a stop is not a timeout");
     cr_assert(gone(pid));
+    strbuf_release(&out);
+    strbuf_release(&errb);
+}
+
+/*
+ * The child is a `sh -c` wrapper that dies of the first signal; the command
+ * under it handles that signal and still gets its grace to clean up.
+ */
+Test(proc, group_keeps_its_grace_when_the_wrapper_dies)
+{
+    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
+    struct proc_status st;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(sh_capture("sh -c 'trap \"sleep 0.05; echo cleaned; exit 0\" "
+                            "TERM; while :; do sleep 0.01; done'; true",
+                            &out, &errb, 300, NULL, &st, NULL, &e),
+                 0, "%s", e.msg);
+    cr_assert(st.timed_out);
+    cr_assert_str_eq(out.buf, "cleaned\n");
+    strbuf_release(&out);
+    strbuf_release(&errb);
+}
+
+/* ...and a command under it that ignores the signal is killed after it. */
+Test(proc, group_ignoring_the_signal_is_killed_after_the_wrapper)
+{
+    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
+    struct proc_status st;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(sh_capture("sh -c 'trap \"\" TERM; sleep 30; echo late'; true",
+                            &out, &errb, 100, NULL, &st, NULL, &e),
+                 0, "%s", e.msg);
+    cr_assert(st.timed_out);
+    cr_assert_eq(out.len, 0, "the group was not killed: %s", out.buf);
     strbuf_release(&out);
     strbuf_release(&errb);
 }
