@@ -213,7 +213,7 @@ static void check_merged(const char *merged, const char *all,
     free(a);
     free(m);
     for (int k = 1; k <= 4; k++) {
-        char name[32];
+        char name[48];
         snprintf(name, sizeof(name), "isotest.shard_%d_wall_ms", k);
         char *v = itest_junit_property(merged, name);
         cr_assert(v && strtod(v, NULL) > 0, "no %s", name);
