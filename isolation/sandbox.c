@@ -540,6 +540,7 @@ static int create_schema(struct sandbox_worker *w, const char *name,
         isotest_err_release(&ignore);
         if (!retry)
             return err_prefix(e, "cannot migrate sandbox schema '%s'", name);
+        isotest_err_release(e); /* the next attempt starts clean */
         struct timespec ts = {0, attempt * 2000000L};
         nanosleep(&ts, NULL);
     }
