@@ -22,6 +22,7 @@
 # BENCH_COLD_RUNS (3), BENCH_WARM_RUNS (5), BENCH_RUNS (3, bench-clone's
 # isotest runs per variant), BENCH_PYTEST_RUNS (3, runs per pytest
 # variant), BENCH_PYTEST_PER_FILE (55: tests in each of the 4 files),
+# BENCH_PYTEST_WORK_ROWS (20000: rows a typical test works on),
 # BENCH_ONLY_PYTEST (1: set up the warm cache and run section 4 only).
 set -u
 
@@ -130,6 +131,9 @@ row() {
 #       would on a shared test database;
 #   (b) the plugin, a sandbox per test (--isotest-env), serially;
 #   (c) the same with pytest-xdist, -n 4.
+# Twice: with light tests (a few statements: isotest's own cost shows) and
+# with typical ones (each first works on BENCH_PYTEST_WORK_ROWS rows in a
+# temporary table, the same work on a shared database and in a sandbox).
 # Then the plugin's overhead per test (acquire + release as the plugin sees
 # them, round trip included; it logs them at DEBUG) and the socket's round
 # trip for ACQUIRE with a clone ready.
@@ -137,6 +141,7 @@ pytest_section() {
     PY=/usr/bin/python3
     PY_RUNS=${BENCH_PYTEST_RUNS:-3}
     PY_PER_FILE=${BENCH_PYTEST_PER_FILE:-55}
+    PY_WORK_ROWS=${BENCH_PYTEST_WORK_ROWS:-20000}
     echo
     echo "bench: pytest plugin, setting up a venv and a generated suite" >&2
     if ! "$PY" -c 'import pytest, xdist, psycopg2, setuptools, venv' \
@@ -185,9 +190,29 @@ import psycopg2
 import pytest
 
 
+# BENCH_WORK_ROWS > 0: each test first does the work of a typical database
+# test (a few statements over that many rows, in a temporary table, so that
+# it is the same on a shared database and in a sandbox).
+WORK_ROWS = int(os.environ.get("BENCH_WORK_ROWS", "0"))
+
+
+def typical_work(conn):
+    with conn, conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE scratch AS SELECT g AS id, md5(g::text) AS v "
+                    "FROM generate_series(1, %s) g", (WORK_ROWS,))
+        cur.execute("CREATE INDEX ON scratch (v)")
+        cur.execute("SELECT count(*) FROM scratch s JOIN customers c "
+                    "ON c.id = 1 + s.id % 2 WHERE s.v > 'c'")
+        cur.execute("UPDATE scratch SET v = upper(v) WHERE id % 3 = 0")
+        cur.execute("SELECT v, count(*) FROM scratch GROUP BY v ORDER BY 2 DESC LIMIT 5")
+        cur.execute("DROP TABLE scratch")
+
+
 @pytest.fixture
 def db():
     conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    if WORK_ROWS:
+        typical_work(conn)
     yield conn
     conn.close()
 EOF
@@ -302,9 +327,18 @@ EOF
         fi
     }
 
-    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "bench: pytest, warm-up run (builds the suite's template)" >&2
     py_run warmup "$WORK/py.xml" "$VPY" -m pytest -q --isotest-env .
+    BENCH_WORK_ROWS=0 pytest_measure "light tests: a few statements each"
+    BENCH_WORK_ROWS=$PY_WORK_ROWS pytest_measure "typical tests: each first works on $PY_WORK_ROWS rows"
+}
+
+# pytest_measure TITLE: (a), (b) and (c), PY_RUNS each, with BENCH_WORK_ROWS
+# as exported; the table and the -n 4 verdict.  The overhead per test and
+# the round trip are measured with the light tests only.
+pytest_measure() {
+    export BENCH_WORK_ROWS
+    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
     WALL_a="" FAILS_a="" WALL_b="" FAILS_b="" WALL_c="" FAILS_c=""
     for v in a b c; do
         walls="" fails=""
@@ -327,6 +361,25 @@ EOF
         c) WALL_c=$wall FAILS_c=$fails ;;
         esac
     done
+
+    echo
+    echo "pytest under isotest exec, $1: $PY_TESTS generated tests that collide on a" \
+        "shared database, embedded server, $(nproc) CPUs (medians of $PY_RUNS runs;" \
+        "load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) now)"
+    echo "-------------------------------------------------------------------------------"
+    printf '%-52s %9s  %s\n' "variant" "wall ms" "failed tests, each run"
+    printf '%-52s %9s  %s\n' "(a) plain pytest, serial, one shared database" \
+        "$WALL_a" "$FAILS_a"
+    printf '%-52s %9s  %s\n' "(b) isotest exec + plugin, a sandbox per test, serial" \
+        "$WALL_b" "$FAILS_b"
+    printf '%-52s %9s  %s\n' "(c) isotest exec + plugin, -n 4" "$WALL_c" "$FAILS_c"
+    echo "-------------------------------------------------------------------------------"
+    awk -v a="$WALL_a" -v c="$WALL_c" 'BEGIN {
+        printf "-n 4 against plain serial: %.2fx (goal: faster, > 1x: %s)\n", a / c,
+            (c < a ? "met" : "not met") }'
+    echo "(wall: the whole isotest exec from the shell, session start included;" \
+        "figures are informational)"
+    [ "$BENCH_WORK_ROWS" = 0 ] || return 0
 
     # The overhead per test: a serial run with the plugin's DEBUG log.
     echo "bench: pytest, overhead per test (serial, logged)" >&2
@@ -351,21 +404,6 @@ EOF
     set -- $OVERHEAD
     OVH_P50=${1:-?} OVH_N=${2:-0}
 
-    echo
-    echo "pytest under isotest exec: $PY_TESTS generated tests that collide on a" \
-        "shared database, embedded server, $(nproc) CPUs (medians of $PY_RUNS runs;" \
-        "load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) now)"
-    echo "-------------------------------------------------------------------------------"
-    printf '%-52s %9s  %s\n' "variant" "wall ms" "failed tests, each run"
-    printf '%-52s %9s  %s\n' "(a) plain pytest, serial, one shared database" \
-        "$WALL_a" "$FAILS_a"
-    printf '%-52s %9s  %s\n' "(b) isotest exec + plugin, a sandbox per test, serial" \
-        "$WALL_b" "$FAILS_b"
-    printf '%-52s %9s  %s\n' "(c) isotest exec + plugin, -n 4" "$WALL_c" "$FAILS_c"
-    echo "-------------------------------------------------------------------------------"
-    awk -v a="$WALL_a" -v c="$WALL_c" 'BEGIN {
-        printf "-n 4 against plain serial: %.2fx (goal: faster, > 1x: %s)\n", a / c,
-            (c < a ? "met" : "not met") }'
     awk -v o="$OVH_P50" -v n="$OVH_N" -v s="$CYCLE_P50" 'BEGIN {
         if (o == "?") { print "overhead per test: no timings logged"; exit }
         printf "overhead per test, acquire + release as the plugin sees them: " \
@@ -376,8 +414,6 @@ EOF
         printf "socket round trip, client side, p50 of 100: ACQUIRE %.3f ms with " \
             "a clone ready (goal <= 1 ms: %s; isotest side %.3f ms), HELLO %.3f ms\n",
             a, (a <= 1 ? "met" : "not met"), s, h }'
-    echo "(wall: the whole isotest exec from the shell, session start included;" \
-        "figures are informational)"
 }
 
 WARM="$WORK/warm-cache"
