@@ -149,9 +149,15 @@ static bool calls_pgtap(const char *t)
     return false;
 }
 
-/* expected/NAME.out and NAME_1.out .. NAME_9.out in folder dir. */
+/*
+ * expected/NAME.out and NAME_1.out .. NAME_9.out in folder dir.  Without
+ * the folder, one look instead of ten (a suite of 10,000 cases pays it for
+ * every case).
+ */
 static void find_expected(struct test_case *c, const char *dir)
 {
+    if (access(dir, X_OK) != 0)
+        return;
     for (int k = 0; k <= 9; k++) {
         char *p = k ? xasprintf("%s/%s_%d.out", dir, c->name, k)
                     : xasprintf("%s/%s.out", dir, c->name);
