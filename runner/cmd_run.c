@@ -93,7 +93,8 @@ int cmd_discover(const struct run_options *o, struct case_list *cl,
                               .filters = o->filters,
                               .nfilters = o->nfilters,
                               .list_cmd = o->list_cmd,
-                              .each_cmd = o->each_cmd};
+                              .each_cmd = o->each_cmd,
+                              .interrupted = signals_interrupted};
 
     if (discover(&d, cl, e) < 0)
         return -1;
@@ -143,7 +144,7 @@ int cmd_list(int argc, char **argv)
     if (cmd_discover(&o, &cl, &e) < 0) {
         cmd_print_error(NULL, &e);
         options_release(&o);
-        return EXIT_CANNOT;
+        return signals_interrupted() ? signals_exit_code() : EXIT_CANNOT;
     }
     if (o.shard.total && list_shard(&o, &cl, &e) < 0) {
         cmd_print_error(NULL, &e);

@@ -6,6 +6,7 @@
 #include "discover.h"
 #include "common/fsutil.h"
 #include "common/proc.h"
+#include "fileset.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -25,6 +26,7 @@ struct walk {
     const struct discover_opts *o;
     const char *suite;
     const char *root_disp;
+    struct fileset *seen; /* folders and case files found so far */
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -254,6 +256,8 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
     size_t n = 0, cap = 0;
     int r = 0;
 
+    if (w->o->interrupted && w->o->interrupted())
+        return err_set(e, "interrupted while looking for test cases");
     if (!d)
         return err_errno(e, errno, "cannot read folder '%s'", abs);
     while ((de = readdir(d))) {
@@ -275,7 +279,23 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
         struct stat st;
 
         if (stat(a, &st) < 0) {
-            /* A dangling link is not a case. */
+            if (lstat(a, &st) == 0 && S_ISLNK(st.st_mode))
+                strbuf_addf(&w->cl->notes, "skipped %s/%s: a dangling link\n",
+                            w->root_disp, rl);
+        } else if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+                   !fileset_add(w->seen, st.st_dev, st.st_ino)) {
+            /* A folder named as a PATH of its own is walked as one. */
+            struct stat ls;
+            if (S_ISREG(st.st_mode))
+                strbuf_addf(&w->cl->notes,
+                            "skipped %s/%s: a file already found under "
+                            "another path\n",
+                            w->root_disp, rl);
+            else if (lstat(a, &ls) == 0 && S_ISLNK(ls.st_mode))
+                strbuf_addf(&w->cl->notes,
+                            "skipped %s/%s: a link to a folder already "
+                            "searched (a loop?)\n",
+                            w->root_disp, rl);
         } else if (S_ISDIR(st.st_mode)) {
             /* A suite's own migrations/ is never a folder of cases. */
             bool skip =
@@ -450,7 +470,8 @@ static void migrations_above(struct case_list *cl, const char *abs)
 
 /* The cases of a suite folder p (abs resolved), walked recursively. */
 static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
-                         const char *p, const char *abs, struct isotest_err *e)
+                         struct fileset *seen, const char *p, const char *abs,
+                         struct isotest_err *e)
 {
     /* Strip trailing slashes for display: "examples/shop/". */
     char *disp = xstrdup(p);
@@ -458,8 +479,11 @@ static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
 
     while (dl > 1 && disp[dl - 1] == '/')
         disp[--dl] = '\0';
-    struct walk w = {
-        .cl = cl, .o = o, .suite = base_name(abs), .root_disp = disp};
+    struct walk w = {.cl = cl,
+                     .o = o,
+                     .suite = base_name(abs),
+                     .root_disp = disp,
+                     .seen = seen};
     int r = walk_dir(&w, abs, "", e);
     free(disp);
     return r;
@@ -467,15 +491,18 @@ static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
 
 /* A test named on its own: its folder is its suite. */
 static int add_single_file(const struct discover_opts *o, struct case_list *cl,
-                           const char *p, const char *abs,
+                           struct fileset *seen, const char *p, const char *abs,
                            struct isotest_err *e)
 {
     char *dir_abs = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
     char *disp_dir = strrchr(p, '/')
                          ? xstrndup(p, (size_t)(strrchr(p, '/') - p))
                          : xstrdup(".");
-    struct walk w = {
-        .cl = cl, .o = o, .suite = base_name(dir_abs), .root_disp = disp_dir};
+    struct walk w = {.cl = cl,
+                     .o = o,
+                     .suite = base_name(dir_abs),
+                     .root_disp = disp_dir,
+                     .seen = seen};
     const char *nm = base_name(abs);
     int r;
 
@@ -492,7 +519,7 @@ static int add_single_file(const struct discover_opts *o, struct case_list *cl,
 
 /* One test path from the command line: a suite folder or a single file. */
 static int add_path(const struct discover_opts *o, struct case_list *cl,
-                    const char *p, struct isotest_err *e)
+                    struct fileset *seen, const char *p, struct isotest_err *e)
 {
     struct stat st;
 
@@ -507,9 +534,9 @@ static int add_path(const struct discover_opts *o, struct case_list *cl,
         migrations_above(cl, abs);
     int r;
     if (S_ISDIR(st.st_mode))
-        r = add_suite_dir(o, cl, p, abs, e);
+        r = add_suite_dir(o, cl, seen, p, abs, e);
     else if (S_ISREG(st.st_mode))
-        r = add_single_file(o, cl, p, abs, e);
+        r = add_single_file(o, cl, seen, p, abs, e);
     else
         r = err_set(e, "'%s' is not a file or folder", p);
     free(abs);
@@ -529,12 +556,29 @@ int discover(const struct discover_opts *o, struct case_list *cl,
                            o->migrations);
         cl->migrations_dir = realpath(o->migrations, NULL);
     }
+    /* Each folder and file once, by identity (loops end; no repeats). */
+    struct fileset seen = {0};
+    bool *repeat = xcalloc(o->npaths ? o->npaths : 1, sizeof(*repeat));
     for (size_t i = 0; i < o->npaths; i++) {
-        if (add_path(o, cl, o->paths[i], e) < 0) {
+        struct stat st; /* every PATH first: a walk reaching one skips it */
+        if (stat(o->paths[i], &st) == 0 &&
+            !fileset_add(&seen, st.st_dev, st.st_ino)) {
+            repeat[i] = true;
+            strbuf_addf(&cl->notes,
+                        "note: '%s' was named before: its cases run once\n",
+                        o->paths[i]);
+        }
+    }
+    for (size_t i = 0; i < o->npaths; i++) {
+        if (!repeat[i] && add_path(o, cl, &seen, o->paths[i], e) < 0) {
+            free(repeat);
+            fileset_release(&seen);
             case_list_release(cl);
             return -1;
         }
     }
+    free(repeat);
+    fileset_release(&seen);
     if (o->list_cmd && from_listing(o, cl, e) < 0) {
         case_list_release(cl);
         return -1;

@@ -5,7 +5,9 @@
  * and in expected/ and results/ folders; every other executable file is a
  * command case; with --list/--each, every line the listing command prints
  * is a command case.  Cases come out sorted by id, which is
- * "<suite>/<path inside the suite without .sql>".
+ * "<suite>/<path inside the suite without .sql>".  Each folder and file is
+ * visited once, by device and inode, however many links or paths lead to
+ * it; loops, dangling links and repeats are noted in case_list.notes.
  *
  * Call sequence: discover() then case_list_release().  Not thread-safe;
  * the resulting list is read-only and may be shared by threads.
@@ -52,6 +54,7 @@ struct discover_opts {
     size_t nfilters;
     const char *list_cmd;
     const char *each_cmd;
+    bool (*interrupted)(void); /* may be NULL; true: stop looking */
 };
 
 int discover(const struct discover_opts *o, struct case_list *cl,

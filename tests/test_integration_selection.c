@@ -1,8 +1,9 @@
 /*
  * test_integration_selection.c: which cases a run has, and which of them
  * it runs -- cases listed by a command (--list/--each, each id one shell
- * word), --filter (for run and for `isotest list`), --fail-fast, and the
- * notes `isotest list` gives on scripts that are not executable.
+ * word), --filter (for run and for `isotest list`), --fail-fast, the
+ * notes `isotest list` gives on scripts that are not executable, and link
+ * loops, dangling links and repeated paths.
  *
  * Each test that runs cases starts a private server (helpers.h) and passes
  * it with --db; runs pass --no-history.  Fixtures: tests/fixtures/cmd_select
@@ -13,6 +14,8 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/strbuf.h"
 
@@ -196,4 +199,51 @@ Test(selection, list_notes_non_executable_scripts)
     cr_assert(!strstr(r.err, "notes.txt"), "a note about notes.txt:\n%s",
               r.err);
     itest_result_release(&r);
+}
+
+/*
+ * A tree with link loops (sub/up -> .., sub/self -> sub) and a dangling
+ * link: `list` ends, with a note on each; a run naming a folder twice and
+ * inside its parent runs each case once.
+ */
+Test(selection, link_loops_and_repeated_paths)
+{
+    const char *ci = itest_cluster_start();
+    char *root = itest_tmpfile("loopy");
+    char *a = xasprintf("%s/a/x.sql", root), *b = xasprintf("%s/b.sql", root);
+    char *up = xasprintf("%s/a/up", root), *self = xasprintf("%s/a/self", root);
+    char *gone = xasprintf("%s/gone.sql", root);
+    char *sub = xasprintf("%s/a", root);
+    struct itest_result r;
+
+    cr_assert(mkdir(root, 0755) == 0 && mkdir(sub, 0755) == 0);
+    itest_write_file(a, "SELECT 1;\n", 0644);
+    itest_write_file(b, "SELECT 2;\n", 0644);
+    cr_assert(symlink("..", up) == 0 && symlink("../a", self) == 0 &&
+              symlink("nowhere.sql", gone) == 0);
+
+    itest_run(&r, ARGV("list", root), NULL);
+    itest_assert_exit(&r, 0, "isotest list");
+    cr_assert_str_eq(r.out, "loopy/a/x\nloopy/b\n");
+    cr_assert(strstr(r.err, "a/up: a link to a folder already searched"), "%s",
+              r.err);
+    cr_assert(strstr(r.err, "a/self: a link to a folder already searched"),
+              "%s", r.err);
+    cr_assert(strstr(r.err, "gone.sql: a dangling link"), "%s", r.err);
+    itest_result_release(&r);
+
+    itest_run_db(&r, ci, ARGV(sub, sub, root), NULL);
+    itest_assert_exit(&r, 0, "the run");
+    itest_assert_summary(&r, "2 passed, 0 failed, 0 skipped");
+    cr_assert(strstr(r.err, "was named before: its cases run once"), "%s",
+              r.err);
+    itest_assert_no_sandboxes(ci);
+    itest_result_release(&r);
+    free(a);
+    free(b);
+    free(up);
+    free(self);
+    free(gone);
+    free(sub);
+    free(root);
 }
