@@ -215,6 +215,15 @@ ISOTEST_API int isotest_session_drain(struct isotest_session *s,
                                       struct isotest_err *e);
 
 /*
+ * Is the session's server still there?  0 when it accepts a connection;
+ * -1 when it does not, with e saying "lost the server" and quoting libpq's
+ * words once.  One short connection; thread-safe.  A runner asks when a
+ * case or an acquire fails, to tell a lost server from a failing test.
+ */
+ISOTEST_API int isotest_session_ping(const struct isotest_session *s,
+                                     struct isotest_err *e);
+
+/*
  * Emergency stop from another thread (a signal thread, say): end the
  * embedded server at once, wait briefly for it, and remove its folder; on
  * a server the user named, drop this session's databases over a new

@@ -521,3 +521,13 @@ int session_sandbox_keep(struct isotest_sandbox *x, struct isotest_err *e)
     }
     return r;
 }
+
+int isotest_session_ping(const struct isotest_session *s, struct isotest_err *e)
+{
+    PGconn *conn = target_connect(&s->target, s->target.maint_db, e);
+
+    if (!conn)
+        return err_prefix(e, "lost the server");
+    PQfinish(conn);
+    return 0;
+}

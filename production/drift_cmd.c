@@ -271,7 +271,8 @@ static void close_template(struct drift_run *r, bool abort)
     if (r->sb && isotest_sandbox_release(r->sb, 0, NULL, &e) < 0)
         cmd_print_error(r->s, &e);
     r->sb = NULL;
-    struct cmd_closing c = {r->s, abort ? ISOTEST_CLOSE_ABORT : 0};
+    struct cmd_closing c = {.s = r->s,
+                            .flags = abort ? ISOTEST_CLOSE_ABORT : 0};
     signals_cleanup(cmd_close_session, &c);
     r->s = NULL;
 }

@@ -343,7 +343,7 @@ static struct isotest_session *open_session(const struct doctor_options *o,
 
 static void close_session(struct isotest_session *s)
 {
-    struct cmd_closing c = {s, 0};
+    struct cmd_closing c = {.s = s};
 
     signals_cleanup(cmd_close_session, &c);
 }

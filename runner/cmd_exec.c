@@ -361,7 +361,8 @@ int cmd_exec(int argc, char **argv)
     }
     if (e.msg)
         cmd_print_error(s, &e);
-    struct cmd_closing c = {s, signals_interrupted() ? ISOTEST_CLOSE_ABORT : 0};
+    struct cmd_closing c = {
+        .s = s, .flags = signals_interrupted() ? ISOTEST_CLOSE_ABORT : 0};
     signals_cleanup(cmd_close_session, &c);
     if (dir) {
         struct isotest_err ignore = ISOTEST_ERR_INIT;

@@ -48,6 +48,7 @@ struct run {
     double first_start_ms;
     struct schema_from schema; /* --schema-from: its migrations folder */
     struct shard_plan shard;   /* --shard: what this part holds */
+    char *lost;                /* why the server went away, or NULL */
 };
 
 void cmd_print_error(const struct isotest_session *s, struct isotest_err *e)
@@ -223,13 +224,15 @@ void cmd_close_session(void *arg)
     struct isotest_err e = ISOTEST_ERR_INIT;
 
     signals_watch_session(NULL);
-    if (c->s && isotest_session_close(c->s, c->flags, &e) < 0)
+    if (c->s && isotest_session_close(c->s, c->flags, &e) < 0 && !c->quiet)
         cmd_print_error(NULL, &e);
+    isotest_err_release(&e);
 }
 
 static void run_release(struct run *r, unsigned close_flags)
 {
-    struct cmd_closing c = {r->session, close_flags};
+    struct cmd_closing c = {
+        .s = r->session, .flags = close_flags, .quiet = r->lost != NULL};
 
     signals_cleanup(cmd_close_session, &c);
     r->session = NULL;
@@ -244,6 +247,7 @@ static void run_release(struct run *r, unsigned close_flags)
     history_release(&r->hist);
     free(r->hist_path);
     free(r->order);
+    free(r->lost);
     schema_from_release(&r->schema);
 }
 
@@ -391,6 +395,8 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
     int pr = pool_run(pool, r->results, e);
     signals_watch_pool(NULL);
     r->first_start_ms = pool_first_start_ms(pool);
+    if (pool_lost(pool))
+        r->lost = xstrdup(pool_lost(pool));
     pool_free(pool);
     return pr;
 }
@@ -487,7 +493,7 @@ static int exit_code(const struct run *r, bool reports_failed)
         if (!r->results[i].done || outcome_is_failure(r->results[i].outcome) ||
             (r->o.fail_on_flaky && result_flaky(&r->results[i])))
             code = EXIT_FAILED;
-    if (reports_failed)
+    if (reports_failed || r->lost)
         code = EXIT_CANNOT;
     if (signals_interrupted())
         code = signals_exit_code();
@@ -502,14 +508,20 @@ static int finish_run(struct run *r, struct console *con, bool *kept)
     char ts[32], host[256];
 
     /* Drop the run's databases before the report: it says what was left. */
-    if (isotest_session_drain(r->session, &e) < 0)
+    if (isotest_session_drain(r->session, &e) < 0 && !r->lost)
         cmd_print_error(r->session, &e);
+    isotest_err_release(&e);
     fill_info(r, &info, ts, host);
     bool reports_failed = write_reports(r, &info, con) < 0;
     annotate(r, con);
     console_summary(con, r->results, r->cl.n, &info);
     cmd_clone_note(r->session, stderr);
-    if (r->hist_path && !signals_interrupted() &&
+    if (r->lost) /* libpq's words, already without a password */
+        fprintf(stderr,
+                "isotest: error: %s\nhint: what the run left is reclaimed "
+                "by the next run or by `isotest clean`\n",
+                r->lost);
+    if (r->hist_path && !signals_interrupted() && !r->lost &&
         history_save(r->hist_path, r->o.compare_with ? NULL : &r->hist,
                      r->results, r->cl.n, info.wall_ms, &e) < 0)
         cmd_print_error(r->session, &e);

@@ -48,6 +48,7 @@ void cmd_print_error(const struct isotest_session *s, struct isotest_err *e);
 struct cmd_closing {
     struct isotest_session *s;
     unsigned flags;
+    bool quiet; /* the server is lost: a failed close says nothing new */
 };
 void cmd_close_session(void *closing);
 

@@ -31,6 +31,7 @@ struct pool {
     double first_start_ms;
     atomic_int stop;
     atomic_int *pids; /* one per worker: its running child, or 0 */
+    char *lost;       /* under lock: why the server is gone, or NULL */
 };
 
 struct worker_arg {
@@ -60,6 +61,7 @@ void pool_free(struct pool *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->changed);
     free(p->pids);
+    free(p->lost);
     free(p);
 }
 
@@ -153,7 +155,46 @@ static void keep_sandbox(struct isotest_sandbox *sb, struct test_result *r)
     isotest_err_release(&e);
 }
 
-static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
+const char *pool_lost(struct pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    const char *lost = p->lost;
+    pthread_mutex_unlock(&p->lock);
+    return lost;
+}
+
+/*
+ * A failed case, or a sandbox that could not be had: is the server gone?
+ * The first worker to find it so says why (pool_lost()) and stops the
+ * pool; every case that fails from then on ended with the server, and
+ * says only that.
+ */
+static void check_server(struct pool *p, struct test_result *r)
+{
+    if (!outcome_is_failure(r->outcome))
+        return;
+    if (!pool_lost(p)) {
+        struct isotest_err e = ISOTEST_ERR_INIT;
+        if (isotest_session_ping(p->cfg.session, &e) == 0)
+            return;
+        pthread_mutex_lock(&p->lock);
+        if (!p->lost) {
+            p->lost = e.msg;
+            e.msg = NULL;
+        }
+        pthread_mutex_unlock(&p->lock);
+        isotest_err_release(&e);
+        pool_stop(p);
+    }
+    r->outcome = OUTCOME_ERROR;
+    free(r->message);
+    free(r->detail);
+    r->message = xstrdup("server lost");
+    r->detail = xstrdup(""); /* not libpq's words again: the output has them */
+}
+
+static void release_sandbox(struct pool *p, struct isotest_sandbox *sb,
+                            struct test_result *r)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
     /* A case that did not end by itself may have left sessions behind. */
@@ -162,7 +203,8 @@ static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
             ? ISOTEST_RELEASE_DISCONNECT
             : 0;
 
-    if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0)
+    if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0 &&
+        !pool_lost(p))
         add_detail(r, e.msg); /* the run's sweep retries the drop */
     isotest_err_release(&e);
 }
@@ -219,9 +261,10 @@ static void run_one(struct pool *p, int index, size_t i)
     r->worker = index;
     for (;;) {
         sb = run_try(p, index, c, r);
+        check_server(p, r);
         if (!sb || !retry_wanted(p, r))
             break;
-        release_sandbox(sb, r);
+        release_sandbox(p, sb, r);
         sb = NULL;
         /* Stopped while the sandbox was dropped: no new try starts. */
         if (atomic_load(&p->stop))
@@ -237,7 +280,7 @@ static void run_one(struct pool *p, int index, size_t i)
         !atomic_load(&p->stop))
         keep_sandbox(sb, r);
     else
-        release_sandbox(sb, r);
+        release_sandbox(p, sb, r);
 }
 
 static void *worker(void *arg)
@@ -292,6 +335,14 @@ int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
     free(threads);
     free(args);
 
+    /* Cases a lost server never let start: errors, one line each. */
+    for (size_t i = 0; p->lost && i < p->cfg.cases->n; i++) {
+        if (results[i].done)
+            continue;
+        results[i].done = true;
+        results[i].outcome = OUTCOME_ERROR;
+        results[i].message = xstrdup("not run: the server was lost");
+    }
     /* Cases --fail-fast never started are skipped, not missing. */
     if (p->cfg.fail_fast && p->failures && !atomic_load(&p->stop)) {
         for (size_t i = 0; i < p->cfg.cases->n; i++) {

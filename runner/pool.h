@@ -61,6 +61,13 @@ int pool_run(struct pool *p, struct test_result *results,
 /* Thread-safe, async-signal-unsafe. */
 void pool_stop(struct pool *p);
 void pool_signal_children(struct pool *p, int sig);
+/*
+ * Why the server is gone (a case or an acquire failed and the session's
+ * server no longer answers), or NULL.  Once it is lost the pool stops:
+ * the cases that were running say "server lost", those not started "not
+ * run: the server was lost".  Valid until pool_free().
+ */
+const char *pool_lost(struct pool *p);
 /* CLOCK_MONOTONIC milliseconds of the first case start, or 0. */
 double pool_first_start_ms(struct pool *p);
 

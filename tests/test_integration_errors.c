@@ -241,3 +241,41 @@ Test(errors, run_help)
     cr_assert(strstr(r.out, "--isolation"), "--help printed '%s'", r.out);
     itest_result_release(&r);
 }
+
+/*
+ * The server dies mid-run: one error naming it and quoting libpq once, the
+ * case that was running says "server lost", the cases not started say so
+ * in one line each, exit 2, and no second error from the clean-up.
+ */
+Test(errors, lost_server_is_one_error)
+{
+    const char *ci = itest_cluster_start();
+    char *junit = itest_tmpfile("lost.xml");
+    struct itest_result r;
+
+    itest_run_db(&r, ci,
+                 ARGV("-j", "2", "--junit", junit, FIXTURES "/lost_server"),
+                 NULL);
+    itest_assert_exit(&r, 2, "a run whose server died");
+    const char *lost = strstr(r.err, "isotest: error: lost the server: ");
+    cr_assert(lost, "no lost-server error:\n%s", r.err);
+    cr_assert_null(strstr(lost + 1, "isotest: error:"),
+                   "more than one error:\n%s", r.err);
+    cr_assert(strstr(lost, "shutting down") || strstr(lost, "No such file") ||
+                  strstr(lost, "Connection refused"),
+              "libpq's words are not quoted:\n%s", r.err);
+    cr_assert(strstr(r.err, "isotest clean"), "no hint:\n%s", r.err);
+    itest_assert_case(junit, "b_long", "error", "server lost");
+    static const char *const later[] = {"c_short", "d_short", "e_short",
+                                        "f_short", "g_short"};
+    /* The first may have started before the loss was known. */
+    for (size_t i = 0; i < 5; i++)
+        itest_assert_case(junit, later[i], "error",
+                          i ? "not run: the server "
+                              "was lost"
+                            : "lost");
+    cr_assert_null(strstr(r.out, "server closed the connection"),
+                   "libpq's text repeated on the console:\n%s", r.out);
+    free(junit);
+    itest_result_release(&r);
+}
