@@ -363,6 +363,16 @@ ISOTEST_API void isotest_client_detach(struct isotest_client *c);
  * databases (kept ones once older than keep_age_s), and templates beyond
  * the newest keep_templates that no live session uses.
  */
+/*
+ * The embedded servers of dead sessions on this machine (a process killed
+ * before it could stop its own; the next session does this too): each
+ * server is stopped and its folder removed, or, with dry_run, only found.
+ * How many; *log (may be NULL; free() it) has a line per folder.  -1 with
+ * e set when the folder that holds them cannot be read.
+ */
+ISOTEST_API int isotest_clean_embedded(bool dry_run, char **log,
+                                       struct isotest_err *e);
+
 struct isotest_clean_options {
     const char *db; /* as isotest_options.db, but a server must be named */
     bool dry_run;   /* say what would go, drop nothing */

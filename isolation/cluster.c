@@ -9,6 +9,7 @@
 #include "common/fsutil.h"
 #include "common/proc.h"
 #include "common/strbuf.h"
+#include "isotest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -251,6 +252,7 @@ static int start_server(struct cluster *c, struct isotest_err *e)
 
 static void cluster_free(struct cluster *c)
 {
+    watch_disarm(&c->guard);
     if (c->lock_fd >= 0)
         close(c->lock_fd);
     free(c->bindir);
@@ -261,6 +263,25 @@ static void cluster_free(struct cluster *c)
     free(c->conninfo);
     free(c->cache_path);
     free(c);
+}
+
+/*
+ * Should this process die without stopping the server (SIGKILL), its guard
+ * stops it (immediate shutdown; SIGKILL after 5 s) and removes the run
+ * folder, as the next session's reclaim would, only at once.
+ */
+static int arm_guard(struct cluster *c, struct isotest_err *e)
+{
+    char pid[32];
+
+    snprintf(pid, sizeof(pid), "%ld", (long)c->pid);
+    const char *args[] = {pid, c->rundir, NULL};
+    return watch_start(&c->guard,
+                       "kill -QUIT \"$1\" 2>/dev/null; i=0; "
+                       "while kill -0 \"$1\" 2>/dev/null && [ $i -lt 50 ]; "
+                       "do sleep 0.1; i=$((i + 1)); done; "
+                       "kill -KILL \"$1\" 2>/dev/null; rm -rf \"$2\"",
+                       args, e);
 }
 
 /* Started by root, run the server as 'postgres' (it refuses root). */
@@ -336,6 +357,7 @@ struct cluster *cluster_start(const struct cluster_options *opts,
     const char *base = opts->base_dir ? opts->base_dir : default_base_dir();
 
     c->lock_fd = -1;
+    c->guard = (struct watch)WATCH_INIT;
     c->bindir = cluster_find_bindir(opts->bindir, e);
     if (!c->bindir || choose_user(c, e) < 0 || make_run_folder(c, base, e) < 0)
         goto fail;
@@ -346,7 +368,7 @@ struct cluster *cluster_start(const struct cluster_options *opts,
     c->from_cache = cached == 0;
     if (!c->from_cache && run_initdb(c, e) < 0)
         goto fail;
-    if (start_server(c, e) < 0)
+    if (start_server(c, e) < 0 || arm_guard(c, e) < 0)
         goto fail;
     return c;
 
@@ -402,6 +424,7 @@ void cluster_abort(struct cluster *c)
 
     if (!c)
         return;
+    watch_disarm(&c->guard);
     if (c->pid > 0) {
         kill(c->pid, SIGQUIT);
         reap_server(c->pid, 3000);
@@ -465,7 +488,22 @@ static pid_t run_postmaster(const char *rundir)
     return pid;
 }
 
-int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e)
+/* Stop a dead run's postmaster: SIGQUIT, then SIGKILL after 5 s. */
+static void stop_dead_postmaster(pid_t pm)
+{
+    if (pm <= 0 || kill(pm, SIGQUIT) != 0)
+        return;
+    long deadline = now_ms() + 5000;
+    while (kill(pm, 0) == 0 && now_ms() < deadline) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (kill(pm, 0) == 0)
+        kill(pm, SIGKILL);
+}
+
+int cluster_reclaim_report(const struct cluster_options *opts, bool dry_run,
+                           struct strbuf *log, struct isotest_err *e)
 {
     const char *base = opts->base_dir ? opts->base_dir : default_base_dir();
     DIR *d = opendir(base);
@@ -481,39 +519,51 @@ int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e)
         char *lockpath = xasprintf("%s/lock", dir);
         struct stat st;
         /* Only our own: another user's folders are theirs to reclaim. */
-        if (stat(dir, &st) < 0 || (st.st_uid != geteuid() && geteuid() != 0)) {
-            free(dir);
-            free(lockpath);
-            continue;
-        }
+        bool mine =
+            stat(dir, &st) == 0 && (st.st_uid == geteuid() || geteuid() == 0);
         /* A folder that has no lock file yet may be a run starting now. */
-        if (access(lockpath, F_OK) < 0 && time(NULL) - st.st_mtime < 60) {
-            free(dir);
-            free(lockpath);
-            continue;
-        }
+        bool young =
+            mine && access(lockpath, F_OK) < 0 && time(NULL) - st.st_mtime < 60;
         struct isotest_err e2 = ISOTEST_ERR_INIT;
-        int fd = cluster_lock_file(lockpath, F_WRLCK, false, &e2);
+        int fd = mine && !young
+                     ? cluster_lock_file(lockpath, F_WRLCK, false, &e2)
+                     : -1;
         if (fd >= 0) {
             /* Nobody holds it: the run that made this folder is dead. */
             pid_t pm = run_postmaster(dir);
-            if (pm > 0 && kill(pm, SIGQUIT) == 0) {
-                long deadline = now_ms() + 5000;
-                while (kill(pm, 0) == 0 && now_ms() < deadline) {
-                    struct timespec ts = {0, 10 * 1000000L};
-                    nanosleep(&ts, NULL);
-                }
-                if (kill(pm, 0) == 0)
-                    kill(pm, SIGKILL);
-            }
+            if (!dry_run)
+                stop_dead_postmaster(pm);
             close(fd);
-            if (fs_remove_tree(dir, &e2) == 0)
+            if (dry_run || fs_remove_tree(dir, &e2) == 0) {
                 n++;
+                if (log)
+                    strbuf_addf(log, "%s %s%s\n",
+                                dry_run ? "would remove" : "removed", dir,
+                                pm > 0 ? " and stop its server" : "");
+            }
         }
         isotest_err_release(&e2);
         free(dir);
         free(lockpath);
     }
     closedir(d);
+    return n;
+}
+
+int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e)
+{
+    return cluster_reclaim_report(opts, false, NULL, e);
+}
+
+int isotest_clean_embedded(bool dry_run, char **log, struct isotest_err *e)
+{
+    struct cluster_options co = {0};
+    struct strbuf sb = STRBUF_INIT;
+    int n = cluster_reclaim_report(&co, dry_run, &sb, e);
+
+    if (log)
+        *log = strbuf_detach(&sb, NULL);
+    else
+        strbuf_release(&sb);
     return n;
 }

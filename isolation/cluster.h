@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "common/strbuf.h"
 
 struct cluster;
 
@@ -73,5 +74,12 @@ void cluster_abort(struct cluster *c);
  * under the base folder.  Returns how many it removed, or -1.
  */
 int cluster_reclaim(const struct cluster_options *opts, struct isotest_err *e);
+
+/*
+ * The same, with dry_run only finding them; one line per folder in log
+ * (may be NULL): "removed DIR[ and stop its server]", or "would remove".
+ */
+int cluster_reclaim_report(const struct cluster_options *opts, bool dry_run,
+                           struct strbuf *log, struct isotest_err *e);
 
 #endif

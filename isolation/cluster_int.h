@@ -10,6 +10,7 @@
 
 #include "cluster.h"
 #include "common/err.h"
+#include "common/watch.h"
 
 struct cluster {
     char *bindir;
@@ -25,6 +26,7 @@ struct cluster {
     uid_t uid;
     gid_t gid;
     bool from_cache;
+    struct watch guard; /* ends the server if this process dies first */
 };
 
 /*

@@ -13,7 +13,9 @@ static const char usage[] =
     "usage: isotest clean [--dry-run] [--db URL] [--keep-age SECONDS]\n"
     "Drops the databases of dead isotest runs (kept sandboxes once older "
     "than\n--keep-age, default one day) and templates beyond the newest "
-    "three that no\nlive run uses.\n";
+    "three that no\nlive run uses.  With no server named (no --db, no PG* "
+    "variables): stops\nthe embedded servers of dead runs on this machine "
+    "and removes their folders.\n";
 
 /* 0 is allowed: drop kept sandboxes of dead runs right away. */
 static int set_keep_age(const struct opt_spec *s, const char *as, const char *v,
@@ -66,6 +68,26 @@ static void print_report(const struct isotest_clean_options *o,
         printf("%d could not be dropped\n", r->failed);
 }
 
+/* No server named: the embedded servers and folders of dead runs. */
+static int clean_embedded(bool dry_run)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    char *log = NULL;
+    int n = isotest_clean_embedded(dry_run, &log, &e);
+
+    if (n < 0) {
+        cmd_print_error(NULL, &e);
+        free(log);
+        return EXIT_CANNOT;
+    }
+    fputs(log, stdout);
+    printf("%s %d embedded server folder%s of dead runs (no server named: "
+           "--db URL or the PG* variables clean a server)\n",
+           dry_run ? "would remove" : "removed", n, n == 1 ? "" : "s");
+    free(log);
+    return 0;
+}
+
 int cmd_clean(int argc, char **argv)
 {
     struct isotest_clean_options o = ISOTEST_CLEAN_OPTIONS_INIT;
@@ -81,13 +103,8 @@ int cmd_clean(int argc, char **argv)
         cmd_print_error(NULL, &e);
         return EXIT_CANNOT;
     }
-    if (!o.db && !isotest_env_names_server()) {
-        fputs("isotest: error: no server given: clean needs --db URL or the "
-              "PG* variables\n(the embedded server is thrown away after each "
-              "run and needs no cleaning)\n",
-              stderr);
-        return EXIT_CANNOT;
-    }
+    if (!o.db && !isotest_env_names_server())
+        return clean_embedded(o.dry_run);
     if (isotest_clean(&o, &rep, &e) < 0) {
         cmd_print_error(NULL, &e);
         free(rep.log);

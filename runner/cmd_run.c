@@ -23,6 +23,7 @@
 #include "reporters/tap_out.h"
 #include "shard.h"
 #include "signals.h"
+#include "strays.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,22 +50,9 @@ struct run {
     struct schema_from schema; /* --schema-from: its migrations folder */
     struct shard_plan shard;   /* --shard: what this part holds */
     char *lost;                /* why the server went away, or NULL */
+    char *stray_prefix;        /* "isotest_<runid>_": the cases' sandboxes */
+    struct watch guard;        /* ends the cases if isotest is killed */
 };
-
-void cmd_print_error(const struct isotest_session *s, struct isotest_err *e)
-{
-    const char *msg = e->msg ? e->msg : "unknown error";
-    char *m = s ? isotest_redact(s, msg, strlen(msg), NULL) : NULL;
-
-    fprintf(stderr, "isotest: error: %s\n", m ? m : msg);
-    free(m);
-    if (e->hint) {
-        char *h = s ? isotest_redact(s, e->hint, strlen(e->hint), NULL) : NULL;
-        fprintf(stderr, "hint: %s\n", h ? h : e->hint);
-        free(h);
-    }
-    isotest_err_release(e);
-}
 
 static char *find_psql(void)
 {
@@ -217,18 +205,6 @@ static int list_shard(const struct run_options *o, struct case_list *cl,
     return rc;
 }
 
-/* Under signals_cleanup(): a second Ctrl-C waits for the close. */
-void cmd_close_session(void *arg)
-{
-    struct cmd_closing *c = arg;
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    signals_watch_session(NULL);
-    if (c->s && isotest_session_close(c->s, c->flags, &e) < 0 && !c->quiet)
-        cmd_print_error(NULL, &e);
-    isotest_err_release(&e);
-}
-
 static void run_release(struct run *r, unsigned close_flags)
 {
     struct cmd_closing c = {
@@ -236,6 +212,8 @@ static void run_release(struct run *r, unsigned close_flags)
 
     signals_cleanup(cmd_close_session, &c);
     r->session = NULL;
+    watch_disarm(&r->guard);
+    free(r->stray_prefix);
     if (r->results)
         for (size_t i = 0; i < r->cl.n; i++)
             result_release(&r->results[i]);
@@ -334,6 +312,9 @@ static int open_session(struct run *r, struct isotest_err *e)
         return -1;
     signals_watch_session(r->session);
     const struct isotest_session_info *si = isotest_session_info(r->session);
+    r->stray_prefix = xasprintf("isotest_%s_", si->runid);
+    if (strays_guard(&r->guard, r->stray_prefix, e) < 0)
+        return -1;
     if (si->url_db && strcmp(si->url_db, si->maint_db) != 0)
         fprintf(stderr,
                 "isotest: note: the database '%s' named in --db is not used: "
@@ -394,6 +375,8 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
     signals_watch_pool(pool);
     int pr = pool_run(pool, r->results, e);
     signals_watch_pool(NULL);
+    /* Nothing a case started outlives the run. */
+    strays_end(r->stray_prefix, r->results, r->cl.n, stderr);
     r->first_start_ms = pool_first_start_ms(pool);
     if (pool_lost(pool))
         r->lost = xstrdup(pool_lost(pool));
@@ -565,6 +548,7 @@ int cmd_run(int argc, char **argv)
     struct isotest_err e = ISOTEST_ERR_INIT;
 
     memset(&r, 0, sizeof(r));
+    r.guard = (struct watch)WATCH_INIT;
     r.t0 = now_ms();
     if (options_parse(argc, argv, &r.o, &e) < 0) {
         cmd_print_error(NULL, &e);

@@ -264,6 +264,8 @@ char *itest_wait_for_sandboxes(const char *ci, struct itest_bg *b,
  */
 char **itest_run_dirs(void);
 void itest_assert_no_new_run_dirs(char **before);
+/* The same, giving a dead run's folder `seconds` to be removed. */
+void itest_assert_run_dirs_go(char **before, int seconds);
 void itest_strv_free(char **v);
 
 /* ---- JUnit reports (helpers_junit.c) ------------------------------------ */

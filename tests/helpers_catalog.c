@@ -355,6 +355,11 @@ static enum dir_state run_dir_state(const char *name)
 
 void itest_assert_no_new_run_dirs(char **before)
 {
+    itest_assert_run_dirs_go(before, 0);
+}
+
+void itest_assert_run_dirs_go(char **before, int seconds)
+{
     char **after = itest_run_dirs();
     struct strbuf left = STRBUF_INIT;
 
@@ -364,6 +369,10 @@ void itest_assert_no_new_run_dirs(char **before)
         /* A run of another test may be starting or ending right now. */
         enum dir_state s = run_dir_state(*p);
         for (int i = 0; s == DIR_NO_LOCK && i < 100; i++) {
+            itest_sleep_ms(100);
+            s = run_dir_state(*p);
+        }
+        for (int i = 0; s == DIR_ABANDONED && i < seconds * 10; i++) {
             itest_sleep_ms(100);
             s = run_dir_state(*p);
         }

@@ -6,7 +6,8 @@
  *     mode) and prints a command that opens it; kept sandboxes stay until
  *     older than --keep-age (a day by default), for runs and for clean;
  *   - clean reports a database the role may not drop and drops the rest;
- *     it needs a server (--db or the PG* variables);
+ *     with no server named it reclaims dead runs' embedded folders;
+ *   - a daemon a case leaves outside its process group is ended;
  *   - old templates: clean keeps the three newest, and any template a live
  *     run clones from, however old.
  *
@@ -17,13 +18,15 @@
  * Fixtures: tests/fixtures/cmd_keep (a passing and a failing script that
  * both create a table), safe_quick (one passing SQL case), safe_user (its
  * *fails case fails), safe_wait (two cases that hold their sandbox until
- * the file $SAFE_RELEASE exists: a live run).
+ * the file $SAFE_RELEASE exists: a live run), strays (a case that starts
+ * a daemon).
  */
 #include "helpers.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fsutil.h"
@@ -234,18 +237,60 @@ Test(clean, clean_reports_what_it_cannot_drop)
     free(db);
 }
 
-/* clean needs a server: no --db and no PG* variables is a usage error. */
-Test(clean, clean_without_server)
+/*
+ * With no server named, clean reclaims the embedded servers' folders of
+ * dead runs on this machine (here one whose lock nobody holds, made by
+ * hand); --dry-run only names it.
+ */
+Test(clean, clean_without_server_reclaims_dead_embedded_folders)
 {
+    char dir[] = "/dev/shm/isotest-run-XXXXXX";
     struct itest_result r;
 
-    itest_run(&r, ARGV("clean"), NULL);
-    itest_assert_exit(&r, 2, "clean without a server");
-    cr_assert(strstr(r.err, "--db"), "%s", r.err);
-    itest_result_release(&r);
+    cr_assert_not_null(mkdtemp(dir));
+    char *lock = xasprintf("%s/lock", dir);
+    itest_write_file(lock, "", 0600);
+
     itest_run(&r, ARGV("clean", "--dry-run"), NULL);
-    itest_assert_exit(&r, 2, "clean --dry-run without a server");
+    itest_assert_exit(&r, 0, "clean --dry-run without a server");
+    /* Another test's run may reclaim it first: then it is simply gone. */
+    cr_assert(strstr(r.out, "would remove") && strstr(r.out, "embedded"), "%s",
+              r.out);
     itest_result_release(&r);
+
+    itest_run(&r, ARGV("clean"), NULL);
+    itest_assert_exit(&r, 0, "clean without a server");
+    cr_assert(strstr(r.out, "embedded server folder"), "%s", r.out);
+    cr_assert(access(dir, F_OK) < 0, "'%s' was not removed", dir);
+    itest_result_release(&r);
+    free(lock);
+}
+
+/*
+ * A case that starts a daemon outside its process group: the run ends it,
+ * warns, and notes it on the case.
+ */
+Test(clean, run_ends_a_daemon_a_case_left)
+{
+    const char *ci = itest_cluster_start();
+    char *pids = itest_tmpfile("pids");
+    char *pids_env = xasprintf("CMD_PIDS=%s", pids);
+    char *junit = itest_tmpfile("strays.xml");
+    struct itest_result r;
+    struct itest_case c;
+
+    itest_run_db(&r, ci, ARGV("--junit", junit, FX "strays"), ARGV(pids_env));
+    itest_assert_exit(&r, 0, "a run whose case left a daemon");
+    itest_assert_pids_gone(pids, 1);
+    cr_assert(strstr(r.err, "outlived its case: ended"), "%s", r.err);
+    itest_junit_case(junit, "daemon.sh", &c);
+    cr_assert(strstr(c.err, "(sleep), started in sandbox isotest_"),
+              "not noted on the case: '%s'", c.err);
+    itest_case_release(&c);
+    itest_result_release(&r);
+    free(junit);
+    free(pids_env);
+    free(pids);
 }
 
 /* The PG* variables name the server for clean (and reclaim) too. */

@@ -328,3 +328,33 @@ Test(interrupt, bench_ctrl_c_on_a_named_server)
     itest_result_release(&r);
     free(tmp);
 }
+
+/*
+ * isotest killed outright (SIGKILL: no clean-up of its own): its guards
+ * end the cases, even those that left their process group, and the
+ * embedded server, and remove the server's folder.
+ */
+Test(interrupt, sigkill_leaves_no_server_and_no_case)
+{
+    char *pids = itest_tmpfile("pids");
+    char *pids_env = xasprintf("CMD_PIDS=%s", pids);
+    char **before = itest_run_dirs();
+    struct itest_result r;
+    struct itest_bg b;
+
+    itest_bg_start(&b, "run",
+                   ARGV("run", "--no-history", "-j", "2", "--list", "seq 2",
+                        "--each", FX "cmd_interrupt/sleeper.sh {}"),
+                   ARGV(pids_env));
+    wait_pid_lines(&b, pids, 4);
+    cr_assert(kill(b.pid, SIGKILL) == 0);
+    itest_bg_finish(&b, &r);
+    itest_assert_pids_gone(pids, 4);
+    itest_assert_run_dirs_go(before, 15);
+
+    itest_bg_release(&b);
+    itest_result_release(&r);
+    itest_strv_free(before);
+    free(pids_env);
+    free(pids);
+}
