@@ -24,6 +24,7 @@ struct walk {
     struct case_list *cl;
     const struct discover_opts *o;
     const char *suite;
+    const char *root; /* the suite folder, absolute */
     const char *root_disp;
 };
 
@@ -71,6 +72,10 @@ static void case_free(struct test_case *c)
     for (size_t k = 0; k < c->nexpected; k++)
         free(c->expected[k]);
     free(c->expected);
+    free(c->expected_dir);
+    free(c->expected_stem);
+    free(c->root);
+    free(c->root_disp);
     free(c->id);
     free(c->suite);
     free(c->classname);
@@ -149,12 +154,13 @@ static bool calls_pgtap(const char *t)
     return false;
 }
 
-/* expected/NAME.out and NAME_1.out .. NAME_9.out in folder dir. */
-static void find_expected(struct test_case *c, const char *dir)
+/* STEM.out and STEM_1.out .. STEM_9.out in folder dir. */
+static void find_expected(struct test_case *c, const char *dir,
+                          const char *stem)
 {
     for (int k = 0; k <= 9; k++) {
-        char *p = k ? xasprintf("%s/%s_%d.out", dir, c->name, k)
-                    : xasprintf("%s/%s.out", dir, c->name);
+        char *p = k ? xasprintf("%s/%s_%d.out", dir, stem, k)
+                    : xasprintf("%s/%s.out", dir, stem);
         if (access(p, R_OK) == 0) {
             c->expected =
                 xrealloc(c->expected, (c->nexpected + 1) * sizeof(char *));
@@ -162,6 +168,56 @@ static void find_expected(struct test_case *c, const char *dir)
         } else {
             free(p);
         }
+    }
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Is c an expected-output case (discover.h)?  expected/NAME.out beside the
+ * case comes first (the flat layout needs the file); then the nearest sql/
+ * folder from the case's own up to the suite folder, whose expected/
+ * sibling makes it one even before NAME.out exists, so that a new test's
+ * output can be accepted (`isotest accept`).
+ */
+static void find_regress(struct walk *w, struct test_case *c)
+{
+    char *beside = xasprintf("%s/expected", c->dir);
+
+    find_expected(c, beside, c->name);
+    if (c->nexpected) {
+        c->expected_dir = beside;
+        c->expected_stem = xstrdup(c->name);
+        return;
+    }
+    free(beside);
+    /* Each folder from the case's own up to the suite folder. */
+    size_t root_len = strlen(w->root), end = strlen(c->dir);
+    while (end >= root_len) {
+        size_t start = end;
+        while (start > 0 && c->dir[start - 1] != '/')
+            start--;
+        if (end - start == 3 && !strncmp(c->dir + start, "sql", 3)) {
+            char *exp = xasprintf("%.*s/expected", (int)(start ? start - 1 : 0),
+                                  c->dir);
+            if (is_dir(exp)) {
+                const char *sub = c->dir + end; /* "" or "/a/b" */
+                c->expected_dir = exp;
+                c->expected_stem = xasprintf("%s%s%s", *sub ? sub + 1 : "",
+                                             *sub ? "/" : "", c->name);
+                find_expected(c, exp, c->expected_stem);
+                return;
+            }
+            free(exp);
+        }
+        if (!start)
+            break;
+        end = start - 1;
     }
 }
 
@@ -181,6 +237,8 @@ static int add_file(struct walk *w, const char *abs, const char *rel,
     c->abspath = xstrdup(abs);
     c->path = xasprintf("%s/%s", w->root_disp, rel);
     c->dir = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
+    c->root = xstrdup(w->root);
+    c->root_disp = xstrdup(w->root_disp);
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, w->suite);
     if (slash) {
@@ -199,18 +257,7 @@ static int add_file(struct walk *w, const char *abs, const char *rel,
             return -1;
         c->uses_pgtap = calls_pgtap(text);
         free(text);
-        /* pg_regress layout: <x>/sql/NAME.sql with <x>/expected/. */
-        char *exp_beside = xasprintf("%s/expected", c->dir);
-        find_expected(c, exp_beside);
-        free(exp_beside);
-        if (!c->nexpected && !strcmp(base_name(c->dir), "sql")) {
-            char *parent =
-                xstrndup(c->dir, (size_t)(base_name(c->dir) - c->dir - 1));
-            char *exp = xasprintf("%s/expected", parent);
-            find_expected(c, exp);
-            free(exp);
-            free(parent);
-        }
+        find_regress(w, c);
     }
     if (!discover_filter_match(c->id, w->o->filters, w->o->nfilters)) {
         case_free(c);
@@ -402,9 +449,8 @@ static void suite_migrations(struct case_list *cl, const char *p,
                              const char *abs)
 {
     char *m = xasprintf("%s/migrations", abs);
-    struct stat ms;
 
-    if (stat(m, &ms) < 0 || !S_ISDIR(ms.st_mode))
+    if (!is_dir(m))
         free(m);
     else if (!cl->migrations_dir)
         cl->migrations_dir = m;
@@ -432,8 +478,7 @@ static void migrations_above(struct case_list *cl, const char *abs)
             break;
         *slash = '\0';
         char *m = xasprintf("%s/migrations", dir);
-        struct stat ms;
-        if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode)) {
+        if (is_dir(m)) {
             cl->migrations_dir = m;
             break;
         }
@@ -454,6 +499,7 @@ static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
         disp[--dl] = '\0';
     struct walk w = {
         .cl = cl, .o = o, .suite = base_name(abs), .root_disp = disp};
+    w.root = abs;
     int r = walk_dir(&w, abs, "", e);
     free(disp);
     return r;
@@ -470,6 +516,7 @@ static int add_single_file(const struct discover_opts *o, struct case_list *cl,
                          : xstrdup(".");
     struct walk w = {
         .cl = cl, .o = o, .suite = base_name(dir_abs), .root_disp = disp_dir};
+    w.root = dir_abs;
     const char *nm = base_name(abs);
     int r;
 
@@ -517,8 +564,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
     strbuf_init(&cl->notes, 0);
 
     if (o->migrations) {
-        struct stat st;
-        if (stat(o->migrations, &st) < 0 || !S_ISDIR(st.st_mode))
+        if (!is_dir(o->migrations))
             return err_set(e, "migrations folder '%s' does not exist",
                            o->migrations);
         cl->migrations_dir = realpath(o->migrations, NULL);

@@ -7,6 +7,11 @@
  * is a command case.  Cases come out sorted by id, which is
  * "<suite>/<path inside the suite without .sql>".
  *
+ * A SQL case is an expected-output case when the nearest folder named sql/
+ * at or above its own (within the suite) has an expected/ folder beside
+ * it, NAME.out there or not (sql/sub/x.sql: expected/sub/x.out); or when
+ * expected/NAME.out (or NAME_1.out..NAME_9.out) is beside the case.
+ *
  * Call sequence: discover() then case_list_release().  Not thread-safe;
  * the resulting list is read-only and may be shared by threads.
  */
@@ -32,6 +37,16 @@ struct test_case {
     enum case_kind kind;
     char **expected; /* SQL: expected-output files, NAME.out first */
     size_t nexpected;
+    /*
+     * SQL, an expected-output case (pg_regress's layout): its expected/
+     * folder (absolute) and its path in there without ".out" ("x", or
+     * "sub/x" for sql/sub/x.sql).  Set even while no NAME.out exists yet
+     * (sql/NAME.sql beside an expected/ folder); NULL for other cases.
+     */
+    char *expected_dir;
+    char *expected_stem;
+    char *root;      /* the suite folder, absolute */
+    char *root_disp; /* the same as reached from the PATH given */
     bool uses_pgtap; /* SQL: calls plan()/finish() */
     char *shell;     /* --each: the command line for /bin/sh -c */
 };
