@@ -174,6 +174,10 @@ static void print_tally(const struct tally *t)
     else if (!t->matched)
         printf("nothing to accept: no expected-output case matches the "
                "--filter given\n");
+    else if (t->no_results && !t->same)
+        printf("nothing to accept: no results file yet for the %zu case%s "
+               "(run the suite first)\n",
+               t->no_results, t->no_results == 1 ? "" : "s");
     else if (t->no_results)
         printf("nothing to accept: %zu results file%s match%s the expected "
                "output, %zu case%s no results file (run the suite first)\n",
