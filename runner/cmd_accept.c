@@ -57,8 +57,8 @@ static const struct opt_spec specs[] = {
 };
 #undef ACC
 
-/* What one case's results file asks for. */
-enum verdict { NO_RESULTS, SAME, CREATE, UPDATE };
+/* What one case's results file asks for (UNREADABLE: e says why). */
+enum verdict { UNREADABLE, NO_RESULTS, SAME, CREATE, UPDATE };
 
 struct tally {
     size_t matched; /* cases --filter let through */
@@ -95,12 +95,12 @@ static enum verdict judge(const struct test_case *c, const char *results,
     if (access(results, F_OK) < 0 && errno == ENOENT)
         return NO_RESULTS;
     if (fs_read_file(results, data, len, e) < 0)
-        return (enum verdict) - 1;
+        return UNREADABLE;
     for (size_t i = 0; i < c->nexpected; i++) {
         char *text = NULL;
         size_t n = 0;
         if (fs_read_file(c->expected[i], &text, &n, e) < 0)
-            return (enum verdict) - 1;
+            return UNREADABLE;
         bool same = expected_equal(text, n, *data, *len, false);
         free(text);
         if (same)
@@ -148,7 +148,7 @@ static int accept_suite(const struct accept_options *o,
         char *data = NULL;
         size_t len = 0;
         enum verdict v = judge(c, results, &data, &len, e);
-        int r = (int)v < 0 ? -1 : 0;
+        int r = v == UNREADABLE ? -1 : 0;
         if (v == CREATE || v == UPDATE)
             r = accept_case(c, results, data, len, v, e);
         free(data);

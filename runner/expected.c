@@ -286,9 +286,12 @@ static void judge_mismatch(const struct expected_opts *o,
         }
     }
     r->outcome = OUTCOME_FAILED;
-    if (best_file) {
+    if (c->nexpected) {
+        /* best_file is NULL only when diff could not run at all. */
+        char *shown = best_file ? NULL : expected_display(c, c->expected[0]);
         r->message = xasprintf("output differs from %s (actual output: %s)",
-                               best_file, results);
+                               best_file ? best_file : shown, results);
+        free(shown);
     } else {
         char *main_file = expected_main_file(c);
         char *label = expected_display(c, main_file);
