@@ -193,7 +193,8 @@ static int write_results(const char *path, const char *data, size_t len,
     char *tmp = NULL;
     int r = -1;
 
-    if (fs_mkdirs(dir, 0755, e) == 0 &&
+    /* One access() per case once the folder is there. */
+    if ((access(dir, F_OK) == 0 || fs_mkdirs(dir, 0755, e) == 0) &&
         (tmp = temp_file(dir, ".isotest-results-", data, len, e))) {
         if (rename(tmp, path) == 0)
             r = 0;
