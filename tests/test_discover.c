@@ -6,8 +6,6 @@
  * output, a case with expected/ beside it, pgTAP and plain SQL, an
  * executable and a non-executable script, hidden and results/ folders.
  * pgTAP detection must not take a table named "plan" for a call.
- * Expected-output cases: pg_regress's sql/ beside expected/ before any
- * .out exists, nested below sql/, and the layouts that are not one.
  * Also: --filter globs, a single file PATH, errors naming the PATH,
  * --list/--each with shell quoting checked by running the commands, failing
  * and empty listings, and discover_shell_quote (table, run through sh).
@@ -285,88 +283,13 @@ Test(discover, single_file_path, .init = make_shop, .fini = remove_tmp)
     assert_str_eq_free(in_real("shop/dir/expected/y.out"), cl.v[0].expected[0]);
     cr_assert_str_eq(cl.v[1].id, "sql/x");
     cr_assert_eq(cl.v[1].nexpected, 2);
+    /* Named on its own, sql/ is its suite folder; expected/ is beside. */
+    assert_str_eq_free(in_real("shop/expected"), cl.v[1].expected_dir);
     /* A single file finds its suite's migrations/ a few folders up. */
     assert_str_eq_free(in_real("shop/migrations"), cl.migrations_dir);
     case_list_release(&cl);
     free(y);
     free(x);
-}
-
-/*
- * Which SQL cases are expected-output cases, and their expected/ folder
- * and stem: a sql/ file beside expected/ is one before its .out exists,
- * at any depth below sql/; a flat file needs its .out beside it; a sql/
- * folder without expected/ beside it, or above the suite folder, is not
- * the layout.
- */
-Test(discover, expected_output_cases, .init = make_tmp, .fini = remove_tmp)
-{
-    char *root = in_tmp("reg");
-    char *single = in_tmp("reg/sql/new.sql");
-    const char *paths[] = {root};
-    struct discover_opts o = {.paths = paths, .npaths = 1};
-    struct case_list cl;
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    put("reg/sql/done.sql", "SELECT 1;\n", 0644);
-    put("reg/expected/done.out", "one\n", 0644);
-    put("reg/sql/new.sql", "SELECT 2;\n", 0644);
-    put("reg/sql/deep/er/nest.sql", "SELECT 3;\n", 0644);
-    put("reg/expected/deep/er/nest_1.out", "three\n", 0644);
-    put("reg/flat/f.sql", "SELECT 4;\n", 0644);
-    put("reg/flat/expected/other.out", "x\n", 0644);
-    put("reg/lone/sql/l.sql", "SELECT 5;\n", 0644);
-    put("reg/inner/sql/sql/i.sql", "SELECT 6;\n", 0644);
-    put("reg/inner/expected/.keep", "", 0644);
-    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
-    cr_assert_eq(cl.n, 6, "got %zu cases", cl.n);
-
-    const struct test_case *done = find(&cl, "reg/sql/done");
-    assert_str_eq_free(in_real("reg/expected"), done->expected_dir);
-    cr_assert_str_eq(done->expected_stem, "done");
-    cr_assert_eq(done->nexpected, 1);
-    assert_str_eq_free(in_real("reg"), done->root);
-    cr_assert_str_eq(done->root_disp, root);
-
-    const struct test_case *fresh = find(&cl, "reg/sql/new");
-    assert_str_eq_free(in_real("reg/expected"), fresh->expected_dir);
-    cr_assert_str_eq(fresh->expected_stem, "new");
-    cr_assert_eq(fresh->nexpected, 0, "no .out yet, still expected output");
-
-    const struct test_case *nest = find(&cl, "reg/sql/deep/er/nest");
-    assert_str_eq_free(in_real("reg/expected"), nest->expected_dir);
-    cr_assert_str_eq(nest->expected_stem, "deep/er/nest");
-    cr_assert_eq(nest->nexpected, 1);
-    assert_str_eq_free(in_real("reg/expected/deep/er/nest_1.out"),
-                       nest->expected[0]);
-
-    /* The nearest sql/ whose parent has expected/: inner/sql, not sql/sql. */
-    const struct test_case *inner = find(&cl, "reg/inner/sql/sql/i");
-    assert_str_eq_free(in_real("reg/inner/expected"), inner->expected_dir);
-    cr_assert_str_eq(inner->expected_stem, "sql/i");
-
-    cr_assert_null(find(&cl, "reg/flat/f")->expected_dir);
-    cr_assert_null(find(&cl, "reg/lone/sql/l")->expected_dir);
-    case_list_release(&cl);
-
-    /* Named on its own, sql/ is the suite folder; expected/ is beside it. */
-    paths[0] = single;
-    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
-    cr_assert_eq(cl.n, 1);
-    assert_str_eq_free(in_real("reg/expected"), cl.v[0].expected_dir);
-    cr_assert_str_eq(cl.v[0].expected_stem, "new");
-    case_list_release(&cl);
-
-    /* Within a suite, a sql/ above the suite folder does not count. */
-    char *lone = in_tmp("reg/sql/deep");
-    paths[0] = lone;
-    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
-    cr_assert_eq(cl.n, 1);
-    cr_assert_null(cl.v[0].expected_dir);
-    case_list_release(&cl);
-    free(lone);
-    free(single);
-    free(root);
 }
 
 Test(discover, executable_file_path, .init = make_shop, .fini = remove_tmp)

@@ -13,7 +13,9 @@
  * diffed against nothing, --ignore-space-change passes what exact fails,
  * output cut by the cap is an error with no results file, and threads
  * writing one results file at once leave one whole version and no
- * temporary file.
+ * temporary file.  Also which cases discovery makes expected-output cases
+ * (runner/discover.h): sql/ beside expected/ before any .out exists, at
+ * any depth below sql/, and the layouts that are not one.
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 #include <criterion/criterion.h>
@@ -374,6 +376,84 @@ Test(expected_judge, cut_output_is_an_error_and_not_kept)
     cr_assert_not_null(strstr(j.r.message, "--output-cap"), "%s", j.r.message);
     cr_assert_neq(access("never", F_OK), 0, "a results file was written");
     judged_release(&j);
+}
+
+/* ---- which cases are expected-output cases (discover.h) ---------------- */
+
+static char *in_real(const char *rel)
+{
+    return xasprintf("%s/%s", real_tmp, rel);
+}
+
+static void assert_str_eq_free(char *want, const char *got)
+{
+    cr_assert_str_eq(got, want);
+    free(want);
+}
+
+static const struct test_case *find(const struct case_list *cl, const char *id)
+{
+    for (size_t i = 0; i < cl->n; i++)
+        if (!strcmp(cl->v[i].id, id))
+            return &cl->v[i];
+    return NULL;
+}
+
+/*
+ * Expected-output cases: a sql/ file beside expected/ is one before its
+ * .out exists, at any depth below sql/ (the nearest sql/ whose parent has
+ * expected/); a flat file needs its .out; sql/ without expected/, or above
+ * the suite folder, is not the layout.
+ */
+Test(expected_layout, discovered_cases, .init = make_tmp, .fini = remove_tmp)
+{
+    static const struct {
+        const char *id, *dir, *stem;
+        size_t n;
+    } want[] = {{"reg/sql/done", "reg/expected", "done", 1},
+                {"reg/sql/new", "reg/expected", "new", 0},
+                {"reg/sql/deep/er/nest", "reg/expected", "deep/er/nest", 1},
+                {"reg/inner/sql/sql/i", "reg/inner/expected", "sql/i", 0},
+                {"reg/flat/f", NULL, NULL, 0},
+                {"reg/lone/sql/l", NULL, NULL, 0}};
+    char *root = in_real("reg"), *deep = in_real("reg/sql/deep");
+    const char *paths[] = {root};
+    struct discover_opts o = {.paths = paths, .npaths = 1};
+    struct case_list cl;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    put("reg/sql/done.sql", "SELECT 1;\n");
+    put("reg/expected/done.out", "one\n");
+    put("reg/sql/new.sql", "SELECT 2;\n");
+    put("reg/sql/deep/er/nest.sql", "SELECT 3;\n");
+    put("reg/expected/deep/er/nest_1.out", "three\n");
+    put("reg/flat/f.sql", "SELECT 4;\n");
+    put("reg/flat/expected/other.out", "x\n");
+    put("reg/lone/sql/l.sql", "SELECT 5;\n");
+    put("reg/inner/sql/sql/i.sql", "SELECT 6;\n");
+    put("reg/inner/expected/.keep", "");
+    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
+    cr_assert_eq(cl.n, 6, "got %zu cases", cl.n);
+    for (size_t i = 0; i < 6; i++) {
+        const struct test_case *c = find(&cl, want[i].id);
+        cr_assert_not_null(c, "%s", want[i].id);
+        cr_assert_eq(c->nexpected, want[i].n, "%s", c->id);
+        if (!want[i].dir) {
+            cr_assert_null(c->expected_dir, "%s", c->id);
+            continue;
+        }
+        assert_str_eq_free(in_real(want[i].dir), c->expected_dir);
+        cr_assert_str_eq(c->expected_stem, want[i].stem);
+        assert_str_eq_free(in_real("reg"), c->root);
+        cr_assert_str_eq(c->root_disp, root);
+    }
+    case_list_release(&cl);
+    paths[0] = deep; /* sql/ is above this suite folder: not the layout */
+    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
+    cr_assert(cl.n == 1 && !cl.v[0].expected_dir);
+    case_list_release(&cl);
+    free(deep);
+    free(root);
 }
 
 /* ---- parallel writers --------------------------------------------------- */
