@@ -369,6 +369,8 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
                              .fail_fast = r->o.fail_fast,
                              .retries = r->o.retries,
                              .run_start_ms = r->t0};
+    pc.rc.results_dir = r->o.results_dir;
+    pc.rc.ignore_space_change = r->o.ignore_space_change;
     struct pool *pool = pool_new(&pc);
 
     init_results(r);

@@ -26,6 +26,7 @@ int cmd_backup(int argc, char **argv); /* production/backup_cmd.c */
 int cmd_drift(int argc, char **argv);  /* production/drift_cmd.c */
 int cmd_audit(int argc, char **argv);  /* production/audit_cmd.c */
 int cmd_doctor(int argc, char **argv); /* cmd_doctor.c */
+int cmd_accept(int argc, char **argv); /* cmd_accept.c */
 
 /*
  * After a run (cmd_doctor.c): when the session's median sandbox making

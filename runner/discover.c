@@ -25,6 +25,7 @@ struct walk {
     struct case_list *cl;
     const struct discover_opts *o;
     const char *suite;
+    const char *root; /* the suite folder, absolute */
     const char *root_disp;
     struct fileset *seen; /* folders and case files found so far */
 };
@@ -43,21 +44,6 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-char *discover_shell_quote(const char *s)
-{
-    struct strbuf sb = STRBUF_INIT;
-
-    strbuf_addch(&sb, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            strbuf_addstr(&sb, "'\\''");
-        else
-            strbuf_addch(&sb, *s);
-    }
-    strbuf_addch(&sb, '\'');
-    return strbuf_detach(&sb, NULL);
-}
-
 bool discover_filter_match(const char *id, const char *const *globs, size_t n)
 {
     if (!n)
@@ -73,6 +59,10 @@ static void case_free(struct test_case *c)
     for (size_t k = 0; k < c->nexpected; k++)
         free(c->expected[k]);
     free(c->expected);
+    free(c->expected_dir);
+    free(c->expected_stem);
+    free(c->root);
+    free(c->root_disp);
     free(c->id);
     free(c->suite);
     free(c->classname);
@@ -83,10 +73,13 @@ static void case_free(struct test_case *c)
     free(c->shell);
 }
 
-static struct test_case *new_case(struct walk *w)
+void case_list_drop_last(struct case_list *cl)
 {
-    struct case_list *cl = w->cl;
+    case_free(&cl->v[--cl->n]);
+}
 
+struct test_case *case_list_add(struct case_list *cl)
+{
     if (cl->n == cl->cap) {
         cl->cap = cl->cap ? 2 * cl->cap : 32;
         cl->v = xrealloc(cl->v, cl->cap * sizeof(*cl->v));
@@ -152,17 +145,18 @@ static bool calls_pgtap(const char *t)
 }
 
 /*
- * expected/NAME.out and NAME_1.out .. NAME_9.out in folder dir.  Without
- * the folder, one look instead of ten (a suite of 10,000 cases pays it for
+ * STEM.out and STEM_1.out .. STEM_9.out in folder dir.  Without the
+ * folder, one look instead of ten (a suite of 10,000 cases pays it for
  * every case).
  */
-static void find_expected(struct test_case *c, const char *dir)
+static void find_expected(struct test_case *c, const char *dir,
+                          const char *stem)
 {
     if (access(dir, X_OK) != 0)
         return;
     for (int k = 0; k <= 9; k++) {
-        char *p = k ? xasprintf("%s/%s_%d.out", dir, c->name, k)
-                    : xasprintf("%s/%s.out", dir, c->name);
+        char *p = k ? xasprintf("%s/%s_%d.out", dir, stem, k)
+                    : xasprintf("%s/%s.out", dir, stem);
         if (access(p, R_OK) == 0) {
             c->expected =
                 xrealloc(c->expected, (c->nexpected + 1) * sizeof(char *));
@@ -173,11 +167,61 @@ static void find_expected(struct test_case *c, const char *dir)
     }
 }
 
+static bool is_dir(const char *p)
+{
+    struct stat st;
+
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Is c an expected-output case (discover.h)?  expected/NAME.out beside the
+ * case comes first (the flat layout needs the file); then the nearest sql/
+ * folder from the case's own up to the suite folder, whose expected/
+ * sibling makes it one even before NAME.out exists, so that a new test's
+ * output can be accepted (`isotest accept`).
+ */
+static void find_regress(struct walk *w, struct test_case *c)
+{
+    char *beside = xasprintf("%s/expected", c->dir);
+
+    find_expected(c, beside, c->name);
+    if (c->nexpected) {
+        c->expected_dir = beside;
+        c->expected_stem = xstrdup(c->name);
+        return;
+    }
+    free(beside);
+    /* Each folder from the case's own up to the suite folder. */
+    size_t root_len = strlen(w->root), end = strlen(c->dir);
+    while (end >= root_len) {
+        size_t start = end;
+        while (start > 0 && c->dir[start - 1] != '/')
+            start--;
+        if (end - start == 3 && !strncmp(c->dir + start, "sql", 3)) {
+            char *exp = xasprintf("%.*s/expected", (int)(start ? start - 1 : 0),
+                                  c->dir);
+            if (is_dir(exp)) {
+                const char *sub = c->dir + end; /* "" or "/a/b" */
+                c->expected_dir = exp;
+                c->expected_stem = xasprintf("%s%s%s", *sub ? sub + 1 : "",
+                                             *sub ? "/" : "", c->name);
+                find_expected(c, exp, c->expected_stem);
+                return;
+            }
+            free(exp);
+        }
+        if (!start)
+            break;
+        end = start - 1;
+    }
+}
+
 /* rel: path inside the suite, e.g. "tap/orders.sql". */
 static int add_file(struct walk *w, const char *abs, const char *rel,
                     enum case_kind kind, struct isotest_err *e)
 {
-    struct test_case *c = new_case(w);
+    struct test_case *c = case_list_add(w->cl);
     const char *slash = strrchr(rel, '/');
     size_t stem_len = strlen(base_name(rel));
 
@@ -189,6 +233,8 @@ static int add_file(struct walk *w, const char *abs, const char *rel,
     c->abspath = xstrdup(abs);
     c->path = xasprintf("%s/%s", w->root_disp, rel);
     c->dir = xstrndup(abs, (size_t)(base_name(abs) - abs - 1));
+    c->root = xstrdup(w->root);
+    c->root_disp = xstrdup(w->root_disp);
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, w->suite);
     if (slash) {
@@ -207,18 +253,7 @@ static int add_file(struct walk *w, const char *abs, const char *rel,
             return -1;
         c->uses_pgtap = calls_pgtap(text);
         free(text);
-        /* pg_regress layout: <x>/sql/NAME.sql with <x>/expected/. */
-        char *exp_beside = xasprintf("%s/expected", c->dir);
-        find_expected(c, exp_beside);
-        free(exp_beside);
-        if (!c->nexpected && !strcmp(base_name(c->dir), "sql")) {
-            char *parent =
-                xstrndup(c->dir, (size_t)(base_name(c->dir) - c->dir - 1));
-            char *exp = xasprintf("%s/expected", parent);
-            find_expected(c, exp);
-            free(exp);
-            free(parent);
-        }
+        find_regress(w, c);
     }
     if (!discover_filter_match(c->id, w->o->filters, w->o->nfilters)) {
         case_free(c);
@@ -332,88 +367,6 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
     return r;
 }
 
-static int from_listing(const struct discover_opts *o, struct case_list *cl,
-                        struct isotest_err *e)
-{
-    const char *argv[] = {"/bin/sh", "-c", o->list_cmd, NULL};
-    struct proc_spec spec = {.argv = argv};
-    struct proc p;
-    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
-    struct proc_status st;
-    struct walk w = {.cl = cl, .o = o, .suite = "list"};
-
-    out.max = errb.max = 16 << 20;
-    if (proc_start(&p, &spec, e) < 0)
-        return err_prefix(e, "cannot run listing command '%s'", o->list_cmd);
-    if (proc_capture(&p, &out, &errb, 600000, SIGTERM, 2000, NULL, &st, e) <
-        0) {
-        strbuf_release(&out);
-        strbuf_release(&errb);
-        return -1;
-    }
-    if (!st.exited || st.code != 0) {
-        strbuf_rtrim(&errb);
-        err_set(e, "listing command '%s' failed (%s %d)%s%s", o->list_cmd,
-                st.exited ? "exit code" : "signal", st.code,
-                errb.len ? ":\n" : "", errb.buf);
-        strbuf_release(&out);
-        strbuf_release(&errb);
-        return -1;
-    }
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)))
-        cwd[0] = '\0';
-    size_t nids = 0;
-    for (char *line = out.buf; *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        size_t len = strlen(line);
-        while (len && isspace((unsigned char)line[len - 1]))
-            line[--len] = '\0';
-        char *id = line;
-        while (isspace((unsigned char)*id))
-            id++;
-        if (*id) {
-            nids++;
-            struct test_case *c = new_case(&w);
-            c->kind = CASE_COMMAND;
-            c->suite = xstrdup("list");
-            c->classname = xstrdup("list");
-            c->name = xstrdup(id);
-            c->id = xasprintf("list/%s", id);
-            c->abspath = xstrdup(o->list_cmd);
-            c->dir = xstrdup(cwd);
-            char *q = discover_shell_quote(id);
-            struct strbuf cmd = STRBUF_INIT;
-            for (const char *t = o->each_cmd; *t; t++) {
-                if (t[0] == '{' && t[1] == '}') {
-                    strbuf_addstr(&cmd, q);
-                    t++;
-                } else {
-                    strbuf_addch(&cmd, *t);
-                }
-            }
-            free(q);
-            c->shell = strbuf_detach(&cmd, NULL);
-            c->path = xstrdup(c->shell); /* what ran, for the report */
-            if (!discover_filter_match(c->id, o->filters, o->nfilters)) {
-                case_free(c);
-                cl->n--;
-            }
-        }
-        if (!nl)
-            break;
-        line = nl + 1;
-    }
-    strbuf_release(&out);
-    strbuf_release(&errb);
-    if (!nids)
-        return err_set(e, "listing command '%s' printed no test ids",
-                       o->list_cmd);
-    return 0;
-}
-
 static int cmp_case(const void *a, const void *b)
 {
     return strcmp(((const struct test_case *)a)->id,
@@ -428,9 +381,8 @@ static void suite_migrations(struct case_list *cl, const char *p,
                              const char *abs)
 {
     char *m = xasprintf("%s/migrations", abs);
-    struct stat ms;
 
-    if (stat(m, &ms) < 0 || !S_ISDIR(ms.st_mode))
+    if (!is_dir(m))
         free(m);
     else if (!cl->migrations_dir)
         cl->migrations_dir = m;
@@ -458,8 +410,7 @@ static void migrations_above(struct case_list *cl, const char *abs)
             break;
         *slash = '\0';
         char *m = xasprintf("%s/migrations", dir);
-        struct stat ms;
-        if (stat(m, &ms) == 0 && S_ISDIR(ms.st_mode)) {
+        if (is_dir(m)) {
             cl->migrations_dir = m;
             break;
         }
@@ -482,6 +433,7 @@ static int add_suite_dir(const struct discover_opts *o, struct case_list *cl,
     struct walk w = {.cl = cl,
                      .o = o,
                      .suite = base_name(abs),
+                     .root = abs,
                      .root_disp = disp,
                      .seen = seen};
     int r = walk_dir(&w, abs, "", e);
@@ -501,6 +453,7 @@ static int add_single_file(const struct discover_opts *o, struct case_list *cl,
     struct walk w = {.cl = cl,
                      .o = o,
                      .suite = base_name(dir_abs),
+                     .root = dir_abs,
                      .root_disp = disp_dir,
                      .seen = seen};
     const char *nm = base_name(abs);
@@ -550,8 +503,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
     strbuf_init(&cl->notes, 0);
 
     if (o->migrations) {
-        struct stat st;
-        if (stat(o->migrations, &st) < 0 || !S_ISDIR(st.st_mode))
+        if (!is_dir(o->migrations))
             return err_set(e, "migrations folder '%s' does not exist",
                            o->migrations);
         cl->migrations_dir = realpath(o->migrations, NULL);
@@ -579,7 +531,7 @@ int discover(const struct discover_opts *o, struct case_list *cl,
     }
     free(repeat);
     fileset_release(&seen);
-    if (o->list_cmd && from_listing(o, cl, e) < 0) {
+    if (o->list_cmd && discover_listing(o, cl, e) < 0) {
         case_list_release(cl);
         return -1;
     }

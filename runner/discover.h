@@ -9,6 +9,11 @@
  * visited once, by device and inode, however many links or paths lead to
  * it; loops, dangling links and repeats are noted in case_list.notes.
  *
+ * A SQL case is an expected-output case when the nearest folder named sql/
+ * at or above its own (within the suite) has an expected/ folder beside
+ * it, NAME.out there or not (sql/sub/x.sql: expected/sub/x.out); or when
+ * expected/NAME.out (or NAME_1.out..NAME_9.out) is beside the case.
+ *
  * Call sequence: discover() then case_list_release().  Not thread-safe;
  * the resulting list is read-only and may be shared by threads.
  */
@@ -34,6 +39,16 @@ struct test_case {
     enum case_kind kind;
     char **expected; /* SQL: expected-output files, NAME.out first */
     size_t nexpected;
+    /*
+     * SQL, an expected-output case (pg_regress's layout): its expected/
+     * folder (absolute) and its path in there without ".out" ("x", or
+     * "sub/x" for sql/sub/x.sql).  Set even while no NAME.out exists yet
+     * (sql/NAME.sql beside an expected/ folder); NULL for other cases.
+     */
+    char *expected_dir;
+    char *expected_stem;
+    char *root;      /* the suite folder, absolute */
+    char *root_disp; /* the same as reached from the PATH given */
     bool uses_pgtap; /* SQL: calls plan()/finish() */
     char *shell;     /* --each: the command line for /bin/sh -c */
 };
@@ -60,6 +75,16 @@ struct discover_opts {
 int discover(const struct discover_opts *o, struct case_list *cl,
              struct isotest_err *e);
 void case_list_release(struct case_list *cl);
+
+/*
+ * For the parts of discovery in other files: a new zeroed case at the end
+ * of cl, and dropping the last one again; the cases a listing command
+ * prints (discover_list.c).
+ */
+struct test_case *case_list_add(struct case_list *cl);
+void case_list_drop_last(struct case_list *cl);
+int discover_listing(const struct discover_opts *o, struct case_list *cl,
+                     struct isotest_err *e);
 
 /* Does id match one of the globs (fnmatch, '*' crosses '/')? */
 bool discover_filter_match(const char *id, const char *const *globs, size_t n);

@@ -14,6 +14,8 @@ static const char usage[] =
     "\n"
     "  run PATH...     run test cases in parallel, each in its own sandbox\n"
     "  list PATH...    print the cases a run would execute\n"
+    "  accept PATH...  make the results files of expected-output cases\n"
+    "                  (results/NAME.out) their expected files\n"
     "  bench PATH...   the suite serially and in parallel, compared\n"
     "  exec -- CMD     run a test framework with a sandbox per test,\n"
     "                  handed out over a local socket\n"
@@ -35,10 +37,10 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-    {"run", cmd_run},       {"list", cmd_list},   {"bench", cmd_bench},
-    {"clean", cmd_clean},   {"exec", cmd_exec},   {"merge", cmd_merge},
-    {"backup", cmd_backup}, {"drift", cmd_drift}, {"audit", cmd_audit},
-    {"doctor", cmd_doctor},
+    {"run", cmd_run},       {"list", cmd_list},     {"bench", cmd_bench},
+    {"clean", cmd_clean},   {"exec", cmd_exec},     {"merge", cmd_merge},
+    {"backup", cmd_backup}, {"drift", cmd_drift},   {"audit", cmd_audit},
+    {"doctor", cmd_doctor}, {"accept", cmd_accept},
 };
 
 static void xml_quiet(void *ctx, const char *msg, ...)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char options_run_usage[] =
     "usage: isotest run [options] PATH...\n"
@@ -65,6 +66,15 @@ const char options_run_usage[] =
     "                        ISOTEST_SHARD_INDEX/_TOTAL (1-based), GitLab's\n"
     "                        CI_NODE_INDEX/_TOTAL or Buildkite's\n"
     "                        BUILDKITE_PARALLEL_JOB/_JOB_COUNT\n"
+    "  --results-dir DIR     keep each expected-output case's actual output\n"
+    "                        as DIR/SUITE/.../results/NAME.out (default:\n"
+    "                        results/NAME.out beside its expected/ folder;\n"
+    "                        written for passing and failing cases alike;\n"
+    "                        `isotest accept` makes them the expected files)\n"
+    "  --ignore-space-change compare expected output as diff -b does: a run\n"
+    "                        of blanks matches any other, blanks at a line's\n"
+    "                        end and a missing final newline do not count\n"
+    "                        (default: byte for byte)\n"
     "  -h, --help            this help\n";
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -281,6 +291,40 @@ static int set_shard(const struct opt_spec *s, const char *as, const char *v,
     return shard_parse(v, (struct shard *)field, e);
 }
 
+/* ---- the pg_regress workflow's options (run, accept) ---- */
+
+int opt_set_strv(const struct opt_spec *s, const char *as, const char *v,
+                 void *field, void *dst, struct isotest_err *e)
+{
+    struct opt_strv *l = field;
+
+    (void)s, (void)as, (void)dst, (void)e;
+    push(&l->v, &l->n, v);
+    return 0;
+}
+
+void options_strv_release(struct opt_strv *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* Checked now, so that no case runs before a bad value is refused. */
+int opt_set_results_dir(const struct opt_spec *s, const char *as, const char *v,
+                        void *field, void *dst, struct isotest_err *e)
+{
+    struct stat st;
+
+    (void)as, (void)dst;
+    if (!*v)
+        return err_set(e, "invalid value '' for %s: expected a folder", s->lng);
+    if (stat(v, &st) == 0 && !S_ISDIR(st.st_mode))
+        return err_set(e, "invalid value '%s' for %s: not a folder", v, s->lng);
+    *(const char **)field = v;
+    return 0;
+}
+
 #define RUN(field) offsetof(struct run_options, field)
 static const struct opt_spec run_specs[] = {
     {"--help", "-h", OPT_FLAG, RUN(help), 0, 0, NULL},
@@ -315,6 +359,10 @@ static const struct opt_spec run_specs[] = {
     {"--exclude-schema", NULL, OPT_VALUE, RUN(exclude_schemas), 0, 0,
      set_filter},
     {"--shard", NULL, OPT_VALUE, RUN(shard), 0, 0, set_shard},
+    {"--results-dir", NULL, OPT_VALUE, RUN(results_dir), 0, 0,
+     opt_set_results_dir},
+    {"--ignore-space-change", NULL, OPT_FLAG, RUN(ignore_space_change), 0, 0,
+     NULL},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN

@@ -50,6 +50,9 @@ struct run_options {
     const char **exclude_schemas; /* ... without these schemas */
     size_t nexclude_schemas;
     struct shard shard; /* --shard K/N or auto; .total 0: all cases */
+    /* Expected-output cases (expected.h). */
+    const char *results_dir;  /* --results-dir; NULL: results/ beside */
+    bool ignore_space_change; /* compare as diff -b does */
     bool help;
 };
 
@@ -82,6 +85,22 @@ int opt_set_isolation(const struct opt_spec *s, const char *as, const char *v,
                       void *field, void *dst, struct isotest_err *e);
 int opt_set_strategy(const struct opt_spec *s, const char *as, const char *v,
                      void *field, void *dst, struct isotest_err *e);
+
+/*
+ * The pg_regress workflow's options, shared by run and accept.  A
+ * repeatable option into a struct opt_strv (an array and its count;
+ * options_strv_release() frees the array, not the strings, which point
+ * into argv); --results-dir: a folder, or a path where one can be made.
+ */
+struct opt_strv {
+    const char **v;
+    size_t n;
+};
+int opt_set_strv(const struct opt_spec *s, const char *as, const char *v,
+                 void *field, void *dst, struct isotest_err *e);
+int opt_set_results_dir(const struct opt_spec *s, const char *as, const char *v,
+                        void *field, void *dst, struct isotest_err *e);
+void options_strv_release(struct opt_strv *l);
 
 /*
  * Scan argv[1..] (argv[0] is the command) against specs into dst.  Other

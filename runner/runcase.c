@@ -8,10 +8,10 @@
 #include "common/pgerr.h"
 #include "common/proc.h"
 #include "common/strbuf.h"
+#include "expected.h"
 #include "sqlexec.h"
 #include "tap.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -211,84 +211,6 @@ static char *psql_error(const char *stderr_text, const char *display_path)
         p = nl ? nl + 1 : NULL;
     }
     return NULL;
-}
-
-/* Write data to a new temporary file; the caller unlinks and frees. */
-static char *temp_file(const char *tmpdir, const char *data, size_t len)
-{
-    char *path = xasprintf("%s/isotest-out-XXXXXX", tmpdir);
-    int fd = mkstemp(path);
-
-    if (fd < 0) {
-        free(path);
-        return NULL;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    close(fd);
-    return path;
-}
-
-/* Compare output with the expected files; on mismatch, the closest diff. */
-static void judge_expected(const struct runcase_ctx *ctx,
-                           const struct test_case *c, struct test_result *r)
-{
-    size_t best_len = (size_t)-1;
-    char *best = NULL;
-    const char *best_file = NULL;
-    char *actual = NULL;
-
-    for (size_t i = 0; i < c->nexpected; i++) {
-        char *text = NULL;
-        size_t len = 0;
-        struct isotest_err e = ISOTEST_ERR_INIT;
-        if (fs_read_file(c->expected[i], &text, &len, &e) < 0) {
-            isotest_err_release(&e);
-            continue;
-        }
-        bool same = len == r->out.len && !memcmp(text, r->out.data, len);
-        free(text);
-        if (same) {
-            r->outcome = OUTCOME_PASSED;
-            free(best);
-            if (actual) {
-                unlink(actual);
-                free(actual);
-            }
-            return;
-        }
-        if (!actual)
-            actual = temp_file(ctx->tmpdir, r->out.data, r->out.len);
-        if (!actual)
-            continue;
-        const char *argv[] = {"diff", "-U3", c->expected[i], actual, NULL};
-        struct strbuf d = STRBUF_INIT;
-        struct proc_status st;
-        d.max = 256 * 1024;
-        if (proc_run(argv, &d, &st, &e) == 0 && d.len < best_len) {
-            free(best);
-            best_len = d.len;
-            best = strbuf_detach(&d, NULL);
-            best_file = c->expected[i];
-        }
-        strbuf_release(&d);
-        isotest_err_release(&e);
-    }
-    if (actual) {
-        unlink(actual);
-        free(actual);
-    }
-    r->outcome = OUTCOME_FAILED;
-    r->message = xasprintf("output differs from %s",
-                           best_file ? best_file : "the expected output");
-    r->detail = best;
 }
 
 /*
@@ -513,7 +435,9 @@ static void judge_child(const struct runcase_ctx *ctx,
             r->detail = xstrndup(r->out.data, r->out.len);
             return;
         }
-        judge_expected(ctx, c, r);
+        struct expected_opts xo = {.results_dir = ctx->results_dir,
+                                   .ignore_space = ctx->ignore_space_change};
+        expected_judge(&xo, c, r);
     } else {
         char *err_line = st->exited && st->code != 0
                              ? psql_error(r->err.data, c->path)
@@ -531,7 +455,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
     const char *regress[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
                              NULL};
     const char *command[] = {NULL, NULL};
-    bool expected_mode = c->kind == CASE_SQL && c->nexpected > 0;
+    bool expected_mode = c->kind == CASE_SQL && c->expected_dir;
     const char *argv[24];
     struct proc_spec spec = {.cwd = c->dir};
 

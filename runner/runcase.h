@@ -27,8 +27,10 @@
 
 struct runcase_ctx {
     const struct isotest_session *session;
-    const char *psql;   /* path to psql */
-    const char *tmpdir; /* for the actual output of expected-output cases */
+    const char *psql;         /* path to psql */
+    const char *tmpdir;       /* for a command case's report file */
+    const char *results_dir;  /* expected.h; NULL: results/ beside expected/ */
+    bool ignore_space_change; /* compare expected output as diff -b does */
     double timeout_s;
     size_t output_cap;
     const atomic_int *stop; /* non-zero: end the case now (interrupt) */

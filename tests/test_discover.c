@@ -283,6 +283,8 @@ Test(discover, single_file_path, .init = make_shop, .fini = remove_tmp)
     assert_str_eq_free(in_real("shop/dir/expected/y.out"), cl.v[0].expected[0]);
     cr_assert_str_eq(cl.v[1].id, "sql/x");
     cr_assert_eq(cl.v[1].nexpected, 2);
+    /* Named on its own, sql/ is its suite folder; expected/ is beside. */
+    assert_str_eq_free(in_real("shop/expected"), cl.v[1].expected_dir);
     /* A single file finds its suite's migrations/ a few folders up. */
     assert_str_eq_free(in_real("shop/migrations"), cl.migrations_dir);
     case_list_release(&cl);

@@ -5,7 +5,8 @@
  * (table); bad values and usage errors with their exact one-line messages
  * (table); --isolation values; "--" and "-" as paths; repeatable
  * --extension/--filter; --list/--each pairing; --help; strict number
- * parsing helpers.
+ * parsing helpers; --results-dir and --ignore-space-change, and the
+ * repeatable-option setter accept uses (opt_set_strv).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -375,6 +376,70 @@ Test(options, valued_and_flag_options)
     cr_assert(o.always_psql);
     cr_assert_eq(o.pool, 0);
     options_release(&o);
+}
+
+/* The pg_regress workflow's options; accept's table takes the same. */
+Test(options, results_dir_and_ignore_space_change)
+{
+    char *argv[] = {"run", "--results-dir=out/", "--ignore-space-change", "p",
+                    NULL};
+    char *plain[] = {"run", "p", NULL};
+    char *empty[] = {"run", "--results-dir", "", "p", NULL};
+    char *file[] = {"run", "--results-dir", "/dev/null", "p", NULL};
+    struct run_options o;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(parse_list(plain, &o, &e), 0, "%s", e.msg);
+    cr_assert_null(o.results_dir);
+    cr_assert(!o.ignore_space_change, "exact is the default");
+    options_release(&o);
+    cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
+    cr_assert_str_eq(o.results_dir, "out/");
+    cr_assert(o.ignore_space_change);
+    options_release(&o);
+    cr_assert_eq(parse_list(empty, &o, &e), -1);
+    cr_assert_str_eq(e.msg,
+                     "invalid value '' for --results-dir: expected a folder");
+    isotest_err_release(&e);
+    cr_assert_eq(parse_list(file, &o, &e), -1);
+    cr_assert_str_eq(e.msg,
+                     "invalid value '/dev/null' for --results-dir: not a "
+                     "folder");
+    isotest_err_release(&e);
+    cr_assert_not_null(strstr(options_run_usage, "--results-dir DIR"));
+    cr_assert_not_null(strstr(options_run_usage, "--ignore-space-change"));
+}
+
+/* A repeatable option into a struct opt_strv, in order. */
+Test(options, strv_collects_in_order)
+{
+    struct dst {
+        struct opt_strv filters;
+        const char *results_dir;
+    } d = {0};
+    static const struct opt_spec specs[] = {
+        {"--filter", NULL, OPT_VALUE, offsetof(struct dst, filters), 0, 0,
+         opt_set_strv},
+        {"--results-dir", NULL, OPT_VALUE, offsetof(struct dst, results_dir), 0,
+         0, opt_set_results_dir},
+        {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
+    };
+    char *argv[] = {"accept", "--filter", "a/*", "p", "--filter=b", NULL};
+    const char **rest = NULL;
+    size_t nrest = 0;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(options_scan(5, argv, specs, &d, false, &rest, &nrest, &e), 0,
+                 "%s", e.msg);
+    cr_assert_eq(d.filters.n, 2);
+    cr_assert_str_eq(d.filters.v[0], "a/*");
+    cr_assert_str_eq(d.filters.v[1], "b");
+    cr_assert_eq(nrest, 1);
+    cr_assert_str_eq(rest[0], "p");
+    options_strv_release(&d.filters);
+    cr_assert_null(d.filters.v);
+    cr_assert_eq(d.filters.n, 0);
+    free(rest);
 }
 
 Test(options, list_and_each_need_no_path)
