@@ -276,7 +276,8 @@ static struct test_result res(const char *classname, const char *name,
                             .done = true,
                             .outcome = o,
                             .time_ms = time_ms,
-                            .prev_ms = -1};
+                            .prev_ms = -1,
+                            .sandbox = (char *)"isotest_0badcafe_1"};
 
     return r;
 }
