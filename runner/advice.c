@@ -3,6 +3,7 @@
  */
 #include "advice.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool has(const char *text, size_t len, const char *needle)
@@ -52,4 +53,22 @@ void advice_print(FILE *out, const struct test_result *r, size_t n,
               "exist', and no migrations folder was found: pass "
               "--migrations DIR\n",
               out);
+}
+
+void advice_print_env(FILE *out, const struct run_options *o)
+{
+    const char *v = getenv("PGOPTIONS");
+
+    if (!v || !*v)
+        return;
+    for (size_t i = 0; i < o->npass_envs; i++)
+        if (!strcmp(o->pass_envs[i], "PGOPTIONS"))
+            return;
+    for (size_t i = 0; i < o->nenvs; i++)
+        if (!strncmp(o->envs[i], "PGOPTIONS=", 10))
+            return;
+    fputs("isotest: note: the PGOPTIONS isotest was given applies to its own "
+          "connections, not to the cases: pass it on with --pass-env "
+          "PGOPTIONS\n",
+          out);
 }

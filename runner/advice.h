@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "options.h"
 #include "reporters/result.h"
 
 /*
@@ -26,5 +27,11 @@ bool advice_all_missing_relation(const struct test_result *r, size_t n);
  */
 void advice_print(FILE *out, const struct test_result *r, size_t n,
                   const char *migrations_dir);
+
+/*
+ * Before a run: a PGOPTIONS exported to isotest reaches no case unless
+ * the options pass it on; say so on out.  Reads the environment.
+ */
+void advice_print_env(FILE *out, const struct run_options *o);
 
 #endif

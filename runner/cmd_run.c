@@ -281,6 +281,7 @@ static int prepare(struct run *r, struct isotest_err *e)
         fputs(r->cl.notes.buf, stderr);
     choose_extensions(r);
     caseenv_init(&r->env, &r->o);
+    advice_print_env(stderr, &r->o);
     r->psql = find_psql();
     /* Fail before the run, not after it, when a report cannot be written. */
     if ((r->o.junit && fs_check_writable(r->o.junit, "report", e) < 0) ||

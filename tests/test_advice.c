@@ -6,7 +6,8 @@
  * in-process path or a command case reports it, gives the advice (and
  * only without a migrations folder); one case passing, failing another
  * way, or no case having run gives none; skipped and unstarted cases do
- * not count.
+ * not count; a PGOPTIONS exported to isotest and not passed on is
+ * noted.
  */
 #include <criterion/criterion.h>
 
@@ -71,4 +72,41 @@ Test(advice, not_when_a_case_passed_or_failed_otherwise)
 
     cr_assert_not(advice_all_missing_relation(passed, 2));
     cr_assert_not(advice_all_missing_relation(other, 2));
+}
+
+/* The note about an exported PGOPTIONS, or "" (caller frees). */
+static char *env_note(const struct run_options *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    advice_print_env(out, o);
+    fclose(out);
+    return text;
+}
+
+Test(advice, exported_pgoptions)
+{
+    const char *pass[] = {"PGOPTIONS"};
+    const char *envs[] = {"PGOPTIONS=-c a=b"};
+    struct run_options none = {0};
+    struct run_options passed = {.pass_envs = pass, .npass_envs = 1};
+    struct run_options set = {.envs = envs, .nenvs = 1};
+    char *t;
+
+    unsetenv("PGOPTIONS");
+    t = env_note(&none);
+    cr_assert_str_eq(t, "");
+    free(t);
+    setenv("PGOPTIONS", "-c lock_timeout=10s", 1);
+    t = env_note(&none);
+    cr_assert_not_null(strstr(t, "--pass-env PGOPTIONS"), "%s", t);
+    free(t);
+    t = env_note(&passed);
+    cr_assert_str_eq(t, "");
+    free(t);
+    t = env_note(&set);
+    cr_assert_str_eq(t, "");
+    free(t);
 }

@@ -9,7 +9,7 @@
  * SHOW_CONTEXT=never and --migrations db) passes with `isotest run SUITE`
  * and no option, and fails without its file; the command line wins over
  * the file, relative paths in it start at its folder, `list` reads it, a
- * bad line stops everything with exit 2 and FILE:LINE; --set reaches
+ * bad line stops run, list and bench with exit 2 and FILE:LINE; --set reaches
  * both SQL paths; --env, --pass-env and a merged PGOPTIONS reach a
  * command case in database and schema mode while the sandbox's variables
  * win; a case whose sandbox could not be had keeps its recorded
@@ -149,6 +149,10 @@ Test(suiteconf, bad_line_stops_the_run)
     itest_result_release(&r);
     itest_run(&r, ARGV("list", suite), NULL);
     itest_assert_exit(&r, 2, "list with a bad line");
+    cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+    itest_result_release(&r);
+    itest_run(&r, ARGV("bench", "--db", ci, suite), NULL);
+    itest_assert_exit(&r, 2, "bench with a bad line, before any run");
     cr_assert_not_null(strstr(r.err, want), "%s", r.err);
     itest_result_release(&r);
     free(want);
