@@ -342,9 +342,13 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     char *options =
         caseenv_options(ctx->env, isotest_sandbox_options(sb), false);
     int k = 0;
-    for (; sk[k] && k < 13; k++)
-        keys[k] = sk[k], vals[k] = strcmp(sk[k], "options") ? sv[k] : options;
-    if (options[0] && !isotest_sandbox_options(sb)[0])
+    bool have_options = false;
+    for (; sk[k] && k < 13; k++) {
+        keys[k] = sk[k], vals[k] = sv[k];
+        if (!strcmp(sk[k], "options"))
+            vals[k] = options, have_options = true;
+    }
+    if (options[0] && !have_options)
         keys[k] = "options", vals[k++] = options;
     if (connect_timeout[0])
         keys[k] = "connect_timeout", vals[k++] = connect_timeout;

@@ -12,9 +12,9 @@
  * bad line stops run, list and bench with exit 2 and FILE:LINE; --set reaches
  * both SQL paths; --env, --pass-env and a merged PGOPTIONS reach a
  * command case in database and schema mode while the sandbox's variables
- * win; a case whose sandbox could not be had keeps its recorded
- * duration; every case missing a relation without migrations gets the
- * advice.
+ * win, and the merged PGOPTIONS reaches SQL cases on both paths; a case whose
+ * sandbox could not be had keeps its recorded duration; every case missing a
+ * relation without migrations gets the advice.
  */
 #include "helpers.h"
 
@@ -220,6 +220,30 @@ Test(suiteconf, set_reaches_both_sql_paths)
     char *xml = run_set_case(ci, "go_on", "ECHO=all", false, 1);
     cr_assert_not_null(strstr(xml, "SELECT 1/0;"), "psql echoed:\n%s", xml);
     free(xml);
+}
+
+Test(suiteconf, pgoptions_reaches_sql_cases)
+{
+    const char *ci = itest_cluster_start();
+    char *junit = itest_tmpfile("show.xml");
+
+    for (int psql = 0; psql < 2; psql++) {
+        struct itest_result r;
+        itest_run_db(&r, ci,
+                     ARGV("--isolation", "schema", "--junit", junit, "--filter",
+                          "*/show", "--env", "PGOPTIONS=-c lock_timeout=3s",
+                          psql ? "--always-psql" : "--no-config", SET),
+                     NULL);
+        itest_assert_exit(&r, 0, psql ? "through psql" : "in process");
+        itest_result_release(&r);
+        char *xml = itest_read_file(junit);
+        cr_assert_not_null(strstr(xml, "lock_timeout=3s"), "psql=%d:\n%s", psql,
+                           xml);
+        cr_assert_not_null(strstr(xml, "search_path=isotest_"),
+                           "psql=%d, merged:\n%s", psql, xml);
+        free(xml);
+    }
+    free(junit);
 }
 
 /* The lines the command case wrote. */
