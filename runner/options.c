@@ -441,10 +441,12 @@ static int config_line_args(const struct config *c, const struct config_line *l,
     struct run_options scratch;
     int r = 0;
 
-    if (s && (s->off == offsetof(struct run_options, config) ||
-              s->off == offsetof(struct run_options, no_config)))
+    /* "--" would turn the command line's options into paths. */
+    if ((s && (s->off == offsetof(struct run_options, config) ||
+               s->off == offsetof(struct run_options, no_config))) ||
+        !strcmp(l->name, "--"))
         r = err_set(e, "'%s' cannot be used in a configuration file", l->name);
-    else if (l->name[0] != '-')
+    else if (l->name[0] != '-' || !strcmp(l->name, "-"))
         r = err_set(e,
                     "'%s' is not an option (the paths to run go on the "
                     "command line)",
