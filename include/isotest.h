@@ -154,6 +154,17 @@ ISOTEST_API const struct isotest_session_info *
 isotest_session_info(const struct isotest_session *s);
 
 /*
+ * The value the session's template sets for run-time parameter `name`
+ * at database level (ALTER DATABASE ... SET, or ALTER ROLE ... IN
+ * DATABASE ... SET for some role: pg_db_role_setting), which every
+ * sandbox gets too, or NULL when it sets none.  The name is matched
+ * case-insensitively ("timezone" finds TimeZone).  The string lives as
+ * long as the session; thread-safe.
+ */
+ISOTEST_API const char *
+isotest_session_db_setting(const struct isotest_session *s, const char *name);
+
+/*
  * What making sandboxes has cost so far: in database mode each clone
  * (CREATE DATABASE ... TEMPLATE, made by the pool's threads ahead of
  * time or on acquire without a pool), in schema mode each schema's

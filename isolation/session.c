@@ -328,6 +328,12 @@ isotest_session_info(const struct isotest_session *s)
     return &s->info;
 }
 
+const char *isotest_session_db_setting(const struct isotest_session *s,
+                                       const char *name)
+{
+    return template_setting(&s->tpl, name);
+}
+
 int isotest_session_warm(struct isotest_session *s, int n,
                          struct isotest_err *e)
 {

@@ -175,8 +175,12 @@ static int read_settings(PGconn *conn, struct template *tpl,
                            "WHERE d.datname = $1 ORDER BY 1, 2",
                            1, vals, &res, e) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++)
+    for (int i = 0; i < PQntuples(res); i++) {
         carry_setting(conn, tpl, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        tpl->settings =
+            xrealloc(tpl->settings, (tpl->nsettings + 1) * sizeof(char *));
+        tpl->settings[tpl->nsettings++] = xstrdup(PQgetvalue(res, i, 1));
+    }
     PQclear(res);
     return 0;
 }
@@ -416,6 +420,17 @@ unlock:;
     return r;
 }
 
+const char *template_setting(const struct template *tpl, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < tpl->nsettings; i++)
+        if (!strncasecmp(tpl->settings[i], name, n) &&
+            tpl->settings[i][n] == '=')
+            return tpl->settings[i] + n + 1;
+    return NULL;
+}
+
 int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
                    struct isotest_err *e)
 {
@@ -517,5 +532,8 @@ void template_release(struct template *tpl)
     }
     free(tpl->carry_pre);
     free(tpl->carry_post);
+    for (size_t i = 0; i < tpl->nsettings; i++)
+        free(tpl->settings[i]);
+    free(tpl->settings);
     memset(tpl, 0, sizeof(*tpl));
 }

@@ -48,6 +48,9 @@ struct template
     /* Extensions the template holds (pgtap, and those migrations made). */
     char **extensions;
     size_t n_ext;
+    /* The stored settings ("name=value", for any role), as read. */
+    char **settings;
+    size_t nsettings;
     /* Statements replayed on each clone: pre + quoted name + post. */
     size_t ncarry;
     char **carry_pre;
@@ -69,6 +72,12 @@ int template_ensure(const struct target *t, PGconn *maint,
 /* Replay the template's settings and privileges on database `dbname`. */
 int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
                    struct isotest_err *e);
+
+/*
+ * The value the template sets for run-time parameter `name` at database
+ * level (case-insensitive, as parameter names are), or NULL.
+ */
+const char *template_setting(const struct template *tpl, const char *name);
 
 /*
  * Create the template's extensions (in the schema public) in the database

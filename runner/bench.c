@@ -78,7 +78,9 @@ static const char usage[] =
     "cases.  `none` with 1 job is the old way: serial on a shared database.\n"
     "A warm-up run builds the template and records case durations: every\n"
     "measured run then starts the longest cases first.\n"
-    "Other options (--migrations, --timeout, --pool, ...) go to each run.\n";
+    "Other options (--migrations, --timeout, --pool, ...) go to each run;\n"
+    "so does the suite's isotest.conf, under the bench's --jobs and\n"
+    "--isolation.\n";
 
 static void figures_release(struct bench_run *f)
 {

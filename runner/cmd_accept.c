@@ -36,27 +36,18 @@ static const char usage[] =
     "                      of `isotest list`, as for run --filter)\n"
     "  --results-dir DIR   where the run kept the results files (the same\n"
     "                      value as run --results-dir)\n"
-    "  -h, --help          this help\n";
+    "  -h, --help          this help\n"
+    "\n"
+    "accept reads a run's options, so a run's command line works as is, and\n"
+    "the suite's isotest.conf is read as run reads it; options other than\n"
+    "--filter and --results-dir change nothing here.\n";
 
+/* What accept reads of a run's options (options_parse). */
 struct accept_options {
-    struct opt_strv filters;
+    const char *const *filters;
+    size_t nfilters;
     const char *results_dir;
-    bool help;
 };
-
-/*
- * The table a suite configuration file can be read through as well:
- * options_scan() fills a struct accept_options from either.
- */
-#define ACC(field) offsetof(struct accept_options, field)
-static const struct opt_spec specs[] = {
-    {"--help", "-h", OPT_FLAG, ACC(help), 0, 0, NULL},
-    {"--filter", NULL, OPT_VALUE, ACC(filters), 0, 0, opt_set_strv},
-    {"--results-dir", NULL, OPT_VALUE, ACC(results_dir), 0, 0,
-     opt_set_results_dir},
-    {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
-};
-#undef ACC
 
 /* What one case's results file asks for (UNREADABLE: e says why). */
 enum verdict { UNREADABLE, NO_RESULTS, SAME, CREATE, UPDATE };
@@ -143,7 +134,7 @@ static int accept_suite(const struct accept_options *o,
     for (size_t i = 0; i < cl->n; i++) {
         const struct test_case *c = &cl->v[i];
         if (!c->expected_dir ||
-            !discover_filter_match(c->id, o->filters.v, o->filters.n))
+            !discover_filter_match(c->id, o->filters, o->nfilters))
             continue;
         char *results = expected_results_path(c, o->results_dir);
         char *data = NULL;
@@ -193,29 +184,32 @@ static void print_tally(const struct tally *t)
 
 int cmd_accept(int argc, char **argv)
 {
-    struct accept_options o = {0};
+    struct run_options ro;
     struct isotest_err e = ISOTEST_ERR_INIT;
-    const char **paths = NULL;
-    size_t npaths = 0, nsuites = 0;
+    size_t nsuites = 0;
     struct case_list *suites = NULL;
     struct tally t = {0};
     int code = EXIT_CANNOT;
 
-    if (options_scan(argc, argv, specs, &o, false, &paths, &npaths, &e) < 0)
-        goto out;
-    if (o.help) {
+    /* A run's command line works as is, isotest.conf included. */
+    if (options_parse(argc, argv, &ro, &e) < 0) {
+        cmd_print_error(NULL, &e);
+        return EXIT_CANNOT;
+    }
+    struct accept_options o = {ro.filters, ro.nfilters, ro.results_dir};
+    if (ro.help) {
         fputs(usage, stdout);
         code = 0;
         goto out;
     }
-    if (!npaths) {
+    if (!ro.npaths) {
         err_set(&e, "no PATH given: name the suite folders whose results "
                     "to accept");
         goto out;
     }
-    suites = xcalloc(npaths, sizeof(*suites));
-    for (; nsuites < npaths; nsuites++)
-        if (discover_suite(paths[nsuites], &suites[nsuites], &e) < 0)
+    suites = xcalloc(ro.npaths, sizeof(*suites));
+    for (; nsuites < ro.npaths; nsuites++)
+        if (discover_suite(ro.paths[nsuites], &suites[nsuites], &e) < 0)
             goto out;
     for (size_t i = 0; i < nsuites; i++)
         if (accept_suite(&o, &suites[i], &t, &e) < 0)
@@ -228,7 +222,6 @@ out:
     for (size_t i = 0; i < nsuites; i++)
         case_list_release(&suites[i]);
     free(suites);
-    free(paths);
-    options_strv_release(&o.filters);
+    options_release(&ro);
     return code;
 }

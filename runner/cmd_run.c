@@ -6,10 +6,13 @@
  * saved.  Everything the run holds lives in one struct run, released on
  * one exit path.  Main thread only.
  */
+#include "advice.h"
+#include "caseenv.h"
 #include "commands.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/strbuf.h"
+#include "config.h"
 #include "discover.h"
 #include "history.h"
 #include "isotest.h"
@@ -52,6 +55,7 @@ struct run {
     char *lost;                /* why the server went away, or NULL */
     char *stray_prefix;        /* "isotest_<runid>_": the cases' sandboxes */
     struct watch guard;        /* ends the cases if isotest is killed */
+    struct caseenv env;        /* --env, --pass-env; regress defaults */
 };
 
 static char *find_psql(void)
@@ -150,20 +154,15 @@ int cmd_list(int argc, char **argv)
     return 0;
 }
 
-/* SUITE/.isotest-history for the first PATH (its folder for a file). */
+/* SUITE/.isotest-history (config.h says which folder SUITE is). */
 static char *default_history_path(const struct run_options *o)
 {
-    struct stat st;
+    char *dir = config_suite_dir(o->paths, o->npaths);
+    char *path = strcmp(dir, ".") ? xasprintf("%s/.isotest-history", dir)
+                                  : xstrdup(".isotest-history");
 
-    if (!o->npaths)
-        return xstrdup(".isotest-history");
-    const char *p = o->paths[0];
-    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-        return xasprintf("%s/.isotest-history", p);
-    const char *slash = strrchr(p, '/');
-    if (!slash)
-        return xstrdup(".isotest-history");
-    return xasprintf("%.*s/.isotest-history", (int)(slash - p), p);
+    free(dir);
+    return path;
 }
 
 /* --shard: keep this part's cases, and say on stderr what it holds. */
@@ -227,6 +226,7 @@ static void run_release(struct run *r, unsigned close_flags)
     free(r->order);
     free(r->lost);
     schema_from_release(&r->schema);
+    caseenv_release(&r->env);
 }
 
 /* The extensions the template gets: --extension, and pgtap when used. */
@@ -263,6 +263,8 @@ static int prepare(struct run *r, struct isotest_err *e)
     if (r->cl.notes.len)
         fputs(r->cl.notes.buf, stderr);
     choose_extensions(r);
+    caseenv_init(&r->env, &r->o);
+    advice_print_env(stderr, &r->o);
     r->psql = find_psql();
     /* Fail before the run, not after it, when a report cannot be written. */
     if ((r->o.junit && fs_check_writable(r->o.junit, "report", e) < 0) ||
@@ -311,6 +313,7 @@ static int open_session(struct run *r, struct isotest_err *e)
     if (!r->session)
         return -1;
     signals_watch_session(r->session);
+    caseenv_settle_session(&r->env, r->session);
     const struct isotest_session_info *si = isotest_session_info(r->session);
     r->stray_prefix = xasprintf("isotest_%s_", si->runid);
     if (strays_guard(&r->guard, r->stray_prefix, e) < 0)
@@ -363,7 +366,10 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
                                     .tmpdir = tmp && *tmp ? tmp : "/tmp",
                                     .timeout_s = r->o.timeout_s,
                                     .output_cap = r->o.output_cap,
-                                    .always_psql = r->o.always_psql},
+                                    .always_psql = r->o.always_psql,
+                                    .env = &r->env,
+                                    .psql_vars = r->o.psql_vars,
+                                    .npsql_vars = r->o.npsql_vars},
                              .console = con,
                              .keep_failed = r->o.keep_failed,
                              .fail_fast = r->o.fail_fast,
@@ -506,6 +512,8 @@ static int finish_run(struct run *r, struct console *con, bool *kept)
                 "isotest: error: %s\nhint: what the run left is reclaimed "
                 "by the next run or by `isotest clean`\n",
                 r->lost);
+    else
+        advice_print(stderr, r->results, r->cl.n, r->cl.migrations_dir);
     if (r->hist_path && !signals_interrupted() && !r->lost &&
         history_save(r->hist_path, r->o.compare_with ? NULL : &r->hist,
                      r->results, r->cl.n, info.wall_ms, &e) < 0)
@@ -568,6 +576,8 @@ int cmd_run(int argc, char **argv)
     if (open_session(&r, &e) < 0 || signals_interrupted())
         goto fail;
     FILE *out = console_stream(&r.o);
+    if (r.o.config_path) /* the header: what the run was told */
+        fprintf(out, "isotest: options from %s\n", r.o.config_path);
     struct console *con = console_new(out, isatty(fileno(out)), r.cl.n);
     if (run_cases(&r, con, &e) < 0) {
         console_free(con);

@@ -124,6 +124,16 @@ double history_lookup(const struct history *h, const char *classname,
     return -1;
 }
 
+/*
+ * A duration worth keeping: the case ran in a sandbox.  One whose sandbox
+ * could not be had (a failed clone, a server gone) has a time of 0 that
+ * says nothing: its earlier duration is kept instead.
+ */
+static bool recorded(const struct test_result *r)
+{
+    return result_ran(r) && r->sandbox;
+}
+
 int history_save(const char *path, const struct history *prev,
                  const struct test_result *r, size_t n, double wall_ms,
                  struct isotest_err *e)
@@ -133,13 +143,13 @@ int history_save(const char *path, const struct history *prev,
     strbuf_addstr(&sb, MAGIC);
     strbuf_addf(&sb, "wall_ms\t%.1f\n", wall_ms);
     for (size_t i = 0; i < n; i++)
-        if (result_ran(&r[i]))
+        if (recorded(&r[i]))
             strbuf_addf(&sb, "%s::%s\t%.1f%s\n", r[i].classname, r[i].name,
                         r[i].time_ms, result_flaky(&r[i]) ? "\tflaky" : "");
     for (size_t k = 0; prev && k < prev->n; k++) {
         bool replaced = false;
         for (size_t i = 0; i < n && !replaced; i++)
-            replaced = result_ran(&r[i]) &&
+            replaced = recorded(&r[i]) &&
                        key_is(prev->keys[k], r[i].classname, r[i].name);
         if (!replaced)
             strbuf_addf(&sb, "%s\t%.1f\n", prev->keys[k], prev->ms[k]);

@@ -44,9 +44,10 @@ double history_lookup(const struct history *h, const char *classname,
                       const char *name);
 
 /*
- * Writes this run's durations (cases that ran), then the entries of
- * `prev` (may be NULL) for cases this run did not produce, so a run of a
- * few cases (--filter, --fail-fast) keeps the others' durations.
+ * Writes this run's durations (cases that ran in a sandbox), then the
+ * entries of `prev` (may be NULL) for cases this run did not produce, so
+ * a run of a few cases (--filter, --fail-fast) keeps the others'
+ * durations, and so does a case whose sandbox could not be had.
  */
 int history_save(const char *path, const struct history *prev,
                  const struct test_result *r, size_t n, double wall_ms,

@@ -3,6 +3,7 @@
  */
 #include "options.h"
 #include "common/strbuf.h"
+#include "config.h"
 
 #include <errno.h>
 #include <math.h>
@@ -50,6 +51,24 @@ const char options_run_usage[] =
     "  --always-psql         run every SQL case through psql (default: a\n"
     "                        plain SQL file without psql commands runs\n"
     "                        over isotest's own connection, like psql -f)\n"
+    "  --set NAME=VALUE      a psql variable for every SQL case, as psql's\n"
+    "                        --set (repeatable); isotest's own connection\n"
+    "                        honours SHOW_CONTEXT, VERBOSITY and\n"
+    "                        ON_ERROR_STOP, any other sends the case to psql\n"
+    "  --env NAME=VALUE      set this variable for every case (repeatable);\n"
+    "                        like a setting the migrations put on the\n"
+    "                        database, it wins over pg_regress's PGTZ and\n"
+    "                        PGDATESTYLE in expected-output cases\n"
+    "  --pass-env NAME       pass isotest's own NAME to every case\n"
+    "                        (repeatable); a user PGOPTIONS is merged with\n"
+    "                        isotest's, the sandbox's PGHOST, PGPORT,\n"
+    "                        PGUSER, PGDATABASE, PGPASSWORD, DATABASE_URL\n"
+    "                        and ISOTEST_* always win (README: the table)\n"
+    "  --config FILE         options from FILE, one a line as spelled here\n"
+    "                        (default: SUITE/isotest.conf when it exists;\n"
+    "                        SUITE is the first PATH, or its folder when it\n"
+    "                        is a file); the command line wins\n"
+    "  --no-config           read no configuration file\n"
     "  --history FILE        case durations of past runs (default:\n"
     "                        SUITE/.isotest-history); longest cases start\n"
     "                        first, and slower ones are reported\n"
@@ -259,9 +278,12 @@ static int push_to(const struct opt_spec *s, const char *v, void *dst)
 {
     struct run_options *o = dst;
     const char ***arr = (const char ***)((char *)dst + s->off);
-    size_t *n = arr == &o->extensions ? &o->nextensions
-                : arr == &o->filters  ? &o->nfilters
-                                      : &o->nexclude_schemas;
+    size_t *n = arr == &o->extensions  ? &o->nextensions
+                : arr == &o->filters   ? &o->nfilters
+                : arr == &o->psql_vars ? &o->npsql_vars
+                : arr == &o->envs      ? &o->nenvs
+                : arr == &o->pass_envs ? &o->npass_envs
+                                       : &o->nexclude_schemas;
 
     push(arr, n, v);
     return 0;
@@ -284,6 +306,47 @@ static int set_filter(const struct opt_spec *s, const char *as, const char *v,
     return push_to(s, v, dst);
 }
 
+/* [A-Za-z0-9_]+, and with a leading digit only when `digit_first`. */
+static bool var_name(const char *s, size_t n, bool digit_first)
+{
+    if (!n || (!digit_first && *s >= '0' && *s <= '9'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+            return false;
+    return true;
+}
+
+/* --set NAME=VALUE (a psql variable) and --env NAME=VALUE. */
+static int set_assignment(const struct opt_spec *s, const char *as,
+                          const char *v, void *field, void *dst,
+                          struct isotest_err *e)
+{
+    const char *eq = strchr(v, '=');
+    bool psql = !strcmp(s->lng, "--set");
+
+    (void)as, (void)field;
+    if (!eq || !var_name(v, (size_t)(eq - v), psql))
+        return err_set(e,
+                       "invalid value '%s' for %s: expected NAME=VALUE, "
+                       "NAME of letters, digits and '_'",
+                       v, s->lng);
+    return push_to(s, v, dst);
+}
+
+static int set_pass_env(const struct opt_spec *s, const char *as, const char *v,
+                        void *field, void *dst, struct isotest_err *e)
+{
+    (void)as, (void)field;
+    if (!var_name(v, strlen(v), false))
+        return err_set(e,
+                       "invalid value '%s' for --pass-env: expected a "
+                       "variable name (letters, digits and '_')",
+                       v);
+    return push_to(s, v, dst);
+}
+
 static int set_shard(const struct opt_spec *s, const char *as, const char *v,
                      void *field, void *dst, struct isotest_err *e)
 {
@@ -291,24 +354,7 @@ static int set_shard(const struct opt_spec *s, const char *as, const char *v,
     return shard_parse(v, (struct shard *)field, e);
 }
 
-/* ---- the pg_regress workflow's options (run, accept) ---- */
-
-int opt_set_strv(const struct opt_spec *s, const char *as, const char *v,
-                 void *field, void *dst, struct isotest_err *e)
-{
-    struct opt_strv *l = field;
-
-    (void)s, (void)as, (void)dst, (void)e;
-    push(&l->v, &l->n, v);
-    return 0;
-}
-
-void options_strv_release(struct opt_strv *l)
-{
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
+/* ---- the pg_regress workflow's option (run, accept) ---- */
 
 /* Checked now, so that no case runs before a bad value is refused. */
 int opt_set_results_dir(const struct opt_spec *s, const char *as, const char *v,
@@ -332,16 +378,16 @@ static const struct opt_spec run_specs[] = {
     {"--fail-fast", NULL, OPT_FLAG, RUN(fail_fast), 0, 0, NULL},
     {"--fail-on-flaky", NULL, OPT_FLAG, RUN(fail_on_flaky), 0, 0, NULL},
     {"--retries", NULL, OPT_VALUE, RUN(retries), 0, 100, opt_set_int},
-    {"--tap", NULL, OPT_VALUE, RUN(tap), 0, 0, opt_set_string},
+    {"--tap", NULL, OPT_PATH, RUN(tap), 0, 0, opt_set_string},
     {"--no-history", NULL, OPT_FLAG, RUN(no_history), 0, 0, NULL},
     {"--always-psql", NULL, OPT_FLAG, RUN(always_psql), 0, 0, NULL},
     {"--no-cache", NULL, OPT_FLAG, RUN(no_cache), 0, 0, NULL},
     {"--db", NULL, OPT_VALUE, RUN(db), 0, 0, opt_set_string},
-    {"--migrations", NULL, OPT_VALUE, RUN(migrations), 0, 0, opt_set_string},
+    {"--migrations", NULL, OPT_PATH, RUN(migrations), 0, 0, opt_set_string},
     {"--isolation", NULL, OPT_VALUE, RUN(mode), 0, 0, opt_set_isolation},
     {"--jobs", "-j", OPT_VALUE, RUN(jobs), 1, 1024, opt_set_int},
-    {"--junit", NULL, OPT_VALUE, RUN(junit), 0, 0, opt_set_string},
-    {"--html", NULL, OPT_VALUE, RUN(html), 0, 0, opt_set_string},
+    {"--junit", NULL, OPT_PATH, RUN(junit), 0, 0, opt_set_string},
+    {"--html", NULL, OPT_PATH, RUN(html), 0, 0, opt_set_string},
     {"--timeout", NULL, OPT_VALUE, RUN(timeout_s), 0, 0, set_seconds},
     {"--extension", NULL, OPT_VALUE, RUN(extensions), 0, 0, set_extension},
     {"--filter", NULL, OPT_VALUE, RUN(filters), 0, 0, set_filter},
@@ -350,19 +396,23 @@ static const struct opt_spec run_specs[] = {
     {"--output-cap", NULL, OPT_VALUE, RUN(output_cap), 1024, 1L << 30,
      set_size},
     {"--pool", NULL, OPT_VALUE, RUN(pool), 0, 256, opt_set_int},
-    {"--history", NULL, OPT_VALUE, RUN(history), 0, 0, opt_set_string},
-    {"--compare-with", NULL, OPT_VALUE, RUN(compare_with), 0, 0,
-     opt_set_string},
+    {"--history", NULL, OPT_PATH, RUN(history), 0, 0, opt_set_string},
+    {"--compare-with", NULL, OPT_PATH, RUN(compare_with), 0, 0, opt_set_string},
     {"--clone-strategy", NULL, OPT_VALUE, RUN(clone_strategy), 0, 0,
      opt_set_strategy},
     {"--schema-from", NULL, OPT_VALUE, RUN(schema_from), 0, 0, opt_set_string},
     {"--exclude-schema", NULL, OPT_VALUE, RUN(exclude_schemas), 0, 0,
      set_filter},
     {"--shard", NULL, OPT_VALUE, RUN(shard), 0, 0, set_shard},
-    {"--results-dir", NULL, OPT_VALUE, RUN(results_dir), 0, 0,
+    {"--results-dir", NULL, OPT_PATH, RUN(results_dir), 0, 0,
      opt_set_results_dir},
     {"--ignore-space-change", NULL, OPT_FLAG, RUN(ignore_space_change), 0, 0,
      NULL},
+    {"--set", NULL, OPT_VALUE, RUN(psql_vars), 0, 0, set_assignment},
+    {"--env", NULL, OPT_VALUE, RUN(envs), 0, 0, set_assignment},
+    {"--pass-env", NULL, OPT_VALUE, RUN(pass_envs), 0, 0, set_pass_env},
+    {"--config", NULL, OPT_VALUE, RUN(config), 0, 0, opt_set_string},
+    {"--no-config", NULL, OPT_FLAG, RUN(no_config), 0, 0, NULL},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN
@@ -390,16 +440,116 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
     return 0;
 }
 
-int options_parse(int argc, char **argv, struct run_options *o,
-                  struct isotest_err *e)
+static int scan_run(int argc, char **argv, struct run_options *o,
+                    struct isotest_err *e)
 {
     memset(o, 0, sizeof(*o));
     o->mode = ISOTEST_DATABASE;
     o->timeout_s = 300;
     o->output_cap = 1 << 20;
     o->pool = -1;
-    if (options_scan(argc, argv, run_specs, o, false, &o->paths, &o->npaths,
-                     e) < 0 ||
+    return options_scan(argc, argv, run_specs, o, false, &o->paths, &o->npaths,
+                        e);
+}
+
+static const struct opt_spec *spec_named(const char *name)
+{
+    for (const struct opt_spec *s = run_specs; s->lng; s++)
+        if (!strcmp(name, s->lng) || (s->shrt && !strcmp(name, s->shrt)))
+            return s;
+    return NULL;
+}
+
+/*
+ * One line of the file as arguments (appended to *args), checked on its
+ * own: what is wrong with it is said with its line number.
+ */
+static int config_line_args(const struct config *c, const struct config_line *l,
+                            char ***args, size_t *nargs, struct isotest_err *e)
+{
+    const struct opt_spec *s = spec_named(l->name);
+    char *toks[3] = {"run", l->name, NULL};
+    struct run_options scratch;
+    int r = 0;
+
+    /* "--" would turn the command line's options into paths. */
+    if ((s && (s->off == offsetof(struct run_options, config) ||
+               s->off == offsetof(struct run_options, no_config))) ||
+        !strcmp(l->name, "--"))
+        r = err_set(e, "'%s' cannot be used in a configuration file", l->name);
+    else if (l->name[0] != '-' || !strcmp(l->name, "-"))
+        r = err_set(e,
+                    "'%s' is not an option (the paths to run go on the "
+                    "command line)",
+                    l->name);
+    else if (s && s->kind == OPT_FLAG && l->value)
+        r = err_set(e, "option '%s' takes no value", l->name);
+    if (r == 0) {
+        toks[2] = l->value && s && s->kind == OPT_PATH
+                      ? config_path_value(c, l->value)
+                  : l->value ? xstrdup(l->value)
+                             : NULL;
+        r = scan_run(toks[2] ? 3 : 2, toks, &scratch, e);
+        if (r == 0 && scratch.npaths)
+            r = err_set(e, "unexpected '%s' after '%s'", scratch.paths[0],
+                        l->name);
+        options_release(&scratch);
+    }
+    if (r < 0) {
+        free(toks[2]);
+        return err_prefix(e, "%s:%d", c->path, l->lineno);
+    }
+    *args = xrealloc(*args, (*nargs + 2) * sizeof(**args));
+    (*args)[(*nargs)++] = xstrdup(l->name);
+    if (toks[2])
+        (*args)[(*nargs)++] = toks[2];
+    return 0;
+}
+
+/*
+ * The file's options, then argv's: scanned again into o, which then owns
+ * the file's strings.  Nothing happens without a file.
+ */
+static int merge_config(int argc, char **argv, struct run_options *o,
+                        struct isotest_err *e)
+{
+    if (o->no_config)
+        return o->config ? err_set(e, "--config and --no-config exclude "
+                                      "each other")
+                         : 0;
+    char *path = o->config ? xstrdup(o->config)
+                           : config_default_path(o->paths, o->npaths);
+    if (!path)
+        return 0;
+    struct config c;
+    char **args = NULL;
+    size_t nargs = 0;
+    int r = config_load(&c, path, e);
+    free(path);
+    for (size_t i = 0; r == 0 && i < c.n; i++)
+        r = config_line_args(&c, &c.v[i], &args, &nargs, e);
+    if (r == 0) {
+        char **merged = xcalloc(nargs + (size_t)argc + 1, sizeof(*merged));
+        merged[0] = argv[0];
+        memcpy(merged + 1, args, nargs * sizeof(*args));
+        memcpy(merged + 1 + nargs, argv + 1,
+               (size_t)(argc - 1) * sizeof(*argv));
+        options_release(o);
+        r = scan_run((int)nargs + argc, merged, o, e);
+        free(merged);
+        o->config_path = xstrdup(c.path);
+    }
+    o->config_args = args;
+    o->nconfig_args = nargs;
+    config_release(&c);
+    return r;
+}
+
+int options_parse(int argc, char **argv, struct run_options *o,
+                  struct isotest_err *e)
+{
+    if (scan_run(argc, argv, o, e) < 0 ||
+        (!o->help && merge_config(argc, argv, o, e) < 0) ||
         (!o->help && check_run(o, e) < 0)) {
         options_release(o);
         return -1;
@@ -413,6 +563,18 @@ void options_release(struct run_options *o)
     free(o->extensions);
     free(o->filters);
     free(o->exclude_schemas);
+    free(o->psql_vars);
+    free(o->envs);
+    free(o->pass_envs);
     o->paths = o->extensions = o->filters = o->exclude_schemas = NULL;
+    o->psql_vars = o->envs = o->pass_envs = NULL;
     o->npaths = o->nextensions = o->nfilters = o->nexclude_schemas = 0;
+    o->npsql_vars = o->nenvs = o->npass_envs = 0;
+    for (size_t i = 0; i < o->nconfig_args; i++)
+        free(o->config_args[i]);
+    free(o->config_args);
+    free(o->config_path);
+    o->config_args = NULL;
+    o->config_path = NULL;
+    o->nconfig_args = 0;
 }

@@ -4,7 +4,9 @@
  *
  * options_parse() fills a struct run_options from argv without printing;
  * a bad option or value comes back as one line naming it (exit 2 in main).
- * Strings point into argv; the arrays are owned by the struct
+ * It reads the suite's configuration file too (config.h): the file's
+ * options come first, so the command line's win.  Strings point into
+ * argv or into the struct; the arrays are owned by the struct
  * (options_release()).
  */
 #ifndef ISOTEST_OPTIONS_H
@@ -49,11 +51,23 @@ struct run_options {
     const char *schema_from;  /* template from this database's schema */
     const char **exclude_schemas; /* ... without these schemas */
     size_t nexclude_schemas;
-    struct shard shard; /* --shard K/N or auto; .total 0: all cases */
+    struct shard shard;     /* --shard K/N or auto; .total 0: all cases */
+    const char **psql_vars; /* --set NAME=VALUE, in order */
+    size_t npsql_vars;
+    const char **envs; /* --env NAME=VALUE, in order */
+    size_t nenvs;
+    const char **pass_envs; /* --pass-env NAME */
+    size_t npass_envs;
+    const char *config; /* --config FILE */
+    bool no_config;
     /* Expected-output cases (expected.h). */
     const char *results_dir;  /* --results-dir; NULL: results/ beside */
     bool ignore_space_change; /* compare as diff -b does */
     bool help;
+    /* Owned: the configuration file read (NULL: none), and its options. */
+    char *config_path;
+    char **config_args;
+    size_t nconfig_args;
 };
 
 /*
@@ -61,9 +75,11 @@ struct run_options {
  * at `off` in the destination struct; an OPT_VALUE takes a value (in
  * every spelling options_take() accepts) and hands it to `set`, with the
  * field at `off`, the whole struct and the spelling used (for messages).
+ * An OPT_PATH is an OPT_VALUE whose value, in a configuration file, is
+ * relative to the file's folder.
  * A table ends with a NULL `lng`.
  */
-enum opt_kind { OPT_FLAG, OPT_VALUE };
+enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_PATH /* a value that is a path */ };
 
 struct opt_spec {
     const char *lng;  /* "--jobs" */
@@ -86,21 +102,9 @@ int opt_set_isolation(const struct opt_spec *s, const char *as, const char *v,
 int opt_set_strategy(const struct opt_spec *s, const char *as, const char *v,
                      void *field, void *dst, struct isotest_err *e);
 
-/*
- * The pg_regress workflow's options, shared by run and accept.  A
- * repeatable option into a struct opt_strv (an array and its count;
- * options_strv_release() frees the array, not the strings, which point
- * into argv); --results-dir: a folder, or a path where one can be made.
- */
-struct opt_strv {
-    const char **v;
-    size_t n;
-};
-int opt_set_strv(const struct opt_spec *s, const char *as, const char *v,
-                 void *field, void *dst, struct isotest_err *e);
+/* --results-dir: a folder, or a path where one can be made. */
 int opt_set_results_dir(const struct opt_spec *s, const char *as, const char *v,
                         void *field, void *dst, struct isotest_err *e);
-void options_strv_release(struct opt_strv *l);
 
 /*
  * Scan argv[1..] (argv[0] is the command) against specs into dst.  Other
@@ -113,8 +117,12 @@ int options_scan(int argc, char **argv, const struct opt_spec *specs, void *dst,
                  struct isotest_err *e);
 
 /*
- * argv[0] is the subcommand ("run").  Returns 0, or -1 with e naming the
- * option and value at fault.
+ * argv[0] is the subcommand ("run").  Unless --no-config, the
+ * configuration file (--config FILE, else the suite folder's
+ * isotest.conf when there is one) is read too, its options before the
+ * command line's.  Returns 0, or -1 with e naming the option and value
+ * at fault ("FILE:LINE: ..." for one from the file).  Any command that
+ * takes a suite calls this, and so gets the file.
  */
 int options_parse(int argc, char **argv, struct run_options *o,
                   struct isotest_err *e);

@@ -20,14 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
-static bool dropped_var(const char *kv)
-{
-    return !strncmp(kv, "PG", 2) || !strncmp(kv, "DATABASE_URL=", 13) ||
-           !strncmp(kv, "ISOTEST_", 8);
-}
-
 void runcase_sandbox_of(const struct isotest_sandbox *sb,
                         struct runcase_sandbox *out)
 {
@@ -44,51 +36,12 @@ void runcase_sandbox_of(const struct isotest_sandbox *sb,
 char **runcase_env(const struct runcase_sandbox *sb, const char *case_id,
                    int worker, const char *const *extra)
 {
-    size_t n = 0, cap = 32;
-    char **env;
-    const char *password = sb->password;
-    const char *options = sb->options;
-
-    for (char **p = environ; *p; p++)
-        cap++;
-    for (const char *const *x = extra; x && *x; x++)
-        cap++;
-    env = xcalloc(cap, sizeof(*env));
-    for (char **p = environ; *p; p++)
-        if (!dropped_var(*p))
-            env[n++] = xstrdup(*p);
-
-    env[n++] = xasprintf("PGHOST=%s", sb->host);
-    env[n++] = xasprintf("PGPORT=%s", sb->port);
-    env[n++] = xasprintf("PGUSER=%s", sb->user);
-    env[n++] = xasprintf("PGDATABASE=%s", sb->dbname);
-    /* The sandbox name as application_name lets release find stragglers. */
-    env[n++] = xasprintf("PGAPPNAME=%s", sb->name);
-    if (password)
-        env[n++] = xasprintf("PGPASSWORD=%s", password);
-    bool have_options = false;
-    for (const char *const *x = extra; x && *x; x++)
-        if (!strncmp(*x, "PGOPTIONS=", 10))
-            have_options = true;
-    if (options[0] && !have_options)
-        env[n++] = xasprintf("PGOPTIONS=%s", options);
-    env[n++] = xasprintf("DATABASE_URL=%s", sb->url);
-    env[n++] = xasprintf("ISOTEST_TEST_ID=%s", case_id);
-    env[n++] = xasprintf("ISOTEST_WORKER=%d", worker);
-    env[n++] = xasprintf("ISOTEST_SANDBOX=%s", sb->name);
-    for (const char *const *x = extra; x && *x; x++)
-        env[n++] = xstrdup(*x);
-    env[n] = NULL;
-    return env;
+    return caseenv_build(NULL, sb, case_id, worker, false, extra);
 }
 
 void runcase_env_free(char **env)
 {
-    if (!env)
-        return;
-    for (char **p = env; *p; p++)
-        free(*p);
-    free(env);
+    caseenv_free(env);
 }
 
 char *runcase_psql_command(const struct runcase_sandbox *sb)
@@ -285,7 +238,12 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     struct sql_stmt *stmts = NULL;
     const char *why;
     struct isotest_err e = ISOTEST_ERR_INIT;
+    struct sqlexec_vars vars = SQLEXEC_VARS_INIT;
 
+    /* What only psql would honour: a variable, or a PG* in its env. */
+    if ((ctx->env && ctx->env->psql_only) ||
+        sqlexec_vars_set(&vars, ctx->psql_vars, ctx->npsql_vars) < 0)
+        return false;
     if (fs_read_file(c->abspath, &text, &len, &e) < 0) {
         isotest_err_release(
             &e); /* psql reports an unreadable file its own way */
@@ -302,9 +260,18 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     const char *keys[16], *vals[16];
     const char *const *sk = isotest_sandbox_keywords(sb);
     const char *const *sv = isotest_sandbox_values(sb);
+    /* The user's PGOPTIONS, merged as for a child (caseenv.h). */
+    char *options =
+        caseenv_options(ctx->env, isotest_sandbox_options(sb), false);
     int k = 0;
-    for (; sk[k] && k < 14; k++)
+    bool have_options = false;
+    for (; sk[k] && k < 13; k++) {
         keys[k] = sk[k], vals[k] = sv[k];
+        if (!strcmp(sk[k], "options"))
+            vals[k] = options, have_options = true;
+    }
+    if (options[0] && !have_options)
+        keys[k] = "options", vals[k++] = options;
     if (connect_timeout[0])
         keys[k] = "connect_timeout", vals[k++] = connect_timeout;
     keys[k] = NULL, vals[k] = NULL;
@@ -317,7 +284,8 @@ static bool run_in_process(const struct runcase_ctx *ctx,
                                 .nstmts = nstmts,
                                 .timeout_ms = (long)(ctx->timeout_s * 1000),
                                 .grace_ms = 2000,
-                                .stop = ctx->stop};
+                                .stop = ctx->stop,
+                                .vars = vars};
     struct sqlexec_status st;
     struct strbuf out, err;
     size_t slack = isotest_redact_slack(ctx->session);
@@ -351,24 +319,23 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     strbuf_release(&err);
     free(stmts);
     free(text);
+    free(options);
     return done;
 }
 
 /*
  * Fill argv (and spec->argv) for the child that runs c: psql for a SQL
  * case, the shell for a listed command, else the program itself.  In
- * expected mode psql runs pg_regress's way: the file on stdin, echoed,
- * with the settings the expected output assumes; the PGOPTIONS= entry
- * that needs is returned for the environment (the caller frees it), or
- * NULL.
+ * expected mode psql runs pg_regress's way: the file on stdin, echoed
+ * (the environment adds pg_regress's settings, caseenv.h).  The user's
+ * psql variables come after isotest's, so theirs win.  argv has room
+ * for 20 + 2 * ctx->npsql_vars entries.
  */
-static char *child_argv(const struct runcase_ctx *ctx,
-                        const struct test_case *c,
-                        const struct isotest_sandbox *sb, bool expected_mode,
-                        const char **argv, struct proc_spec *spec)
+static void child_argv(const struct runcase_ctx *ctx, const struct test_case *c,
+                       bool expected_mode, const char **argv,
+                       struct proc_spec *spec)
 {
     const char *file = strrchr(c->abspath, '/') + 1;
-    char *pgoptions = NULL;
     int a = 0;
 
     if (c->kind == CASE_SQL) {
@@ -383,10 +350,6 @@ static char *child_argv(const struct runcase_ctx *ctx,
             argv[a++] = "HIDE_TOAST_COMPRESSION=on";
             spec->stdin_path = c->abspath;
             spec->merge_stderr = true;
-            const char *options = isotest_sandbox_options(sb);
-            pgoptions = xasprintf("PGOPTIONS=%s%s-c "
-                                  "intervalstyle=postgres_verbose",
-                                  options, options[0] ? " " : "");
         } else {
             argv[a++] = "-q";
             argv[a++] = "-t";
@@ -396,6 +359,12 @@ static char *child_argv(const struct runcase_ctx *ctx,
             argv[a++] = "-v";
             argv[a++] = "VERBOSITY=verbose";
             argv[a++] = "--pset=pager=off";
+        }
+        for (size_t i = 0; i < ctx->npsql_vars; i++) {
+            argv[a++] = "--set";
+            argv[a++] = ctx->psql_vars[i];
+        }
+        if (!expected_mode) {
             argv[a++] = "-f";
             argv[a++] = file;
         }
@@ -408,7 +377,6 @@ static char *child_argv(const struct runcase_ctx *ctx,
     }
     argv[a] = NULL;
     spec->argv = argv;
-    return pgoptions;
 }
 
 /* The outcome of a case run as a child, from how the child ended. */
@@ -451,19 +419,15 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                  const struct isotest_sandbox *sb, int worker,
                  atomic_int *pid_slot, struct test_result *r)
 {
-    /* pg_regress sets these, and its expected files depend on them. */
-    const char *regress[] = {"PGTZ=PST8PDT", "PGDATESTYLE=Postgres, MDY", NULL,
-                             NULL};
     const char *command[] = {NULL, NULL};
     bool expected_mode = c->kind == CASE_SQL && c->expected_dir;
-    const char *argv[24];
     struct proc_spec spec = {.cwd = c->dir};
 
     if (c->kind == CASE_SQL && !expected_mode && !ctx->always_psql &&
         run_in_process(ctx, c, sb, r))
         return;
-    char *pgoptions = child_argv(ctx, c, sb, expected_mode, argv, &spec);
-    regress[2] = pgoptions;
+    const char **argv = xcalloc(20 + 2 * ctx->npsql_vars, sizeof(*argv));
+    child_argv(ctx, c, expected_mode, argv, &spec);
     char *report =
         c->kind == CASE_COMMAND ? casereport_path(ctx->tmpdir) : NULL;
     char *report_var =
@@ -473,7 +437,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
     struct runcase_sandbox view;
     runcase_sandbox_of(sb, &view);
     char **env =
-        runcase_env(&view, c->id, worker, expected_mode ? regress : command);
+        caseenv_build(ctx->env, &view, c->id, worker, expected_mode, command);
     spec.envp = (const char *const *)env;
 
     struct strbuf out, err;
@@ -512,8 +476,8 @@ done:
     strbuf_release(&out);
     strbuf_release(&err);
     isotest_err_release(&e);
-    runcase_env_free(env);
-    free(pgoptions);
+    caseenv_free(env);
+    free(argv);
     if (report)
         unlink(report);
     free(report);

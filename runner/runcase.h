@@ -11,8 +11,12 @@
  * process: exit 0 passes, 77 skips, other codes fail, a signal is an error.
  *
  * Every child runs in its own process group with a clean environment: all
- * inherited PG* variables removed, then the ones that point into its
- * sandbox set.  Thread-safe: workers call runcase_run() concurrently.
+ * inherited PG* variables removed, then the user's and the ones that
+ * point into its sandbox set (caseenv.h).  psql variables the user gives
+ * (--set) go to every psql; the in-process path honours those it can
+ * (sqlexec_vars_set()) and leaves a case whose variables or environment
+ * it cannot honour to psql.  Thread-safe: workers call runcase_run()
+ * concurrently.
  */
 #ifndef ISOTEST_RUNCASE_H
 #define ISOTEST_RUNCASE_H
@@ -21,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "caseenv.h"
 #include "discover.h"
 #include "isotest.h"
 #include "reporters/result.h"
@@ -33,8 +38,11 @@ struct runcase_ctx {
     bool ignore_space_change; /* compare expected output as diff -b does */
     double timeout_s;
     size_t output_cap;
-    const atomic_int *stop; /* non-zero: end the case now (interrupt) */
-    bool always_psql;       /* no plain SQL case in process (sqlexec.h) */
+    const atomic_int *stop;       /* non-zero: end the case now (interrupt) */
+    bool always_psql;             /* no plain SQL case in process (sqlexec.h) */
+    const struct caseenv *env;    /* the user's variables; may be NULL */
+    const char *const *psql_vars; /* --set NAME=VALUE for every psql */
+    size_t npsql_vars;
 };
 
 /*
@@ -64,9 +72,8 @@ void runcase_sandbox_of(const struct isotest_sandbox *sb,
                         struct runcase_sandbox *out);
 
 /*
- * The environment for a child in sandbox sb: the parent's minus PG*,
- * DATABASE_URL and ISOTEST_*, plus the sandbox's.  `extra` (may be NULL)
- * is a NULL-terminated list of "NAME=value" added last.  Free with
+ * The environment for a child in sandbox sb with no user variables:
+ * caseenv_build(NULL, sb, case_id, worker, false, extra).  Free with
  * runcase_env_free().
  */
 char **runcase_env(const struct runcase_sandbox *sb, const char *case_id,

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct run {
@@ -171,6 +172,62 @@ static bool run_statement(PGconn *conn, struct run *r)
     return ok;
 }
 
+/* psql's words for a boolean: 1 on, 0 off, -1 none of them. */
+static int psql_bool(const char *v)
+{
+    static const char *const on[] = {"on", "true", "yes", "1"};
+    static const char *const off[] = {"off", "false", "no", "0"};
+
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(v, on[i]))
+            return 1;
+        if (!strcasecmp(v, off[i]))
+            return 0;
+    }
+    return -1;
+}
+
+/* The index of v in words (case-insensitive, as psql), or -1. */
+static int word(const char *v, const char *const *words, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcasecmp(v, words[i]))
+            return i;
+    return -1;
+}
+
+int sqlexec_vars_set(struct sqlexec_vars *v, const char *const *sets, size_t n)
+{
+    static const char *const verbosity[] = {"default", "verbose", "terse",
+                                            "sqlstate"};
+    static const PGVerbosity verbosity_of[] = {
+        PQERRORS_DEFAULT, PQERRORS_VERBOSE, PQERRORS_TERSE, PQERRORS_SQLSTATE};
+    static const char *const context[] = {"never", "errors", "always"};
+    static const PGContextVisibility context_of[] = {
+        PQSHOW_CONTEXT_NEVER, PQSHOW_CONTEXT_ERRORS, PQSHOW_CONTEXT_ALWAYS};
+
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (!eq)
+            return -1;
+        size_t len = (size_t)(eq - sets[i]);
+        const char *val = eq + 1;
+        int k;
+        if (len == 9 && !strncmp(sets[i], "VERBOSITY", len) &&
+            (k = word(val, verbosity, 4)) >= 0)
+            v->verbosity = verbosity_of[k];
+        else if (len == 12 && !strncmp(sets[i], "SHOW_CONTEXT", len) &&
+                 (k = word(val, context, 3)) >= 0)
+            v->context = context_of[k];
+        else if (len == 13 && !strncmp(sets[i], "ON_ERROR_STOP", len) &&
+                 (k = psql_bool(val)) >= 0)
+            v->on_error_stop = k;
+        else
+            return -1;
+    }
+    return 0;
+}
+
 void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
                  struct strbuf *err, struct sqlexec_status *st)
 {
@@ -198,7 +255,8 @@ void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
         PQfinish(conn);
         return;
     }
-    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    PQsetErrorVerbosity(conn, spec->vars.verbosity);
+    PQsetErrorContextVisibility(conn, spec->vars.context);
     PQsetNoticeProcessor(conn, on_notice, &r);
     st->code = SQLEXEC_OK;
     for (size_t i = 0; i < spec->nstmts; i++) {
@@ -210,7 +268,13 @@ void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
             else
                 st->timed_out = true;
         }
-        if (st->stopped || st->timed_out || !run_statement(conn, &r)) {
+        if (st->stopped || st->timed_out) {
+            st->code = SQLEXEC_FAILED;
+            break;
+        }
+        /* Without ON_ERROR_STOP psql goes on, and exits 0 at the end. */
+        if (!run_statement(conn, &r) &&
+            (spec->vars.on_error_stop || PQstatus(conn) == CONNECTION_BAD)) {
             st->code = SQLEXEC_FAILED;
             break;
         }

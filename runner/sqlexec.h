@@ -10,7 +10,8 @@
  * Each statement is sent on its own (so each commits on its own, as in
  * psql), rows are printed as psql -t -A prints them (fields joined by '|',
  * one row per line), notices and the error go to `err` in psql's verbose
- * form prefixed with FILE:LINE, and the first error stops the file.
+ * form prefixed with FILE:LINE, and the first error stops the file --
+ * unless psql variables given with --set say otherwise (sqlexec_vars).
  *
  * Call sqlexec_run() from any thread; it owns its connection.
  */
@@ -21,8 +22,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 #include "common/sqlscan.h"
 #include "common/strbuf.h"
+
+/*
+ * The psql variables that change how psql runs a file, as this path
+ * honours them.  Defaults: pg_prove's VERBOSITY=verbose, psql's
+ * SHOW_CONTEXT=errors, and ON_ERROR_STOP on.
+ */
+struct sqlexec_vars {
+    PGVerbosity verbosity;       /* VERBOSITY */
+    PGContextVisibility context; /* SHOW_CONTEXT */
+    bool on_error_stop;          /* off: go on after a failed statement,
+                                    and exit 0 as psql does */
+};
+#define SQLEXEC_VARS_INIT                                                      \
+    {                                                                          \
+        PQERRORS_VERBOSE, PQSHOW_CONTEXT_ERRORS, true                          \
+    }
+
+/*
+ * Apply psql --set assignments ("NAME=VALUE", in order, a later one
+ * winning) to v.  -1 when one names a variable this path cannot honour,
+ * or a value psql would read differently than it can: the case then
+ * goes to psql.  Pure; thread-safe.
+ */
+int sqlexec_vars_set(struct sqlexec_vars *v, const char *const *sets, size_t n);
 
 struct sqlexec_spec {
     /* PQconnectdbParams keywords and values, NULL-terminated. */
@@ -35,6 +62,7 @@ struct sqlexec_spec {
     long timeout_ms;        /* > 0: cancel the running statement then */
     long grace_ms;          /* after a cancel, give up after this long */
     const atomic_int *stop; /* non-zero: cancel now (interrupt) */
+    struct sqlexec_vars vars;
 };
 
 enum sqlexec_code {

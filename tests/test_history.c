@@ -1,19 +1,18 @@
 /*
- * test_history.c: run history, longest-first order and "markedly slower"
- * (runner/history.h, result_slower from reporters/result.h).
+ * test_history.c: run history and longest-first order
+ * (runner/history.h); lookups and "markedly slower" are in
+ * test_history_compare.c.
  *
  * Covers: history_schedule without a history (NULL, empty, or knowing none
  * of the cases: id order), with one (unknown cases first, then longest
  * first, ties in id order), a permutation of a larger list, n == 0;
- * history_lookup by classname + name (table: no match across a classname
- * or name that is a prefix of another); history_save then history_load
+ * history_save then history_load
  * (exact file text, 0.1 ms, wall_ms, skipped and never-started results
  * left out), a missing file, files without the magic line (table), bad
  * duration lines naming the path and line (table), blank lines and a last
  * line without a newline; history_load_junit on a hand-written report, on
  * a report written by junit_write, and on missing, non-XML, truncated and
- * not-JUnit files (the reader itself: test_junit_read.c); history_slower
- * and result_slower against one threshold table.
+ * not-JUnit files (the reader itself: test_junit_read.c).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -216,54 +215,6 @@ Test(history, schedule_of_no_cases)
     free(history_schedule(&h, &cl));
 }
 
-/* ---- history_lookup ---- */
-
-struct lookup_case {
-    char classname[16];
-    char name[16];
-    double want;
-};
-
-ParameterizedTestParameters(history, lookup)
-{
-    static struct lookup_case cases[] = {
-        {"shop", "a", 1},
-        {"shop", "ab", 2},
-        {"shop.tap", "a", 3},
-        {"shop.tap.x", "b", 4},
-        {"", "bare", 5}, /* a JUnit testcase without classname */
-        {"shop", "a.b", 6},
-        /* A classname or name that is a prefix of another never matches. */
-        {"sho", "a", -1},
-        {"shop.ta", "a", -1},
-        {"shop.tap", "ab", -1},
-        {"shop.tap", "b", -1},
-        {"shop.tap.x", "a", -1},
-        {"shop", "", -1},
-        {"shop", "a.", -1},
-        {"shop", "b", -1},
-        {"", "a", -1},
-        {"", "bar", -1},
-        {"other", "a", -1},
-    };
-
-    return cr_make_param_array(struct lookup_case, cases,
-                               sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct lookup_case *c, history, lookup)
-{
-    char *keys[] = {"shop.tap::a", "shop::ab", "shop.tap.x::b",
-                    "::bare",      "shop::a",  "shop::a.b"};
-    double ms[] = {3, 2, 4, 5, 1, 6};
-    struct history h = {.n = 6, .keys = keys, .ms = ms, .present = true};
-    struct history empty = {0};
-
-    cr_assert_float_eq(history_lookup(&h, c->classname, c->name), c->want, EPS,
-                       "'%s' '%s'", c->classname, c->name);
-    cr_assert_float_eq(history_lookup(&empty, c->classname, c->name), -1, EPS);
-}
-
 /* ---- history_save and history_load ---- */
 
 static struct test_result res(const char *classname, const char *name,
@@ -276,7 +227,8 @@ static struct test_result res(const char *classname, const char *name,
                             .done = true,
                             .outcome = o,
                             .time_ms = time_ms,
-                            .prev_ms = -1};
+                            .prev_ms = -1,
+                            .sandbox = (char *)"isotest_0badcafe_1"};
 
     return r;
 }
@@ -629,50 +581,4 @@ Test(history, load_junit_missing_file, .init = make_tmp, .fini = remove_tmp)
     history_release(&h);
     isotest_err_release(&e);
     free(path);
-}
-
-/* ---- result_slower ---- */
-
-struct slower_case {
-    double prev, now, ratio, min;
-    bool want;
-};
-
-ParameterizedTestParameters(history, slower)
-{
-    static struct slower_case cases[] = {
-        {10, 40, 1.5, 50, false},   /* 4x, but only 30 ms more */
-        {100, 160, 1.5, 50, true},  /* 1.6x and 60 ms more */
-        {100, 140, 1.5, 50, false}, /* 40 ms more, and only 1.4x */
-        {100, 150, 1.5, 50, true},  /* both exactly at the limit */
-        {100, 149.9, 1.5, 50, false},
-        {1000, 1499, 1.5, 50, false}, /* 499 ms more, but 1.499x */
-        {1000, 1500, 1.5, 50, true},
-        {200, 249.9, 1.5, 50, false},
-        {0, 60, 1.5, 50, true}, /* 0 ms is known */
-        {0, 49, 1.5, 50, false},
-        {100, 90, 1.5, 50, false},  /* faster */
-        {100, 100, 1.5, 0, false},  /* same, no minimum */
-        {-1, 1000, 1.5, 50, false}, /* unknown before: never slower */
-        {-1, 1e9, 1, 0, false},
-        {10, 20, 2, 10, true},
-        {10, 19.99, 2, 0, false},
-    };
-
-    return cr_make_param_array(struct slower_case, cases,
-                               sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct slower_case *c, history, slower)
-{
-    struct test_result r = res("shop", "a", OUTCOME_PASSED, c->now);
-    struct run_info ri = {.slower_ratio = c->ratio, .slower_min_ms = c->min};
-
-    r.prev_ms = c->prev;
-    cr_assert_eq(result_slower(&r, &ri), c->want,
-                 "result_slower: %g -> %g ms, %gx and %g ms", c->prev, c->now,
-                 c->ratio, c->min);
-    /* A case that never started is never slower. */
-    r.done = false;
-    cr_assert_not(result_slower(&r, &ri));
 }

@@ -5,8 +5,7 @@
  * (table); bad values and usage errors with their exact one-line messages
  * (table); --isolation values; "--" and "-" as paths; repeatable
  * --extension/--filter; --list/--each pairing; --help; strict number
- * parsing helpers; --results-dir and --ignore-space-change, and the
- * repeatable-option setter accept uses (opt_set_strv).
+ * parsing helpers; --results-dir and --ignore-space-change.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -408,38 +407,6 @@ Test(options, results_dir_and_ignore_space_change)
     isotest_err_release(&e);
     cr_assert_not_null(strstr(options_run_usage, "--results-dir DIR"));
     cr_assert_not_null(strstr(options_run_usage, "--ignore-space-change"));
-}
-
-/* A repeatable option into a struct opt_strv, in order. */
-Test(options, strv_collects_in_order)
-{
-    struct dst {
-        struct opt_strv filters;
-        const char *results_dir;
-    } d = {0};
-    static const struct opt_spec specs[] = {
-        {"--filter", NULL, OPT_VALUE, offsetof(struct dst, filters), 0, 0,
-         opt_set_strv},
-        {"--results-dir", NULL, OPT_VALUE, offsetof(struct dst, results_dir), 0,
-         0, opt_set_results_dir},
-        {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
-    };
-    char *argv[] = {"accept", "--filter", "a/*", "p", "--filter=b", NULL};
-    const char **rest = NULL;
-    size_t nrest = 0;
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    cr_assert_eq(options_scan(5, argv, specs, &d, false, &rest, &nrest, &e), 0,
-                 "%s", e.msg);
-    cr_assert_eq(d.filters.n, 2);
-    cr_assert_str_eq(d.filters.v[0], "a/*");
-    cr_assert_str_eq(d.filters.v[1], "b");
-    cr_assert_eq(nrest, 1);
-    cr_assert_str_eq(rest[0], "p");
-    options_strv_release(&d.filters);
-    cr_assert_null(d.filters.v);
-    cr_assert_eq(d.filters.n, 0);
-    free(rest);
 }
 
 Test(options, list_and_each_need_no_path)
