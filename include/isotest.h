@@ -204,6 +204,8 @@ ISOTEST_API int isotest_session_warm(struct isotest_session *s, int n,
 #define ISOTEST_CLOSE_KEEP_SERVER                                              \
     2u /* embedded: leave it running (for                                      \
           kept sandboxes) */
+/* Embedded: do not cache its data folder (the cases changed the server). */
+#define ISOTEST_CLOSE_DISCARD 4u
 
 /*
  * Drop every sandbox still out and the session's other databases (kept
@@ -224,6 +226,16 @@ ISOTEST_API int isotest_session_close(struct isotest_session *s, unsigned flags,
  */
 ISOTEST_API int isotest_session_drain(struct isotest_session *s,
                                       struct isotest_err *e);
+
+/*
+ * A libpq conninfo string for database dbname on the session's server, as
+ * the session reaches it (its password included when the server asked for
+ * one: keep the string out of logs).  For work beyond sandboxes, such as
+ * isotest run's check of what its cases changed outside them.  The caller
+ * frees it.
+ */
+ISOTEST_API char *isotest_session_conninfo(const struct isotest_session *s,
+                                           const char *dbname);
 
 /*
  * Is the session's server still there?  0 when it accepts a connection;

@@ -22,6 +22,21 @@ static void add_conninfo(struct strbuf *sb, const char *key, const char *val)
     strbuf_addch(sb, '\'');
 }
 
+char *handle_conninfo(const char *host, const char *port, const char *user,
+                      const char *password, const char *dbname)
+{
+    struct strbuf ci = STRBUF_INIT;
+
+    add_conninfo(&ci, "host", host);
+    add_conninfo(&ci, "port", port);
+    add_conninfo(&ci, "user", user);
+    add_conninfo(&ci, "dbname", dbname);
+    add_conninfo(&ci, "application_name", "isotest");
+    if (password)
+        add_conninfo(&ci, "password", password);
+    return strbuf_detach(&ci, NULL);
+}
+
 void handle_describe(struct isotest_sandbox *x, const char *host,
                      const char *port, const char *user, const char *password)
 {

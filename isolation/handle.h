@@ -28,6 +28,10 @@ struct isotest_sandbox {
  * Copy the server's parts into x and build its conninfo, URL, search_path
  * option and keyword/value arrays from them and x->sb.
  */
+/* A conninfo for dbname on a server, as the session reaches it. */
+char *handle_conninfo(const char *host, const char *port, const char *user,
+                      const char *password, const char *dbname);
+
 void handle_describe(struct isotest_sandbox *x, const char *host,
                      const char *port, const char *user, const char *password);
 void handle_free(struct isotest_sandbox *x);

@@ -363,7 +363,8 @@ int isotest_session_drain(struct isotest_session *s, struct isotest_err *e)
 
 /*
  * An embedded server is saved to the cache when it gained something: a
- * new template, fewer old ones, or it was not from the cache at all.
+ * new template, fewer old ones, or it was not from the cache at all; never
+ * with ISOTEST_CLOSE_DISCARD (what its cases did to it must not last).
  */
 static bool close_embedded(struct isotest_session *s, unsigned flags)
 {
@@ -376,7 +377,8 @@ static bool close_embedded(struct isotest_session *s, unsigned flags)
         isotest_err_release(&ignore);
         save = !s->tpl.reused || pruned > 0 || !cluster_from_cache(s->cluster);
     }
-    return save && !(flags & ISOTEST_CLOSE_KEEP_SERVER);
+    return save &&
+           !(flags & (ISOTEST_CLOSE_KEEP_SERVER | ISOTEST_CLOSE_DISCARD));
 }
 
 int isotest_session_close(struct isotest_session *s, unsigned flags,
@@ -536,4 +538,12 @@ int isotest_session_ping(const struct isotest_session *s, struct isotest_err *e)
         return err_prefix(e, "lost the server");
     PQfinish(conn);
     return 0;
+}
+
+char *isotest_session_conninfo(const struct isotest_session *s,
+                               const char *dbname)
+{
+    const struct target *t = &s->target;
+
+    return handle_conninfo(t->host, t->port, t->user, t->password, dbname);
 }

@@ -1,5 +1,5 @@
 /*
- * cmd_run.c: `isotest run` and `isotest list`.
+ * cmd_run.c: `isotest run`.
  *
  * A run: options, discovery, history; a libisotest session (server,
  * template, sandbox pool); the worker pool; the reports; the history
@@ -14,6 +14,7 @@
 #include "common/strbuf.h"
 #include "config.h"
 #include "discover.h"
+#include "escapes.h"
 #include "history.h"
 #include "isotest.h"
 #include "options.h"
@@ -56,6 +57,10 @@ struct run {
     char *stray_prefix;        /* "isotest_<runid>_": the cases' sandboxes */
     struct watch guard;        /* ends the cases if isotest is killed */
     struct caseenv env;        /* --env, --pass-env; regress defaults */
+    bool escape_check;         /* look for changes outside the sandboxes */
+    struct escapes before;     /* the server outside the sandboxes */
+    struct strbuf escaped;     /* what changed there, one line each */
+    size_t nescaped;
 };
 
 static char *find_psql(void)
@@ -75,133 +80,6 @@ static char *find_psql(void)
         free(p);
     }
     return xstrdup("psql");
-}
-
-int cmd_discover(const struct run_options *o, struct case_list *cl,
-                 struct isotest_err *e)
-{
-    struct discover_opts d = {.paths = o->paths,
-                              .npaths = o->npaths,
-                              .migrations = o->migrations,
-                              .filters = o->filters,
-                              .nfilters = o->nfilters,
-                              .list_cmd = o->list_cmd,
-                              .each_cmd = o->each_cmd,
-                              .interrupted = signals_interrupted};
-
-    if (discover(&d, cl, e) < 0)
-        return -1;
-    if (cl->n)
-        return 0;
-    /* Why files were not cases matters most when none is. */
-    if (cl->notes.len)
-        fputs(cl->notes.buf, stderr);
-    struct strbuf where = STRBUF_INIT;
-    for (size_t i = 0; i < o->npaths; i++)
-        strbuf_addf(&where, "%s'%s'", i ? ", " : "", o->paths[i]);
-    if (o->nfilters)
-        err_set(e, "no test case under %s matches the --filter given",
-                where.buf);
-    else
-        err_set(e,
-                "no test cases found under %s (looked for *.sql files "
-                "and executables)",
-                where.buf);
-    strbuf_release(&where);
-    case_list_release(cl);
-    return -1;
-}
-
-static int list_shard(const struct run_options *o, struct case_list *cl,
-                      struct isotest_err *e);
-
-int cmd_list(int argc, char **argv)
-{
-    struct run_options o;
-    struct case_list cl;
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    if (options_parse(argc, argv, &o, &e) < 0) {
-        cmd_print_error(NULL, &e);
-        return EXIT_CANNOT;
-    }
-    if (o.help) {
-        fputs("usage: isotest list [run options] PATH...\n"
-              "Prints the ids of the cases a run would execute.\n"
-              "With --shard K/N: that part's ids, its expected time on "
-              "stderr.\n",
-              stdout);
-        options_release(&o);
-        return 0;
-    }
-    if (cmd_discover(&o, &cl, &e) < 0) {
-        cmd_print_error(NULL, &e);
-        options_release(&o);
-        return signals_interrupted() ? signals_exit_code() : EXIT_CANNOT;
-    }
-    if (o.shard.total && list_shard(&o, &cl, &e) < 0) {
-        cmd_print_error(NULL, &e);
-        case_list_release(&cl);
-        options_release(&o);
-        return EXIT_CANNOT;
-    }
-    for (size_t i = 0; i < cl.n; i++)
-        printf("%s\n", cl.v[i].id);
-    if (cl.notes.len)
-        fputs(cl.notes.buf, stderr);
-    case_list_release(&cl);
-    options_release(&o);
-    return 0;
-}
-
-/* SUITE/.isotest-history (config.h says which folder SUITE is). */
-static char *default_history_path(const struct run_options *o)
-{
-    char *dir = config_suite_dir(o->paths, o->npaths);
-    char *path = strcmp(dir, ".") ? xasprintf("%s/.isotest-history", dir)
-                                  : xstrdup(".isotest-history");
-
-    free(dir);
-    return path;
-}
-
-/* --shard: keep this part's cases, and say on stderr what it holds. */
-static void apply_shard(const struct run_options *o, struct case_list *cl,
-                        const struct history *h, const char *source,
-                        struct shard_plan *p)
-{
-    shard_apply(cl, h, o->shard, p);
-    char *line = shard_describe(p, h->present ? source : NULL);
-    fprintf(stderr, "%s\n", line);
-    free(line);
-    if (!cl->n)
-        fprintf(stderr,
-                "isotest: note: shard %s has no case (%zu cases for %d "
-                "shards): nothing to run\n",
-                p->label, p->suite_cases, p->sh.total);
-}
-
-/* `list --shard`: the history a run would read, then the part. */
-static int list_shard(const struct run_options *o, struct case_list *cl,
-                      struct isotest_err *e)
-{
-    struct history h;
-    struct shard_plan p;
-    char *path = o->no_history ? NULL
-                 : o->history  ? xstrdup(o->history)
-                               : default_history_path(o);
-    int rc = 0;
-
-    memset(&h, 0, sizeof(h));
-    if (o->compare_with)
-        rc = history_load_junit(&h, o->compare_with, e);
-    else if (path)
-        rc = history_load(&h, path, e);
-    if (rc == 0)
-        apply_shard(o, cl, &h, o->compare_with ? o->compare_with : path, &p);
-    history_release(&h);
-    free(path);
-    return rc;
 }
 
 static void run_release(struct run *r, unsigned close_flags)
@@ -225,6 +103,8 @@ static void run_release(struct run *r, unsigned close_flags)
     free(r->hist_path);
     free(r->order);
     free(r->lost);
+    escapes_release(&r->before);
+    strbuf_release(&r->escaped);
     schema_from_release(&r->schema);
     caseenv_release(&r->env);
 }
@@ -274,7 +154,7 @@ static int prepare(struct run *r, struct isotest_err *e)
         return -1;
     if (!r->o.no_history)
         r->hist_path =
-            r->o.history ? xstrdup(r->o.history) : default_history_path(&r->o);
+            r->o.history ? xstrdup(r->o.history) : cmd_history_path(&r->o);
     if (r->o.compare_with) {
         if (history_load_junit(&r->hist, r->o.compare_with, e) < 0)
             return -1;
@@ -282,9 +162,9 @@ static int prepare(struct run *r, struct isotest_err *e)
         return -1;
     }
     if (r->o.shard.total)
-        apply_shard(&r->o, &r->cl, &r->hist,
-                    r->o.compare_with ? r->o.compare_with : r->hist_path,
-                    &r->shard);
+        cmd_apply_shard(&r->o, &r->cl, &r->hist,
+                        r->o.compare_with ? r->o.compare_with : r->hist_path,
+                        &r->shard);
     r->order = history_schedule(&r->hist, &r->cl);
     r->jobs = r->o.jobs;
     if (!r->jobs) {
@@ -316,7 +196,13 @@ static int open_session(struct run *r, struct isotest_err *e)
     caseenv_settle_session(&r->env, r->session);
     const struct isotest_session_info *si = isotest_session_info(r->session);
     r->stray_prefix = xasprintf("isotest_%s_", si->runid);
-    if (strays_guard(&r->guard, r->stray_prefix, e) < 0)
+    /*
+     * On the embedded server the check runs even when not asked for: what
+     * cases change there must not be kept in its cache.
+     */
+    r->escape_check = !r->o.no_escape_check || si->embedded;
+    if (strays_guard(&r->guard, r->stray_prefix, e) < 0 ||
+        (r->escape_check && escapes_snapshot(r->session, &r->before, e) < 0))
         return -1;
     if (si->url_db && strcmp(si->url_db, si->maint_db) != 0)
         fprintf(stderr,
@@ -389,6 +275,13 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
     if (pool_lost(pool))
         r->lost = xstrdup(pool_lost(pool));
     pool_free(pool);
+    if (pr == 0 && !r->lost && r->escape_check && !signals_interrupted()) {
+        struct escapes after;
+        if (escapes_snapshot(r->session, &after, e) < 0)
+            return -1;
+        r->nescaped = escapes_diff(&r->before, &after, &r->escaped);
+        escapes_release(&after);
+    }
     return pr;
 }
 
@@ -434,12 +327,16 @@ static int write_reports(const struct run *r, const struct run_info *info,
         isotest_session_stats(r->session, &cs);
         snprintf(p50, sizeof(p50), "%.1f", cs.clone_p50_ms);
         snprintf(clones, sizeof(clones), "%zu", cs.clones);
-        struct junit_property extra[6] = {
+        char escaped[32];
+        snprintf(escaped, sizeof(escaped), "%zu", r->nescaped);
+        struct junit_property extra[8] = {
             {"isotest.embedded_server", si->embedded ? "true" : "false"},
             {"isotest.template_name", si->template_name},
             {"isotest.clone_p50_ms", p50},
-            {"isotest.clones", clones}};
-        size_t nx = 4 + shard_properties(&r->shard, extra + 4);
+            {"isotest.clones", clones},
+            /* Changes outside the sandboxes; "" when not looked for. */
+            {"isotest.escapes", r->o.no_escape_check ? "" : escaped}};
+        size_t nx = 5 + shard_properties(&r->shard, extra + 5);
         if (junit_write(r->o.junit, r->results, r->cl.n, info, extra, nx, &e) <
             0) {
             console_clear(con);
@@ -484,6 +381,8 @@ static int exit_code(const struct run *r, bool reports_failed)
         if (!r->results[i].done || outcome_is_failure(r->results[i].outcome) ||
             (r->o.fail_on_flaky && result_flaky(&r->results[i])))
             code = EXIT_FAILED;
+    if (r->nescaped && r->o.fail_on_escape && !code)
+        code = EXIT_FAILED;
     if (reports_failed || r->lost)
         code = EXIT_CANNOT;
     if (signals_interrupted())
@@ -514,6 +413,12 @@ static int finish_run(struct run *r, struct console *con, bool *kept)
                 r->lost);
     else
         advice_print(stderr, r->results, r->cl.n, r->cl.migrations_dir);
+    if (r->nescaped && !r->o.no_escape_check)
+        fprintf(stderr,
+                "isotest: %s: the cases changed the server outside their "
+                "sandboxes (roles and databases are the server's; see "
+                "--no-escape-check):\n%s",
+                r->o.fail_on_escape ? "error" : "warning", r->escaped.buf);
     if (r->hist_path && !signals_interrupted() && !r->lost &&
         history_save(r->hist_path, r->o.compare_with ? NULL : &r->hist,
                      r->results, r->cl.n, info.wall_ms, &e) < 0)
@@ -559,6 +464,7 @@ int cmd_run(int argc, char **argv)
 
     memset(&r, 0, sizeof(r));
     r.guard = (struct watch)WATCH_INIT;
+    strbuf_init(&r.escaped, 0);
     r.t0 = now_ms();
     if (options_parse(argc, argv, &r.o, &e) < 0) {
         cmd_print_error(NULL, &e);
@@ -589,6 +495,8 @@ int cmd_run(int argc, char **argv)
     unsigned flags = signals_interrupted() ? ISOTEST_CLOSE_ABORT : 0;
     if (kept)
         flags |= ISOTEST_CLOSE_KEEP_SERVER;
+    if (r.nescaped)
+        flags |= ISOTEST_CLOSE_DISCARD;
     run_release(&r, flags);
     return code;
 fail:

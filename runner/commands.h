@@ -57,4 +57,14 @@ void cmd_close_session(void *closing);
 int cmd_discover(const struct run_options *o, struct case_list *cl,
                  struct isotest_err *e);
 
+/* SUITE/.isotest-history for o's PATHs (config.h says which is SUITE). */
+char *cmd_history_path(const struct run_options *o);
+
+/* --shard: keep this part's cases of cl, and say on stderr what it holds. */
+struct history;
+struct shard_plan;
+void cmd_apply_shard(const struct run_options *o, struct case_list *cl,
+                     const struct history *h, const char *source,
+                     struct shard_plan *p);
+
 #endif

@@ -1,5 +1,6 @@
 /*
- * options.c: the option scanner, and the options of `isotest run`.
+ * options.c: the option scanner, and the options of `isotest run` (their
+ * --help text is in options_usage.c).
  */
 #include "options.h"
 #include "common/strbuf.h"
@@ -11,90 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-const char options_run_usage[] =
-    "usage: isotest run [options] PATH...\n"
-    "\n"
-    "Runs every test case under PATH (a suite folder or single files), each\n"
-    "in its own sandbox, in parallel.\n"
-    "\n"
-    "  --db URL              server to use (libpq URL or key=value string);\n"
-    "                        default: the PG* environment, else an embedded\n"
-    "                        throwaway server\n"
-    "  --migrations DIR      migrations applied to the template (default:\n"
-    "                        PATH/migrations when it exists)\n"
-    "  --isolation MODE      database (default), schema or none\n"
-    "  -j, --jobs N          worker threads (default: online CPUs)\n"
-    "  --pool N              database mode: clones kept ready by background\n"
-    "                        threads (default: the job count; 0: none)\n"
-    "  --clone-strategy S    database mode: FILE_COPY (default on 15+) or\n"
-    "                        WAL_LOG, for CREATE DATABASE ... STRATEGY\n"
-    "  --junit FILE          write a JUnit XML report\n"
-    "  --tap FILE            write a TAP version 14 report; '-': to stdout\n"
-    "                        (the console's own lines then go to stderr)\n"
-    "  --html FILE           write a timeline of the run (one row per "
-    "worker)\n"
-    "  --timeout SECONDS     per case (default 300)\n"
-    "  --extension NAME      create this extension in the template "
-    "(repeatable)\n"
-    "  --filter GLOB         run only cases whose id matches (repeatable)\n"
-    "  --fail-fast           start no new case after the first failure\n"
-    "  --retries N           run a failed case again, in a fresh sandbox,\n"
-    "                        up to N times (default 0); one that then\n"
-    "                        passes is reported as flaky\n"
-    "  --fail-on-flaky       a case that passed only on a retry fails the "
-    "run\n"
-    "  --keep-failed         keep failed cases' sandboxes for debugging\n"
-    "  --list CMD --each T   cases from a listing command: one id per line,\n"
-    "                        each run as T with {} replaced by the id\n"
-    "  --output-cap BYTES    captured stdout/stderr per case (default 1 MiB)\n"
-    "  --always-psql         run every SQL case through psql (default: a\n"
-    "                        plain SQL file without psql commands runs\n"
-    "                        over isotest's own connection, like psql -f)\n"
-    "  --set NAME=VALUE      a psql variable for every SQL case, as psql's\n"
-    "                        --set (repeatable); isotest's own connection\n"
-    "                        honours SHOW_CONTEXT, VERBOSITY and\n"
-    "                        ON_ERROR_STOP, any other sends the case to psql\n"
-    "  --env NAME=VALUE      set this variable for every case (repeatable);\n"
-    "                        like a setting the migrations put on the\n"
-    "                        database, it wins over pg_regress's PGTZ and\n"
-    "                        PGDATESTYLE in expected-output cases\n"
-    "  --pass-env NAME       pass isotest's own NAME to every case\n"
-    "                        (repeatable); a user PGOPTIONS is merged with\n"
-    "                        isotest's, the sandbox's PGHOST, PGPORT,\n"
-    "                        PGUSER, PGDATABASE, PGPASSWORD, DATABASE_URL\n"
-    "                        and ISOTEST_* always win (README: the table)\n"
-    "  --config FILE         options from FILE, one a line as spelled here\n"
-    "                        (default: SUITE/isotest.conf when it exists;\n"
-    "                        SUITE is the first PATH, or its folder when it\n"
-    "                        is a file); the command line wins\n"
-    "  --no-config           read no configuration file\n"
-    "  --history FILE        case durations of past runs (default:\n"
-    "                        SUITE/.isotest-history); longest cases start\n"
-    "                        first, and slower ones are reported\n"
-    "  --no-history          neither read nor write it\n"
-    "  --compare-with FILE   compare with this earlier JUnit report\n"
-    "  --schema-from URL     build the template from that database's schema\n"
-    "                        (pg_dump --schema-only), not from migrations\n"
-    "  --exclude-schema S    leave schema S out of that dump (repeatable)\n"
-    "  --no-cache            do not use or update the embedded server cache\n"
-    "  --shard K/N           run part K of N disjoint parts (CI jobs), parts\n"
-    "                        balanced by the history's durations (a case it\n"
-    "                        does not know counts as the median of the\n"
-    "                        known ones, 100 ms when none is); auto: from\n"
-    "                        ISOTEST_SHARD_INDEX/_TOTAL (1-based), GitLab's\n"
-    "                        CI_NODE_INDEX/_TOTAL or Buildkite's\n"
-    "                        BUILDKITE_PARALLEL_JOB/_JOB_COUNT\n"
-    "  --results-dir DIR     keep each expected-output case's actual output\n"
-    "                        as DIR/SUITE/.../results/NAME.out (default:\n"
-    "                        results/NAME.out beside its expected/ folder;\n"
-    "                        written for passing and failing cases alike;\n"
-    "                        `isotest accept` makes them the expected files)\n"
-    "  --ignore-space-change compare expected output as diff -b does: a run\n"
-    "                        of blanks matches any other, blanks at a line's\n"
-    "                        end and a missing final newline do not count\n"
-    "                        (default: byte for byte)\n"
-    "  -h, --help            this help\n";
 
 static void push(const char ***v, size_t *n, const char *s)
 {
@@ -377,6 +294,8 @@ static const struct opt_spec run_specs[] = {
     {"--keep-failed", NULL, OPT_FLAG, RUN(keep_failed), 0, 0, NULL},
     {"--fail-fast", NULL, OPT_FLAG, RUN(fail_fast), 0, 0, NULL},
     {"--fail-on-flaky", NULL, OPT_FLAG, RUN(fail_on_flaky), 0, 0, NULL},
+    {"--fail-on-escape", NULL, OPT_FLAG, RUN(fail_on_escape), 0, 0, NULL},
+    {"--no-escape-check", NULL, OPT_FLAG, RUN(no_escape_check), 0, 0, NULL},
     {"--retries", NULL, OPT_VALUE, RUN(retries), 0, 100, opt_set_int},
     {"--tap", NULL, OPT_PATH, RUN(tap), 0, 0, opt_set_string},
     {"--no-history", NULL, OPT_FLAG, RUN(no_history), 0, 0, NULL},
@@ -435,6 +354,9 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
                           "(a schema dump names its schemas)");
     if (o->nexclude_schemas && !o->schema_from)
         return err_set(e, "--exclude-schema needs --schema-from");
+    if (o->fail_on_escape && o->no_escape_check)
+        return err_set(e, "--fail-on-escape and --no-escape-check exclude "
+                          "each other");
     if (!o->npaths && !o->list_cmd)
         return err_set(e, "no PATH given: name a suite folder or test files");
     return 0;

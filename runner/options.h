@@ -47,6 +47,8 @@ struct run_options {
     const char *compare_with; /* a previous JUnit report */
     int retries;              /* runs of a failed case after the first */
     bool fail_on_flaky;       /* a case that passed on a retry fails the run */
+    bool fail_on_escape;      /* a change outside the sandboxes fails it */
+    bool no_escape_check;     /* do not look for such changes */
     const char *tap;          /* a TAP 14 report; "-": stdout */
     const char *schema_from;  /* template from this database's schema */
     const char **exclude_schemas; /* ... without these schemas */

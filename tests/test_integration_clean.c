@@ -8,6 +8,8 @@
  *   - clean reports a database the role may not drop and drops the rest;
  *     with no server named it reclaims dead runs' embedded folders;
  *   - a daemon a case leaves outside its process group is ended;
+ *   - changes outside the sandboxes (roles, template1) are reported, fail
+ *     the run with --fail-on-escape, and are never cached;
  *   - old templates: clean keeps the three newest, and any template a live
  *     run clones from, however old.
  *
@@ -531,4 +533,68 @@ Test(clean, clean_keeps_template_of_live_run)
     free(mig);
     free(release_env);
     free(release);
+}
+
+/* ---- changes outside the sandboxes ----------------------------------------
+ */
+
+/*
+ * A role, a role setting and a table in template1: reported by name as a
+ * warning (exit 0), counted in the report; --fail-on-escape fails the run;
+ * --no-escape-check says nothing.  Each run on a server of its own.
+ */
+Test(clean, escapes_are_reported)
+{
+    char *junit = itest_tmpfile("escapes.xml");
+    struct itest_result r;
+
+    itest_run_db(&r, itest_cluster_start(),
+                 ARGV("--junit", junit, FX "escapes"), NULL);
+    itest_assert_exit(&r, 0, "a run whose cases escaped");
+    itest_assert_summary(&r, "3 passed, 0 failed, 0 skipped");
+    static const char *const seen[] = {
+        "warning: the cases changed the server outside their sandboxes",
+        "added:   role escapee_role\n", /* CREATE ROLE: no LOGIN */
+        "added:   setting work_mem=3MB for role postgres",
+        "added:   in database template1: table public.leaked_by_a_case"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(r.err, seen[i]), "no '%s' in:\n%s", seen[i], r.err);
+    char *n = itest_junit_property(junit, "isotest.escapes");
+    cr_assert_str_eq(n ? n : "", "3");
+    free(n);
+    itest_result_release(&r);
+
+    itest_run_db(&r, itest_cluster_start(),
+                 ARGV("--fail-on-escape", FX "escapes"), NULL);
+    itest_assert_exit(&r, 1, "--fail-on-escape");
+    cr_assert(strstr(r.err, "isotest: error: the cases changed the server"),
+              "%s", r.err);
+    itest_result_release(&r);
+
+    itest_run_db(&r, itest_cluster_start(),
+                 ARGV("--no-escape-check", FX "escapes"), NULL);
+    itest_assert_exit(&r, 0, "--no-escape-check");
+    cr_assert_null(strstr(r.err, "outside their sandboxes"), "%s", r.err);
+    itest_result_release(&r);
+    free(junit);
+}
+
+/*
+ * On the embedded server what the cases changed is not kept in its cache:
+ * a second run from the same cache starts clean (CREATE ROLE would fail).
+ */
+Test(clean, escapes_are_not_cached)
+{
+    char *cache = itest_tmpfile("cache");
+    char *env = xasprintf("ISOTEST_CACHE_DIR=%s", cache);
+    struct itest_result r;
+
+    for (int i = 0; i < 2; i++) {
+        itest_run(&r, ARGV("run", "--no-history", FX "escapes"), ARGV(env));
+        itest_assert_exit(&r, 0, "a run on the embedded server");
+        itest_assert_summary(&r, "3 passed, 0 failed, 0 skipped");
+        itest_result_release(&r);
+    }
+    free(env);
+    free(cache);
 }
