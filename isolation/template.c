@@ -5,6 +5,7 @@
 #include "template.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
+#include "extscan.h"
 #include "target.h"
 
 #include <openssl/evp.h>
@@ -14,8 +15,13 @@
 #include <strings.h>
 #include <time.h>
 
-#define TEMPLATE_FORMAT "isotest-template-2"
-#define COMMENT_PREFIX "isotest template; extensions: "
+/* Bumped when what a build does changes: the hash then differs. */
+#define TEMPLATE_FORMAT "isotest-template-3"
+/*
+ * The comment records each extension as hex(name) hex(schema)
+ * hex(version), comma-separated: no name can break the list.
+ */
+#define COMMENT_PREFIX "isotest template; extensions (hex): "
 
 static void hash_add(EVP_MD_CTX *ctx, const void *p, size_t n)
 {
@@ -95,6 +101,40 @@ static void add_carry(struct template *tpl, const char *pre, const char *post)
     tpl->ncarry++;
 }
 
+/* Hex text (as SQL's encode(..., 'hex') writes it) to a string. */
+static char *unhex(const char *h, size_t n)
+{
+    char *out = xmalloc(n / 2 + 1);
+    size_t k = 0;
+
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        unsigned v = 0;
+        if (sscanf(h + i, "%2x", &v) != 1)
+            break;
+        out[k++] = (char)v;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* One "NAME SCHEMA VERSION" (each hex) entry of the comment. */
+static void add_extension(struct template *tpl, const char *entry)
+{
+    const char *sp1 = strchr(entry, ' ');
+    const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+
+    if (!sp2)
+        return;
+    size_t i = tpl->n_ext++;
+    tpl->extensions = xrealloc(tpl->extensions, tpl->n_ext * sizeof(char *));
+    tpl->ext_schemas = xrealloc(tpl->ext_schemas, tpl->n_ext * sizeof(char *));
+    tpl->ext_versions =
+        xrealloc(tpl->ext_versions, tpl->n_ext * sizeof(char *));
+    tpl->extensions[i] = unhex(entry, (size_t)(sp1 - entry));
+    tpl->ext_schemas[i] = unhex(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    tpl->ext_versions[i] = unhex(sp2 + 1, strlen(sp2 + 1));
+}
+
 /* The extensions a template was built with, from its comment. */
 static int read_extensions(PGconn *conn, struct template *tpl,
                            struct isotest_err *e)
@@ -113,11 +153,8 @@ static int read_extensions(PGconn *conn, struct template *tpl,
         char *list = xstrdup(comment + strlen(COMMENT_PREFIX));
         char *save = NULL;
         for (char *x = strtok_r(list, ",", &save); x;
-             x = strtok_r(NULL, ",", &save)) {
-            tpl->extensions =
-                xrealloc(tpl->extensions, (tpl->n_ext + 1) * sizeof(char *));
-            tpl->extensions[tpl->n_ext++] = xstrdup(x);
-        }
+             x = strtok_r(NULL, ",", &save))
+            add_extension(tpl, x);
         free(list);
     }
     PQclear(res);
@@ -229,18 +266,52 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
     return 0;
 }
 
-static int create_extensions(PGconn *conn, const char *const *names, size_t n,
+/*
+ * What create_extensions() makes: names[i], in schemas[i] at versions[i]
+ * (either array may be NULL: public, the default version).  With `skip`,
+ * the extensions some migration of skip creates are left out.
+ */
+struct ext_set {
+    const char *const *names;
+    const char *const *schemas;
+    const char *const *versions;
+    size_t n;
+    const struct migrate_set *skip;
+};
+
+/* The statement that makes extension i of x, or NULL (bad name). */
+static char *ext_sql(PGconn *conn, const struct ext_set *x, size_t i)
+{
+    const char *schema = x->schemas ? x->schemas[i] : "public";
+    char *qe = PQescapeIdentifier(conn, x->names[i], strlen(x->names[i]));
+    char *qs = PQescapeIdentifier(conn, schema, strlen(schema));
+    char *qv = x->versions ? PQescapeLiteral(conn, x->versions[i],
+                                             strlen(x->versions[i]))
+                           : NULL;
+    char *sql = NULL;
+
+    /* The schema may be one a migration made: the run database lacks it. */
+    if (qe && qs && (qv || !x->versions))
+        sql = xasprintf("%s%s%sCREATE EXTENSION IF NOT EXISTS %s SCHEMA %s%s%s",
+                        x->schemas ? "CREATE SCHEMA IF NOT EXISTS " : "",
+                        x->schemas ? qs : "", x->schemas ? "; " : "", qe, qs,
+                        qv ? " VERSION " : "", qv ? qv : "");
+    PQfreemem(qe);
+    PQfreemem(qs);
+    PQfreemem(qv);
+    return sql;
+}
+
+static int create_extensions(PGconn *conn, const struct ext_set *x,
                              int server_version, struct isotest_err *e)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *ext = names[i];
-        char *q = PQescapeIdentifier(conn, ext, strlen(ext));
-        if (!q)
+    for (size_t i = 0; i < x->n; i++) {
+        const char *ext = x->names[i];
+        if (x->skip && extscan_creates_extension(x->skip, ext))
+            continue;
+        char *sql = ext_sql(conn, x, i);
+        if (!sql)
             return err_set(e, "invalid extension name '%s'", ext);
-        char *sql = xasprintf("CREATE EXTENSION IF NOT EXISTS %s "
-                              "SCHEMA public",
-                              q);
-        PQfreemem(q);
         PGresult *res = PQexec(conn, sql);
         free(sql);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -281,14 +352,31 @@ static int build(const struct target *t, PGconn *maint,
     PGconn *conn = target_connect(t, buildname, e);
     if (!conn)
         return -1;
-    r = create_extensions(conn, spec->extensions, spec->n_ext,
-                          PQserverVersion(maint), e);
+    /*
+     * isotest's own extensions (pgtap for pgTAP cases, --extension) come
+     * first, so that migrations may use them; but not one a migration
+     * creates itself (`CREATE EXTENSION pgtap`, which would fail on a
+     * second copy, maybe in a schema of its choosing): that one is added
+     * after the migrations, only if they left it missing.
+     */
+    struct ext_set own = {
+        .names = spec->extensions, .n = spec->n_ext, .skip = spec->ms};
+    r = create_extensions(conn, &own, PQserverVersion(maint), e);
     if (r == 0 && spec->ms)
         r = migrate_apply(spec->ms, conn, e);
+    own.skip = NULL;
+    if (r == 0 && spec->ms)
+        r = create_extensions(conn, &own, PQserverVersion(maint), e);
     if (r == 0) {
-        PGresult *res = PQexec(conn, "SELECT coalesce(string_agg(extname, ',' "
-                                     "ORDER BY oid), '') FROM pg_extension "
-                                     "WHERE extname <> 'plpgsql'");
+        PGresult *res = PQexec(
+            conn, "SELECT coalesce(string_agg("
+                  "  encode(convert_to(e.extname, 'UTF8'), 'hex') || ' ' || "
+                  "  encode(convert_to(n.nspname, 'UTF8'), 'hex') || ' ' || "
+                  "  encode(convert_to(e.extversion, 'UTF8'), 'hex'), "
+                  "  ',' ORDER BY e.oid), '') "
+                  "FROM pg_extension e "
+                  "JOIN pg_namespace n ON n.oid = e.extnamespace "
+                  "WHERE e.extname <> 'plpgsql'");
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
             *extlist = xstrdup(PQgetvalue(res, 0, 0));
         else
@@ -502,15 +590,24 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
 int template_create_extensions(const struct template *tpl, PGconn *conn,
                                struct isotest_err *e)
 {
-    return create_extensions(conn, (const char *const *)tpl->extensions,
-                             tpl->n_ext, PQserverVersion(conn), e);
+    struct ext_set x = {.names = (const char *const *)tpl->extensions,
+                        .schemas = (const char *const *)tpl->ext_schemas,
+                        .versions = (const char *const *)tpl->ext_versions,
+                        .n = tpl->n_ext};
+
+    return create_extensions(conn, &x, PQserverVersion(conn), e);
 }
 
 void template_release(struct template *tpl)
 {
-    for (size_t i = 0; i < tpl->n_ext; i++)
+    for (size_t i = 0; i < tpl->n_ext; i++) {
         free(tpl->extensions[i]);
+        free(tpl->ext_schemas[i]);
+        free(tpl->ext_versions[i]);
+    }
     free(tpl->extensions);
+    free(tpl->ext_schemas);
+    free(tpl->ext_versions);
     for (size_t i = 0; i < tpl->ncarry; i++) {
         free(tpl->carry_pre[i]);
         free(tpl->carry_post[i]);

@@ -45,8 +45,13 @@ struct template
     char hash[65]; /* hex SHA-256 */
     bool reused;   /* found ready, not built by this call */
     double build_ms;
-    /* Extensions the template holds (pgtap, and those migrations made). */
+    /*
+     * Extensions the template holds (pgtap, and those migrations made), in
+     * creation order, each with its schema and version.
+     */
     char **extensions;
+    char **ext_schemas;
+    char **ext_versions;
     size_t n_ext;
     /* Statements replayed on each clone: pre + quoted name + post. */
     size_t ncarry;
@@ -71,9 +76,11 @@ int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
                    struct isotest_err *e);
 
 /*
- * Create the template's extensions (in the schema public) in the database
- * conn is connected to: schema mode starts from template0 plus these, so
- * that public holds no second copy of the migrated objects.
+ * Create the template's extensions in the database conn is connected to,
+ * each in the schema it has in the template (created when missing) at the
+ * same version, in the template's order: schema mode starts from
+ * template0 plus these, so that public holds no second copy of the
+ * migrated objects.
  */
 int template_create_extensions(const struct template *tpl, PGconn *conn,
                                struct isotest_err *e);
