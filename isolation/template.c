@@ -1,11 +1,11 @@
 /*
  * template.c: building, finding and pruning templates, and carrying their
- * database-level settings and privileges over to clones.
+ * database-level settings and privileges over to clones.  The template's
+ * extensions are in template_ext.c.
  */
 #include "template.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
-#include "extscan.h"
 #include "target.h"
 
 #include <openssl/evp.h>
@@ -101,40 +101,6 @@ static void add_carry(struct template *tpl, const char *pre, const char *post)
     tpl->ncarry++;
 }
 
-/* Hex text (as SQL's encode(..., 'hex') writes it) to a string. */
-static char *unhex(const char *h, size_t n)
-{
-    char *out = xmalloc(n / 2 + 1);
-    size_t k = 0;
-
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        unsigned v = 0;
-        if (sscanf(h + i, "%2x", &v) != 1)
-            break;
-        out[k++] = (char)v;
-    }
-    out[k] = '\0';
-    return out;
-}
-
-/* One "NAME SCHEMA VERSION" (each hex) entry of the comment. */
-static void add_extension(struct template *tpl, const char *entry)
-{
-    const char *sp1 = strchr(entry, ' ');
-    const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-
-    if (!sp2)
-        return;
-    size_t i = tpl->n_ext++;
-    tpl->extensions = xrealloc(tpl->extensions, tpl->n_ext * sizeof(char *));
-    tpl->ext_schemas = xrealloc(tpl->ext_schemas, tpl->n_ext * sizeof(char *));
-    tpl->ext_versions =
-        xrealloc(tpl->ext_versions, tpl->n_ext * sizeof(char *));
-    tpl->extensions[i] = unhex(entry, (size_t)(sp1 - entry));
-    tpl->ext_schemas[i] = unhex(sp1 + 1, (size_t)(sp2 - sp1 - 1));
-    tpl->ext_versions[i] = unhex(sp2 + 1, strlen(sp2 + 1));
-}
-
 /* The extensions a template was built with, from its comment. */
 static int read_extensions(PGconn *conn, struct template *tpl,
                            struct isotest_err *e)
@@ -154,7 +120,7 @@ static int read_extensions(PGconn *conn, struct template *tpl,
         char *save = NULL;
         for (char *x = strtok_r(list, ",", &save); x;
              x = strtok_r(NULL, ",", &save))
-            add_extension(tpl, x);
+            template_ext_add(tpl, x);
         free(list);
     }
     PQclear(res);
@@ -266,79 +232,6 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
     return 0;
 }
 
-/*
- * What create_extensions() makes: names[i], in schemas[i] at versions[i]
- * (either array may be NULL: public, the default version).  With `skip`,
- * the extensions some migration of skip creates are left out.
- */
-struct ext_set {
-    const char *const *names;
-    const char *const *schemas;
-    const char *const *versions;
-    size_t n;
-    const struct migrate_set *skip;
-};
-
-/* The statement that makes extension i of x, or NULL (bad name). */
-static char *ext_sql(PGconn *conn, const struct ext_set *x, size_t i)
-{
-    const char *schema = x->schemas ? x->schemas[i] : "public";
-    char *qe = PQescapeIdentifier(conn, x->names[i], strlen(x->names[i]));
-    char *qs = PQescapeIdentifier(conn, schema, strlen(schema));
-    char *qv = x->versions ? PQescapeLiteral(conn, x->versions[i],
-                                             strlen(x->versions[i]))
-                           : NULL;
-    char *sql = NULL;
-
-    /* The schema may be one a migration made: the run database lacks it. */
-    if (qe && qs && (qv || !x->versions))
-        sql = xasprintf("%s%s%sCREATE EXTENSION IF NOT EXISTS %s SCHEMA %s%s%s",
-                        x->schemas ? "CREATE SCHEMA IF NOT EXISTS " : "",
-                        x->schemas ? qs : "", x->schemas ? "; " : "", qe, qs,
-                        qv ? " VERSION " : "", qv ? qv : "");
-    PQfreemem(qe);
-    PQfreemem(qs);
-    PQfreemem(qv);
-    return sql;
-}
-
-static int create_extensions(PGconn *conn, const struct ext_set *x,
-                             int server_version, struct isotest_err *e)
-{
-    for (size_t i = 0; i < x->n; i++) {
-        const char *ext = x->names[i];
-        if (x->skip && extscan_creates_extension(x->skip, ext))
-            continue;
-        char *sql = ext_sql(conn, x, i);
-        if (!sql)
-            return err_set(e, "invalid extension name '%s'", ext);
-        PGresult *res = PQexec(conn, sql);
-        free(sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-            bool missing =
-                state && (!strcmp(state, "0A000") || !strcmp(state, "58P01"));
-            err_set(e, "cannot create extension '%s': %s", ext,
-                    msg ? msg : PQresultErrorMessage(res));
-            if (missing && !strcmp(ext, "pgtap"))
-                err_hint(e,
-                         "the server has no pgtap; on Debian install the "
-                         "package postgresql-%d-pgtap",
-                         server_version / 10000);
-            else if (missing)
-                err_hint(e,
-                         "install the package that provides extension "
-                         "'%s' for PostgreSQL %d on the server",
-                         ext, server_version / 10000);
-            PQclear(res);
-            return -1;
-        }
-        PQclear(res);
-    }
-    return 0;
-}
-
 /* Create buildname and fill it; on failure the caller drops it. */
 static int build(const struct target *t, PGconn *maint,
                  const struct template_spec *spec, const char *buildname,
@@ -359,31 +252,13 @@ static int build(const struct target *t, PGconn *maint,
      * second copy, maybe in a schema of its choosing): that one is added
      * after the migrations, only if they left it missing.
      */
-    struct ext_set own = {
-        .names = spec->extensions, .n = spec->n_ext, .skip = spec->ms};
-    r = create_extensions(conn, &own, PQserverVersion(maint), e);
+    r = template_ext_create_own(conn, spec, true, e);
     if (r == 0 && spec->ms)
         r = migrate_apply(spec->ms, conn, e);
-    own.skip = NULL;
     if (r == 0 && spec->ms)
-        r = create_extensions(conn, &own, PQserverVersion(maint), e);
-    if (r == 0) {
-        PGresult *res = PQexec(
-            conn, "SELECT coalesce(string_agg("
-                  "  encode(convert_to(e.extname, 'UTF8'), 'hex') || ' ' || "
-                  "  encode(convert_to(n.nspname, 'UTF8'), 'hex') || ' ' || "
-                  "  encode(convert_to(e.extversion, 'UTF8'), 'hex'), "
-                  "  ',' ORDER BY e.oid), '') "
-                  "FROM pg_extension e "
-                  "JOIN pg_namespace n ON n.oid = e.extnamespace "
-                  "WHERE e.extname <> 'plpgsql'");
-        if (PQresultStatus(res) == PGRES_TUPLES_OK)
-            *extlist = xstrdup(PQgetvalue(res, 0, 0));
-        else
-            r = err_set(e, "cannot list the template's extensions: %s",
-                        PQresultErrorMessage(res));
-        PQclear(res);
-    }
+        r = template_ext_create_own(conn, spec, false, e);
+    if (r == 0)
+        r = template_ext_list(conn, extlist, e);
     /* Never leave a session on a template: it would block every clone. */
     PQfinish(conn);
     return r;
@@ -585,17 +460,6 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
     }
     PQclear(res);
     return n;
-}
-
-int template_create_extensions(const struct template *tpl, PGconn *conn,
-                               struct isotest_err *e)
-{
-    struct ext_set x = {.names = (const char *const *)tpl->extensions,
-                        .schemas = (const char *const *)tpl->ext_schemas,
-                        .versions = (const char *const *)tpl->ext_versions,
-                        .n = tpl->n_ext};
-
-    return create_extensions(conn, &x, PQserverVersion(conn), e);
 }
 
 void template_release(struct template *tpl)

@@ -88,6 +88,19 @@ int template_create_extensions(const struct template *tpl, PGconn *conn,
 void template_release(struct template *tpl);
 
 /*
+ * Between template.c and template_ext.c only.  template_ext_create_own():
+ * the spec's extensions (IF NOT EXISTS, in public); `before` the
+ * migrations, leaving out those a migration creates itself.
+ * template_ext_list(): the database's extensions as the template's
+ * comment records them (*list, the caller frees it).
+ * template_ext_add(): one entry of that list into tpl.
+ */
+int template_ext_create_own(PGconn *conn, const struct template_spec *spec,
+                            bool before, struct isotest_err *e);
+int template_ext_list(PGconn *conn, char **list, struct isotest_err *e);
+void template_ext_add(struct template *tpl, const char *entry);
+
+/*
  * Drop finished templates other than `keep` beyond the newest `n_keep`
  * (by creation order) that no live run uses.  Returns how many were
  * dropped (with dry_run: would be); each goes to `log` (may be NULL) as

@@ -324,11 +324,18 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.expected = r->cl.n;
     so.clone_strategy = r->o.clone_strategy;
     so.no_cache = r->o.no_cache;
+    so.server_options = r->o.server_options;
+    so.n_server_options = r->o.nserver_options;
+    so.pg_bindir = r->o.pg_bindir;
     r->session = isotest_session_open(&so, e);
     if (!r->session)
         return -1;
     signals_watch_session(r->session);
     const struct isotest_session_info *si = isotest_session_info(r->session);
+    if (si->embedded && (si->server_options[0] || r->o.pg_bindir))
+        fprintf(stderr, "isotest: embedded server %s from %s%s%s\n",
+                si->server_version, si->pg_bindir,
+                si->server_options[0] ? ", with " : "", si->server_options);
     if (si->url_db && strcmp(si->url_db, si->maint_db) != 0)
         fprintf(stderr,
                 "isotest: note: the database '%s' named in --db is not used: "

@@ -58,6 +58,13 @@ const char options_run_usage[] =
     "                        (pg_dump --schema-only), not from migrations\n"
     "  --exclude-schema S    leave schema S out of that dump (repeatable)\n"
     "  --no-cache            do not use or update the embedded server cache\n"
+    "  --server-option NAME=VALUE  embedded server: a PostgreSQL setting,\n"
+    "                        passed as postgres -c NAME=VALUE after isotest's\n"
+    "                        own (repeatable; an error with --db)\n"
+    "  --pg-bindir DIR       embedded server: the PostgreSQL to run (its\n"
+    "                        postgres and initdb); default: the bindir of\n"
+    "                        $PG_CONFIG, else the newest installed under\n"
+    "                        /usr/lib/postgresql/*/bin\n"
     "  --shard K/N           run part K of N disjoint parts (CI jobs), parts\n"
     "                        balanced by the history's durations (a case it\n"
     "                        does not know counts as the median of the\n"
@@ -249,9 +256,10 @@ static int push_to(const struct opt_spec *s, const char *v, void *dst)
 {
     struct run_options *o = dst;
     const char ***arr = (const char ***)((char *)dst + s->off);
-    size_t *n = arr == &o->extensions ? &o->nextensions
-                : arr == &o->filters  ? &o->nfilters
-                                      : &o->nexclude_schemas;
+    size_t *n = arr == &o->extensions       ? &o->nextensions
+                : arr == &o->filters        ? &o->nfilters
+                : arr == &o->server_options ? &o->nserver_options
+                                            : &o->nexclude_schemas;
 
     push(arr, n, v);
     return 0;
@@ -271,6 +279,17 @@ static int set_filter(const struct opt_spec *s, const char *as, const char *v,
                       void *field, void *dst, struct isotest_err *e)
 {
     (void)as, (void)field, (void)e;
+    return push_to(s, v, dst);
+}
+
+/* NAME=VALUE, checked here so that a bad one fails before discovery. */
+static int set_server_option(const struct opt_spec *s, const char *as,
+                             const char *v, void *field, void *dst,
+                             struct isotest_err *e)
+{
+    (void)as, (void)field;
+    if (isotest_server_option_check(v, e) < 0)
+        return err_prefix(e, "--server-option");
     return push_to(s, v, dst);
 }
 
@@ -315,6 +334,9 @@ static const struct opt_spec run_specs[] = {
     {"--exclude-schema", NULL, OPT_VALUE, RUN(exclude_schemas), 0, 0,
      set_filter},
     {"--shard", NULL, OPT_VALUE, RUN(shard), 0, 0, set_shard},
+    {"--server-option", NULL, OPT_VALUE, RUN(server_options), 0, 0,
+     set_server_option},
+    {"--pg-bindir", NULL, OPT_VALUE, RUN(pg_bindir), 0, 0, opt_set_string},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN
@@ -337,6 +359,11 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
                           "(a schema dump names its schemas)");
     if (o->nexclude_schemas && !o->schema_from)
         return err_set(e, "--exclude-schema needs --schema-from");
+    if (o->nserver_options && o->db)
+        return err_set(e,
+                       "--server-option '%s' sets up the embedded server: "
+                       "--db names a server isotest does not start",
+                       o->server_options[0]);
     if (!o->npaths && !o->list_cmd)
         return err_set(e, "no PATH given: name a suite folder or test files");
     return 0;
@@ -365,6 +392,9 @@ void options_release(struct run_options *o)
     free(o->extensions);
     free(o->filters);
     free(o->exclude_schemas);
+    free(o->server_options);
     o->paths = o->extensions = o->filters = o->exclude_schemas = NULL;
+    o->server_options = NULL;
     o->npaths = o->nextensions = o->nfilters = o->nexclude_schemas = 0;
+    o->nserver_options = 0;
 }

@@ -49,7 +49,10 @@ struct run_options {
     const char *schema_from;  /* template from this database's schema */
     const char **exclude_schemas; /* ... without these schemas */
     size_t nexclude_schemas;
-    struct shard shard; /* --shard K/N or auto; .total 0: all cases */
+    struct shard shard;          /* --shard K/N or auto; .total 0: all cases */
+    const char **server_options; /* --server-option NAME=VALUE, in order */
+    size_t nserver_options;
+    const char *pg_bindir; /* --pg-bindir: the embedded server's binaries */
     bool help;
 };
 
