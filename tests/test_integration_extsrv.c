@@ -10,13 +10,15 @@
  * (ext_broken_schema) failing the run once, exit 2, nothing left; a
  * --server-option a case reads back on the embedded server, refused ones
  * (unknown parameter, bad value, malformed) named with exit 2 and no run
- * folder left, --server-option with --db refused, and a --pg-bindir
+ * folder left, --server-option with --db or the PG* variables refused,
+ * other settings keying another cached data folder, and a --pg-bindir
  * without a server in it named.
  */
 #include "common/strbuf.h"
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,4 +189,65 @@ Test(extsrv, pg_bindir_without_server)
     cr_expect(strstr(r.err, dir), "folder not named:\n%s", r.err);
     free(dir);
     itest_result_release(&r);
+}
+
+Test(extsrv, server_option_with_pg_variables_refused)
+{
+    struct itest_result r;
+
+    itest_run(&r,
+              ARGV("run", "--no-history", "--server-option", "work_mem=64MB",
+                   SERVER_OPTION),
+              ARGV("PGHOST=/nonexistent"));
+    itest_assert_exit(&r, 2, "--server-option with PGHOST set");
+    cr_expect(strstr(r.err, "'work_mem=64MB'") &&
+                  strstr(r.err, "named by the PG* variables"),
+              "%s", r.err);
+    itest_result_release(&r);
+}
+
+/* The number of entries of dir whose name starts with `prefix`. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+
+    cr_assert(d, "cannot read '%s'", dir);
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, prefix, strlen(prefix)) &&
+            !strchr(de->d_name, '.'))
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Other settings, another cached data folder: never the same one. */
+Test(extsrv, server_options_key_the_cache)
+{
+    char *cache = itest_tmpsubdir("cache");
+    char *env = xasprintf("ISOTEST_CACHE_DIR=%s", cache);
+    struct itest_result r;
+
+    itest_run(&r,
+              ARGV("run", "--no-history", "--server-option",
+                   "max_locks_per_transaction=1000", SERVER_OPTION),
+              ARGV(env));
+    itest_assert_exit(&r, 0, "with the option, a cache of its own");
+    itest_result_release(&r);
+    cr_expect_eq(count_prefixed(cache, "cluster-"), 1);
+    /* Without it: the default 256, and a second folder. */
+    itest_run(&r, ARGV("run", "--no-history", SERVER_OPTION), ARGV(env));
+    itest_assert_exit(&r, 1, "without the option the case must fail");
+    itest_result_release(&r);
+    cr_expect_eq(count_prefixed(cache, "cluster-"), 2);
+    itest_run(&r,
+              ARGV("run", "--no-history", "--server-option",
+                   "max_locks_per_transaction=1000", SERVER_OPTION),
+              ARGV(env));
+    itest_assert_exit(&r, 0, "with the option again");
+    itest_result_release(&r);
+    cr_expect_eq(count_prefixed(cache, "cluster-"), 2);
+    free(env);
+    free(cache);
 }
