@@ -56,8 +56,11 @@ char *cluster_find_bindir(const char *hint, struct isotest_err *e)
     }
     if (hint || (env && *env)) {
         const char *d = hint ? hint : env;
-        if (is_file(d, "postgres") && is_file(d, "initdb"))
-            return xstrdup(d);
+        if (is_file(d, "postgres") && is_file(d, "initdb")) {
+            /* Absolute: the server starts in its run folder. */
+            char *abs = realpath(d, NULL);
+            return abs ? abs : xstrdup(d);
+        }
         err_set(e, "no PostgreSQL server binaries (postgres, initdb) in '%s'",
                 d);
         return NULL;

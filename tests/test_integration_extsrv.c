@@ -11,8 +11,9 @@
  * --server-option a case reads back on the embedded server, refused ones
  * (unknown parameter, bad value, malformed) named with exit 2 and no run
  * folder left, --server-option with --db or the PG* variables refused,
- * other settings keying another cached data folder, and a --pg-bindir
- * without a server in it named.
+ * other settings keying another cached data folder, a --pg-bindir
+ * without a server in it named, and PG_CONFIG's bindir used (a bad one
+ * named).
  */
 #include "common/strbuf.h"
 #include "helpers.h"
@@ -250,4 +251,45 @@ Test(extsrv, server_options_key_the_cache)
     cr_expect_eq(count_prefixed(cache, "cluster-"), 2);
     free(env);
     free(cache);
+}
+
+/* PG_CONFIG names the pg_config whose --bindir runs the server. */
+Test(extsrv, pg_config_picks_the_server)
+{
+    char *script = itest_tmpfile("pg_config");
+    char *nobin = itest_tmpsubdir("nobin");
+    char *text = xasprintf("#!/bin/sh\necho %s\n", nobin);
+    char *env = NULL;
+    struct itest_result r;
+
+    itest_write_file(script, text, 0755);
+    env = xasprintf("PG_CONFIG=%s", script);
+    itest_run(&r, ARGV("run", "--no-history", SERVER_OPTION), ARGV(env));
+    itest_assert_exit(&r, 2, "a pg_config whose bindir has no server");
+    cr_expect(strstr(r.err, nobin) && strstr(r.err, script),
+              "neither folder nor PG_CONFIG named:\n%s", r.err);
+    itest_result_release(&r);
+
+    /* The real one: its bindir is what the run says it started. */
+    char *out = NULL;
+    int code = itest_run_tool(ARGV("pg_config", "--bindir"), &out, NULL);
+    if (code == 0) {
+        out[strcspn(out, "\n")] = '\0';
+        free(env);
+        env = xasprintf("PG_CONFIG=%s", "pg_config");
+        itest_run(&r,
+                  ARGV("run", "--no-history", "--server-option",
+                       "max_locks_per_transaction=1000", SERVER_OPTION),
+                  ARGV(env));
+        itest_assert_exit(&r, 0, "PG_CONFIG=pg_config");
+        char *want = xasprintf("from %s, with", out);
+        cr_expect(strstr(r.err, want), "no '%s' in:\n%s", want, r.err);
+        free(want);
+        itest_result_release(&r);
+    }
+    free(out);
+    free(env);
+    free(text);
+    free(nobin);
+    free(script);
 }
