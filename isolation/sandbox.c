@@ -98,22 +98,24 @@ static int schema_rundb(struct sandbox_factory *f, PGconn *maint,
     if (!conn)
         return -1;
     int r = template_create_extensions(cfg->tpl, conn, e);
-    PQfinish(conn);
-    if (r < 0)
+    if (r < 0) {
+        PQfinish(conn);
         return err_prefix(e,
                           "cannot recreate the template's extensions in "
                           "'%s'",
                           f->rundb);
+    }
     if (cfg->ms) {
         extscan_rerunnable_set(cfg->ms, &f->rerun);
         f->have_rerun = true;
     }
-    struct sandbox_worker w = {.f = f, .conn = NULL};
+    /* The same session makes it: a new one would cost a connection. */
+    struct sandbox_worker w = {.f = f, .conn = conn};
     unsigned n = atomic_fetch_add(&f->counter, 1) + 1;
     double start = now_ms();
-    if (ident_sandbox(f->first, cfg->runid, n, e) < 0)
-        return -1;
-    r = create_schema(&w, f->first, e);
+    r = ident_sandbox(f->first, cfg->runid, n, e);
+    if (r == 0)
+        r = create_schema(&w, f->first, e);
     if (w.conn)
         PQfinish(w.conn);
     if (r < 0) {
