@@ -107,7 +107,8 @@ char *cluster_find_bindir(const char *hint, struct isotest_err *e)
             "(looked in %s)",
             looked.buf);
     err_hint(e, "install them (Debian: apt-get install postgresql-15), set "
-                "ISOTEST_PG_BINDIR, or point isotest at a server with --db");
+                "ISOTEST_PG_BINDIR or PG_CONFIG, name the folder with "
+                "--pg-bindir, or point isotest at a server with --db");
     strbuf_release(&looked);
     return NULL;
 }
