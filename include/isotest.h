@@ -106,10 +106,27 @@ struct isotest_options {
     const char *clone_strategy; /* NULL: FILE_COPY where the server has it */
     bool no_cache;              /* embedded server: no cached data folder */
     bool no_reclaim;            /* do not drop what dead runs left, at open */
+    /*
+     * Embedded server only: settings "NAME=VALUE", each passed to postgres
+     * as -c NAME=VALUE after isotest's own (so yours win), part of the
+     * cached data folder's key.  A malformed one, or one the server
+     * refuses, fails the open naming it; any with a server isotest did not
+     * start (db, or the PG* variables) is an error.
+     */
+    const char *const *server_options;
+    size_t n_server_options;
+    /*
+     * Embedded server only: the folder of the postgres and initdb to run.
+     * NULL: $ISOTEST_PG_BINDIR, else the bindir of the pg_config that
+     * $PG_CONFIG names, else the newest /usr/lib/postgresql/<N>/bin, else
+     * PATH.  A folder without them fails the open naming it.
+     */
+    const char *pg_bindir;
 };
 #define ISOTEST_OPTIONS_INIT                                                   \
     {                                                                          \
-        NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false       \
+        NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false,      \
+            NULL, 0, NULL                                                      \
     }
 
 struct isotest_session;
@@ -148,6 +165,8 @@ struct isotest_session_info {
     double server_ms;           /* time to a usable server */
     double template_ms;         /* time to a usable template */
     const char *reclaimed;      /* what was reclaimed at open, one per line */
+    const char *server_options; /* embedded: "a=b c=d" as given, or "" */
+    const char *pg_bindir;      /* embedded: the server binaries' folder */
 };
 
 ISOTEST_API const struct isotest_session_info *
@@ -450,8 +469,16 @@ ISOTEST_API bool isotest_server_embedded(const struct isotest_server *srv);
 ISOTEST_API void isotest_server_stop(struct isotest_server *srv);
 ISOTEST_API void isotest_server_abort(struct isotest_server *srv);
 
-/* The server binaries' folder (ISOTEST_PG_BINDIR, the newest installed,
- * PATH); the caller frees it.  NULL with e set. */
+/*
+ * Is `opt` a well-formed server option, "NAME=VALUE" (NAME letters,
+ * digits, '_', '.')?  -1 with e naming it otherwise.  Whether the server
+ * knows NAME and takes VALUE is learnt when it starts.  Pure; thread-safe.
+ */
+ISOTEST_API int isotest_server_option_check(const char *opt,
+                                            struct isotest_err *e);
+
+/* The server binaries' folder (ISOTEST_PG_BINDIR, PG_CONFIG's bindir,
+ * the newest installed, PATH); the caller frees it.  NULL with e set. */
 ISOTEST_API char *isotest_pg_bindir(struct isotest_err *e);
 
 #ifdef __cplusplus

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define RUN_PREFIX "isotest-run-"
-#define PORT "5432" /* the socket folder is private, so no clash */
 
 static bool is_file(const char *dir, const char *name)
 {
@@ -40,12 +39,29 @@ static bool is_file(const char *dir, const char *name)
 char *cluster_find_bindir(const char *hint, struct isotest_err *e)
 {
     const char *env = getenv("ISOTEST_PG_BINDIR");
+    const char *pg_config = getenv("PG_CONFIG");
     struct strbuf looked = STRBUF_INIT;
 
-    if (hint || env) {
-        const char *d = hint ? hint : env;
+    if (!hint && !(env && *env) && pg_config && *pg_config) {
+        char *d = cluster_pg_config_bindir(pg_config, e);
+        if (!d)
+            return NULL;
         if (is_file(d, "postgres") && is_file(d, "initdb"))
-            return xstrdup(d);
+            return d;
+        err_set(e,
+                "no PostgreSQL server binaries (postgres, initdb) in '%s' "
+                "(the bindir of PG_CONFIG='%s')",
+                d, pg_config);
+        free(d);
+        return NULL;
+    }
+    if (hint || (env && *env)) {
+        const char *d = hint ? hint : env;
+        if (is_file(d, "postgres") && is_file(d, "initdb")) {
+            /* Absolute: the server starts in its run folder. */
+            char *abs = realpath(d, NULL);
+            return abs ? abs : xstrdup(d);
+        }
         err_set(e, "no PostgreSQL server binaries (postgres, initdb) in '%s'",
                 d);
         return NULL;
@@ -92,7 +108,8 @@ char *cluster_find_bindir(const char *hint, struct isotest_err *e)
             "(looked in %s)",
             looked.buf);
     err_hint(e, "install them (Debian: apt-get install postgresql-15), set "
-                "ISOTEST_PG_BINDIR, or point isotest at a server with --db");
+                "ISOTEST_PG_BINDIR or PG_CONFIG, name the folder with "
+                "--pg-bindir, or point isotest at a server with --db");
     strbuf_release(&looked);
     return NULL;
 }
@@ -185,23 +202,7 @@ static int start_server(struct cluster *c, struct isotest_err *e)
 {
     char *postgres = xasprintf("%s/postgres", c->bindir);
     char *sockopt = xasprintf("unix_socket_directories=%s", c->sockdir);
-    const char *argv[] = {
-        postgres, "-D", c->datadir, "-p", PORT, "-c", sockopt, "-c",
-        "listen_addresses=", "-c", "unix_socket_permissions=0700",
-        /* Speed over durability: the cluster is thrown away. */
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-        "full_page_writes=off", "-c", "wal_level=minimal", "-c",
-        "max_wal_senders=0", "-c", "autovacuum=off", "-c",
-        "max_connections=300", "-c", "max_locks_per_transaction=256", "-c",
-        "checkpoint_timeout=1d", "-c", "max_wal_size=1GB", "-c",
-        "min_wal_size=4MB", "-c", "logging_collector=off",
-        /*
-         * Loaded once into the postmaster instead of into every backend
-         * that runs a DO block or a PL/pgSQL function: ~1 ms per case.
-         */
-        "-c", "shared_preload_libraries=plpgsql",
-        /* Segments in the data folder: gone with it, even after SIGQUIT. */
-        "-c", "dynamic_shared_memory_type=mmap", NULL};
+    const char **argv = cluster_server_argv(c, postgres, sockopt);
     struct proc_spec spec = {.argv = argv,
                              .out_path = c->logpath,
                              .new_session = true,
@@ -214,13 +215,15 @@ static int start_server(struct cluster *c, struct isotest_err *e)
 
     free(postgres);
     free(sockopt);
+    free(argv);
     if (r < 0)
         return -1;
     c->pid = p.pid;
 
     /* Ready in ~10 ms; pg_ctl -w would poll every 100 ms. */
     const char *keys[] = {"host", "port", "user", "dbname", NULL};
-    const char *vals[] = {c->sockdir, PORT, "postgres", "postgres", NULL};
+    const char *vals[] = {c->sockdir, CLUSTER_PORT, "postgres", "postgres",
+                          NULL};
     long start = now_ms(), deadline = start + 60000;
     for (;;) {
         int status;
@@ -231,6 +234,7 @@ static int start_server(struct cluster *c, struct isotest_err *e)
             strbuf_addstr(&sb, "embedded server exited during start-up");
             log_tail(&sb, c->logpath);
             err_set(e, "%s", sb.buf);
+            cluster_refused_setting(c, sb.buf, e);
             strbuf_release(&sb);
             return -1;
         }
@@ -262,6 +266,9 @@ static void cluster_free(struct cluster *c)
     free(c->logpath);
     free(c->conninfo);
     free(c->cache_path);
+    for (size_t i = 0; i < c->n_settings; i++)
+        free(c->settings[i]);
+    free(c->settings);
     free(c);
 }
 
@@ -321,7 +328,8 @@ static int make_run_folder(struct cluster *c, const char *base,
     c->datadir = xasprintf("%s/data", c->rundir);
     c->sockdir = xasprintf("%s/sock", c->rundir);
     c->logpath = xasprintf("%s/server.log", c->rundir);
-    c->conninfo = xasprintf("host=%s port=" PORT " user=postgres", c->sockdir);
+    c->conninfo =
+        xasprintf("host=%s port=" CLUSTER_PORT " user=postgres", c->sockdir);
     char *lockpath = xasprintf("%s/lock", c->rundir);
     c->lock_fd = cluster_lock_file(lockpath, F_WRLCK, false, e);
     free(lockpath);
@@ -358,6 +366,12 @@ struct cluster *cluster_start(const struct cluster_options *opts,
 
     c->lock_fd = -1;
     c->guard = (struct watch)WATCH_INIT;
+    c->settings = xcalloc(opts->n_settings + 1, sizeof(*c->settings));
+    for (size_t i = 0; i < opts->n_settings; i++) {
+        if (cluster_setting_check(opts->settings[i], e) < 0)
+            goto fail;
+        c->settings[c->n_settings++] = xstrdup(opts->settings[i]);
+    }
     c->bindir = cluster_find_bindir(opts->bindir, e);
     if (!c->bindir || choose_user(c, e) < 0 || make_run_folder(c, base, e) < 0)
         goto fail;
@@ -385,6 +399,11 @@ const char *cluster_conninfo(const struct cluster *c)
 const char *cluster_sockdir(const struct cluster *c)
 {
     return c->sockdir;
+}
+
+const char *cluster_bindir(const struct cluster *c)
+{
+    return c->bindir;
 }
 
 bool cluster_from_cache(const struct cluster *c)

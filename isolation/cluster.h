@@ -20,6 +20,7 @@
 #define ISOTEST_CLUSTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/err.h"
 #include "common/strbuf.h"
@@ -31,22 +32,39 @@ struct cluster_options {
     const char *cache_dir; /* NULL: ISOTEST_CACHE_DIR, XDG or ~/.cache */
     const char *base_dir;  /* NULL: /dev/shm when present, else TMPDIR */
     bool no_cache;         /* neither read nor write the cache */
+    /*
+     * Server settings, "NAME=VALUE" each, passed as -c NAME=VALUE after
+     * isotest's own (so they win); part of the cache's key.
+     */
+    const char *const *settings;
+    size_t n_settings;
 };
 
 /*
- * Find the server binaries: opts->bindir, $ISOTEST_PG_BINDIR,
- * /usr/lib/postgresql/<newest>/bin, then PATH.  The caller frees the
- * result.  NULL with e set (naming where it looked) when not found.
+ * Find the server binaries: hint, $ISOTEST_PG_BINDIR, the --bindir of
+ * the pg_config $PG_CONFIG names, /usr/lib/postgresql/<newest>/bin, then
+ * PATH.  The caller frees the result.  NULL with e set (naming the folder
+ * given, or where it looked) when not found.
  */
 char *cluster_find_bindir(const char *hint, struct isotest_err *e);
 
-/* Returns NULL with e set; the error includes the server log's tail. */
+/*
+ * Check a server setting's form: "NAME=VALUE", NAME letters, digits, '_'
+ * and '.'.  -1 with e naming it otherwise.  Pure; thread-safe.
+ */
+int cluster_setting_check(const char *setting, struct isotest_err *e);
+
+/*
+ * Returns NULL with e set; the error includes the server log's tail, and
+ * names the setting the server refused when it was one of opts->settings.
+ */
 struct cluster *cluster_start(const struct cluster_options *opts,
                               struct isotest_err *e);
 
 /* "host=<sockdir> port=5432 user=postgres"; owned by the cluster. */
 const char *cluster_conninfo(const struct cluster *c);
 const char *cluster_sockdir(const struct cluster *c);
+const char *cluster_bindir(const struct cluster *c);
 bool cluster_from_cache(const struct cluster *c);
 
 /*

@@ -37,9 +37,10 @@ static char *default_cache_dir(void)
 
 /*
  * The cache key: the server binary's identity, so a package upgrade gets a
- * fresh cluster, plus our own format version.
+ * fresh cluster, plus our own format version, plus the server settings
+ * asked for (a data folder started with other settings is another one).
  */
-static char *cache_key(const char *bindir)
+static char *cache_key(const char *bindir, const struct cluster_options *opts)
 {
     char *bin = xasprintf("%s/postgres", bindir);
     struct stat st;
@@ -53,6 +54,15 @@ static char *cache_key(const char *bindir)
     for (const char *p = buf; *p; p++) {
         h ^= (unsigned char)*p;
         h *= 1099511628211ULL;
+    }
+    /* Each setting and its end: ("a=b", "c") and ("a=bc") differ. */
+    for (size_t i = 0; i < opts->n_settings; i++) {
+        for (const char *p = opts->settings[i];; p++) {
+            h ^= (unsigned char)*p;
+            h *= 1099511628211ULL;
+            if (!*p)
+                break;
+        }
     }
     free(bin);
     return xasprintf("cluster-%016llx", (unsigned long long)h);
@@ -70,7 +80,7 @@ char *cluster_cache_path(const struct cluster_options *opts, const char *bindir)
         /* No usable cache folder is no error: the run goes without. */
         struct isotest_err ignore = ISOTEST_ERR_INIT;
         if (fs_mkdirs(dir, 0700, &ignore) == 0) {
-            char *key = cache_key(bindir);
+            char *key = cache_key(bindir, opts);
             path = xasprintf("%s/%s", dir, key);
             free(key);
         }

@@ -20,6 +20,8 @@ struct cluster {
     char *logpath;
     char *conninfo;
     char *cache_path; /* NULL: no cache */
+    char **settings;  /* "NAME=VALUE", copies of the options' */
+    size_t n_settings;
     pid_t pid;
     int lock_fd;
     bool run_as;
@@ -39,12 +41,35 @@ int cluster_lock_file(const char *path, short type, bool wait,
                       struct isotest_err *e);
 
 /*
- * Where the data folder for the server in bindir is cached:
- * <cache>/cluster-<key>, the cache folder created if missing.  NULL when
- * opts->no_cache, or there is no cache folder to use.  The caller frees it.
+ * Where the data folder for the server in bindir, started with
+ * opts->settings, is cached: <cache>/cluster-<key>, the cache folder
+ * created if missing (two sets of settings never share a data folder).  NULL
+ * when opts->no_cache, or there is no cache folder to use.  The caller frees
+ * it.
  */
 char *cluster_cache_path(const struct cluster_options *opts,
                          const char *bindir);
+
+#define CLUSTER_PORT "5432" /* the socket folder is private, so no clash */
+
+/*
+ * The postgres command line (cluster_settings.c): postgres -D ... -p ...
+ * -c sockopt, isotest's settings, then c->settings.  The array is the
+ * caller's to free; its strings are the arguments', c's or static.
+ */
+const char **cluster_server_argv(const struct cluster *c, const char *postgres,
+                                 const char *sockopt);
+
+/*
+ * When the server log `log` names one of c->settings (quoted, as the
+ * server quotes a parameter it refuses), set e to say so with the
+ * server's message; else leave e as it is.
+ */
+void cluster_refused_setting(const struct cluster *c, const char *log,
+                             struct isotest_err *e);
+
+/* `pg_config --bindir`, trimmed; NULL with e naming pg_config. */
+char *cluster_pg_config_bindir(const char *pg_config, struct isotest_err *e);
 
 /*
  * Copy the cached data folder to c->datadir (owned by c's user).  Returns

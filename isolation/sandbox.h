@@ -3,8 +3,12 @@
  *
  * Call sequence:
  *   sandbox_factory_new()   once per run, after the template exists; in
- *                           schema mode it creates the run's database, in
- *                           none mode the one shared database
+ *                           schema mode it creates the run's database
+ *                           (the template's extensions in their schemas)
+ *                           and the first sandbox's schema, so migrations
+ *                           that cannot be replayed in a schema fail the
+ *                           run here, once; in none mode the one shared
+ *                           database
  *   sandbox_worker_new()    a worker: the connection acquire and release
  *                           use (none with a pool, whose threads have their
  *                           own); the session (session.c) keeps idle
@@ -22,8 +26,10 @@
  *
  * Modes: database (CREATE DATABASE ... TEMPLATE, STRATEGY FILE_COPY: the
  * faster on PostgreSQL 15, measured by `make bench`), schema (a new schema
- * with the migrations applied, in a database cloned from the template;
- * search_path points at it), none (every case shares one database).
+ * with the migrations applied, made rerunnable by extscan.h, with the
+ * search_path the case gets: the schema, then public; in a database made
+ * from template0 plus the template's extensions and settings), none
+ * (every case shares one database).
  *
  * The factory is thread-safe; a worker belongs to one thread at a time.
  */

@@ -64,6 +64,7 @@ struct isotest_session {
     struct template tpl;
     struct sandbox_factory *factory; /* NULL once drained */
     char *reclaimed;
+    char *server_options;      /* info.server_options, joined */
     struct clone_times clones; /* atomics: any thread, no lock */
 
     pthread_mutex_t lock;
@@ -108,6 +109,11 @@ bool isotest_env_names_server(void)
     return false;
 }
 
+int isotest_server_option_check(const char *opt, struct isotest_err *e)
+{
+    return cluster_setting_check(opt, e);
+}
+
 char *isotest_pg_bindir(struct isotest_err *e)
 {
     return cluster_find_bindir(NULL, e);
@@ -118,11 +124,25 @@ char *isotest_pg_bindir(struct isotest_err *e)
  * embedded one (after reclaiming the folders of dead runs' servers).
  * Connects to its maintenance database and checks it can be used.
  */
-static int open_server(struct isotest_session *s, const char *db, bool no_cache,
-                       struct isotest_err *e)
+static int open_server(struct isotest_session *s,
+                       const struct isotest_options *o, struct isotest_err *e)
 {
+    const char *db = o->db;
+
+    if (o->n_server_options && (db || isotest_env_names_server())) {
+        err_set(e,
+                "server option '%s' applies only to the embedded server, "
+                "and this session uses a server isotest did not start (%s)",
+                o->server_options[0],
+                db ? "given by the URL" : "named by the PG* variables");
+        return err_hint(e, "set it on that server (ALTER SYSTEM, "
+                           "postgresql.conf), or leave the server to isotest");
+    }
     if (!db && !isotest_env_names_server()) {
-        struct cluster_options co = {.no_cache = no_cache};
+        struct cluster_options co = {.no_cache = o->no_cache,
+                                     .bindir = o->pg_bindir,
+                                     .settings = o->server_options,
+                                     .n_settings = o->n_server_options};
         struct isotest_err ignore = ISOTEST_ERR_INIT;
         cluster_reclaim(&co, &ignore);
         isotest_err_release(&ignore);
@@ -288,6 +308,8 @@ static void fill_info(struct isotest_session *s)
     i->embedded = s->cluster != NULL;
     i->embedded_from_cache = s->cluster && cluster_from_cache(s->cluster);
     i->socket_dir = s->cluster ? cluster_sockdir(s->cluster) : NULL;
+    i->pg_bindir = s->cluster ? cluster_bindir(s->cluster) : NULL;
+    i->server_options = s->server_options ? s->server_options : "";
     i->template_name = s->tpl.name;
     i->template_hash = s->tpl.hash;
     i->template_reused = s->tpl.reused;
@@ -303,8 +325,14 @@ struct isotest_session *isotest_session_open(const struct isotest_options *o,
     pthread_mutex_init(&s->lock, NULL);
     clone_times_init(&s->clones);
     s->mode = o->isolation;
-    if (open_server(s, o->db, o->no_cache, e) < 0)
+    if (open_server(s, o, e) < 0)
         goto fail;
+    if (o->n_server_options) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < o->n_server_options; i++)
+            strbuf_addf(&sb, "%s%s", i ? " " : "", o->server_options[i]);
+        s->server_options = strbuf_detach(&sb, NULL);
+    }
     if (ident_runid_new(s->runid, e) < 0 ||
         reclaim_lock_run(s->maint, s->runid, e) < 0)
         goto fail;
@@ -405,6 +433,7 @@ int isotest_session_close(struct isotest_session *s, unsigned flags,
         migrate_release(&s->ms);
     free(s->idle);
     free(s->reclaimed);
+    free(s->server_options);
     pthread_mutex_destroy(&s->lock);
     free(s);
     return r;

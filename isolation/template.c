@@ -1,6 +1,7 @@
 /*
  * template.c: building, finding and pruning templates, and carrying their
- * database-level settings and privileges over to clones.
+ * database-level settings and privileges over to clones.  The template's
+ * extensions are in template_ext.c.
  */
 #include "template.h"
 #include "common/clock.h"
@@ -14,8 +15,13 @@
 #include <strings.h>
 #include <time.h>
 
-#define TEMPLATE_FORMAT "isotest-template-2"
-#define COMMENT_PREFIX "isotest template; extensions: "
+/* Bumped when what a build does changes: the hash then differs. */
+#define TEMPLATE_FORMAT "isotest-template-3"
+/*
+ * The comment records each extension as hex(name) hex(schema)
+ * hex(version), comma-separated: no name can break the list.
+ */
+#define COMMENT_PREFIX "isotest template; extensions (hex): "
 
 static void hash_add(EVP_MD_CTX *ctx, const void *p, size_t n)
 {
@@ -113,11 +119,8 @@ static int read_extensions(PGconn *conn, struct template *tpl,
         char *list = xstrdup(comment + strlen(COMMENT_PREFIX));
         char *save = NULL;
         for (char *x = strtok_r(list, ",", &save); x;
-             x = strtok_r(NULL, ",", &save)) {
-            tpl->extensions =
-                xrealloc(tpl->extensions, (tpl->n_ext + 1) * sizeof(char *));
-            tpl->extensions[tpl->n_ext++] = xstrdup(x);
-        }
+             x = strtok_r(NULL, ",", &save))
+            template_ext_add(tpl, x);
         free(list);
     }
     PQclear(res);
@@ -233,45 +236,6 @@ static int read_carry(PGconn *conn, struct template *tpl, struct isotest_err *e)
     return 0;
 }
 
-static int create_extensions(PGconn *conn, const char *const *names, size_t n,
-                             int server_version, struct isotest_err *e)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *ext = names[i];
-        char *q = PQescapeIdentifier(conn, ext, strlen(ext));
-        if (!q)
-            return err_set(e, "invalid extension name '%s'", ext);
-        char *sql = xasprintf("CREATE EXTENSION IF NOT EXISTS %s "
-                              "SCHEMA public",
-                              q);
-        PQfreemem(q);
-        PGresult *res = PQexec(conn, sql);
-        free(sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-            bool missing =
-                state && (!strcmp(state, "0A000") || !strcmp(state, "58P01"));
-            err_set(e, "cannot create extension '%s': %s", ext,
-                    msg ? msg : PQresultErrorMessage(res));
-            if (missing && !strcmp(ext, "pgtap"))
-                err_hint(e,
-                         "the server has no pgtap; on Debian install the "
-                         "package postgresql-%d-pgtap",
-                         server_version / 10000);
-            else if (missing)
-                err_hint(e,
-                         "install the package that provides extension "
-                         "'%s' for PostgreSQL %d on the server",
-                         ext, server_version / 10000);
-            PQclear(res);
-            return -1;
-        }
-        PQclear(res);
-    }
-    return 0;
-}
-
 /* Create buildname and fill it; on failure the caller drops it. */
 static int build(const struct target *t, PGconn *maint,
                  const struct template_spec *spec, const char *buildname,
@@ -285,21 +249,20 @@ static int build(const struct target *t, PGconn *maint,
     PGconn *conn = target_connect(t, buildname, e);
     if (!conn)
         return -1;
-    r = create_extensions(conn, spec->extensions, spec->n_ext,
-                          PQserverVersion(maint), e);
+    /*
+     * isotest's own extensions (pgtap for pgTAP cases, --extension) come
+     * first, so that migrations may use them; but not one a migration
+     * creates itself (`CREATE EXTENSION pgtap`, which would fail on a
+     * second copy, maybe in a schema of its choosing): that one is added
+     * after the migrations, only if they left it missing.
+     */
+    r = template_ext_create_own(conn, spec, true, e);
     if (r == 0 && spec->ms)
         r = migrate_apply(spec->ms, conn, e);
-    if (r == 0) {
-        PGresult *res = PQexec(conn, "SELECT coalesce(string_agg(extname, ',' "
-                                     "ORDER BY oid), '') FROM pg_extension "
-                                     "WHERE extname <> 'plpgsql'");
-        if (PQresultStatus(res) == PGRES_TUPLES_OK)
-            *extlist = xstrdup(PQgetvalue(res, 0, 0));
-        else
-            r = err_set(e, "cannot list the template's extensions: %s",
-                        PQresultErrorMessage(res));
-        PQclear(res);
-    }
+    if (r == 0 && spec->ms)
+        r = template_ext_create_own(conn, spec, false, e);
+    if (r == 0)
+        r = template_ext_list(conn, extlist, e);
     /* Never leave a session on a template: it would block every clone. */
     PQfinish(conn);
     return r;
@@ -514,18 +477,16 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
     return n;
 }
 
-int template_create_extensions(const struct template *tpl, PGconn *conn,
-                               struct isotest_err *e)
-{
-    return create_extensions(conn, (const char *const *)tpl->extensions,
-                             tpl->n_ext, PQserverVersion(conn), e);
-}
-
 void template_release(struct template *tpl)
 {
-    for (size_t i = 0; i < tpl->n_ext; i++)
+    for (size_t i = 0; i < tpl->n_ext; i++) {
         free(tpl->extensions[i]);
+        free(tpl->ext_schemas[i]);
+        free(tpl->ext_versions[i]);
+    }
     free(tpl->extensions);
+    free(tpl->ext_schemas);
+    free(tpl->ext_versions);
     for (size_t i = 0; i < tpl->ncarry; i++) {
         free(tpl->carry_pre[i]);
         free(tpl->carry_post[i]);

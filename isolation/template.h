@@ -45,8 +45,13 @@ struct template
     char hash[65]; /* hex SHA-256 */
     bool reused;   /* found ready, not built by this call */
     double build_ms;
-    /* Extensions the template holds (pgtap, and those migrations made). */
+    /*
+     * Extensions the template holds (pgtap, and those migrations made), in
+     * creation order, each with its schema and version.
+     */
     char **extensions;
+    char **ext_schemas;
+    char **ext_versions;
     size_t n_ext;
     /* The stored settings ("name=value", for any role), as read. */
     char **settings;
@@ -80,14 +85,29 @@ int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
 const char *template_setting(const struct template *tpl, const char *name);
 
 /*
- * Create the template's extensions (in the schema public) in the database
- * conn is connected to: schema mode starts from template0 plus these, so
- * that public holds no second copy of the migrated objects.
+ * Create the template's extensions in the database conn is connected to,
+ * each in the schema it has in the template (created when missing) at the
+ * same version, in the template's order: schema mode starts from
+ * template0 plus these, so that public holds no second copy of the
+ * migrated objects.
  */
 int template_create_extensions(const struct template *tpl, PGconn *conn,
                                struct isotest_err *e);
 
 void template_release(struct template *tpl);
+
+/*
+ * Between template.c and template_ext.c only.  template_ext_create_own():
+ * the spec's extensions (IF NOT EXISTS, in public); `before` the
+ * migrations, leaving out those a migration creates itself.
+ * template_ext_list(): the database's extensions as the template's
+ * comment records them (*list, the caller frees it).
+ * template_ext_add(): one entry of that list into tpl.
+ */
+int template_ext_create_own(PGconn *conn, const struct template_spec *spec,
+                            bool before, struct isotest_err *e);
+int template_ext_list(PGconn *conn, char **list, struct isotest_err *e);
+void template_ext_add(struct template *tpl, const char *entry);
 
 /*
  * Drop finished templates other than `keep` beyond the newest `n_keep`

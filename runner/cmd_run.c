@@ -189,12 +189,19 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.expected = r->cl.n;
     so.clone_strategy = r->o.clone_strategy;
     so.no_cache = r->o.no_cache;
+    so.server_options = r->o.server_options;
+    so.n_server_options = r->o.nserver_options;
+    so.pg_bindir = r->o.pg_bindir;
     r->session = isotest_session_open(&so, e);
     if (!r->session)
         return -1;
     signals_watch_session(r->session);
     caseenv_settle_session(&r->env, r->session);
     const struct isotest_session_info *si = isotest_session_info(r->session);
+    if (si->embedded && (si->server_options[0] || r->o.pg_bindir))
+        fprintf(stderr, "isotest: embedded server %s from %s%s%s\n",
+                si->server_version, si->pg_bindir,
+                si->server_options[0] ? ", with " : "", si->server_options);
     r->stray_prefix = xasprintf("isotest_%s_", si->runid);
     /*
      * On the embedded server the check runs even when not asked for: what

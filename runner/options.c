@@ -195,12 +195,13 @@ static int push_to(const struct opt_spec *s, const char *v, void *dst)
 {
     struct run_options *o = dst;
     const char ***arr = (const char ***)((char *)dst + s->off);
-    size_t *n = arr == &o->extensions  ? &o->nextensions
-                : arr == &o->filters   ? &o->nfilters
-                : arr == &o->psql_vars ? &o->npsql_vars
-                : arr == &o->envs      ? &o->nenvs
-                : arr == &o->pass_envs ? &o->npass_envs
-                                       : &o->nexclude_schemas;
+    size_t *n = arr == &o->extensions       ? &o->nextensions
+                : arr == &o->filters        ? &o->nfilters
+                : arr == &o->psql_vars      ? &o->npsql_vars
+                : arr == &o->envs           ? &o->nenvs
+                : arr == &o->pass_envs      ? &o->npass_envs
+                : arr == &o->server_options ? &o->nserver_options
+                                            : &o->nexclude_schemas;
 
     push(arr, n, v);
     return 0;
@@ -261,6 +262,17 @@ static int set_pass_env(const struct opt_spec *s, const char *as, const char *v,
                        "invalid value '%s' for --pass-env: expected a "
                        "variable name (letters, digits and '_')",
                        v);
+    return push_to(s, v, dst);
+}
+
+/* NAME=VALUE, checked here so that a bad one fails before discovery. */
+static int set_server_option(const struct opt_spec *s, const char *as,
+                             const char *v, void *field, void *dst,
+                             struct isotest_err *e)
+{
+    (void)as, (void)field;
+    if (isotest_server_option_check(v, e) < 0)
+        return err_prefix(e, "--server-option");
     return push_to(s, v, dst);
 }
 
@@ -332,6 +344,9 @@ static const struct opt_spec run_specs[] = {
     {"--pass-env", NULL, OPT_VALUE, RUN(pass_envs), 0, 0, set_pass_env},
     {"--config", NULL, OPT_VALUE, RUN(config), 0, 0, opt_set_string},
     {"--no-config", NULL, OPT_FLAG, RUN(no_config), 0, 0, NULL},
+    {"--server-option", NULL, OPT_VALUE, RUN(server_options), 0, 0,
+     set_server_option},
+    {"--pg-bindir", NULL, OPT_PATH, RUN(pg_bindir), 0, 0, opt_set_string},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN
@@ -357,6 +372,11 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
     if (o->fail_on_escape && o->no_escape_check)
         return err_set(e, "--fail-on-escape and --no-escape-check exclude "
                           "each other");
+    if (o->nserver_options && o->db)
+        return err_set(e,
+                       "--server-option '%s' sets up the embedded server: "
+                       "--db names a server isotest does not start",
+                       o->server_options[0]);
     if (!o->npaths && !o->list_cmd)
         return err_set(e, "no PATH given: name a suite folder or test files");
     return 0;
@@ -488,10 +508,11 @@ void options_release(struct run_options *o)
     free(o->psql_vars);
     free(o->envs);
     free(o->pass_envs);
+    free(o->server_options);
     o->paths = o->extensions = o->filters = o->exclude_schemas = NULL;
-    o->psql_vars = o->envs = o->pass_envs = NULL;
+    o->psql_vars = o->envs = o->pass_envs = o->server_options = NULL;
     o->npaths = o->nextensions = o->nfilters = o->nexclude_schemas = 0;
-    o->npsql_vars = o->nenvs = o->npass_envs = 0;
+    o->npsql_vars = o->nenvs = o->npass_envs = o->nserver_options = 0;
     for (size_t i = 0; i < o->nconfig_args; i++)
         free(o->config_args[i]);
     free(o->config_args);

@@ -63,8 +63,11 @@ struct run_options {
     const char *config; /* --config FILE */
     bool no_config;
     /* Expected-output cases (expected.h). */
-    const char *results_dir;  /* --results-dir; NULL: results/ beside */
-    bool ignore_space_change; /* compare as diff -b does */
+    const char *results_dir;     /* --results-dir; NULL: results/ beside */
+    bool ignore_space_change;    /* compare as diff -b does */
+    const char **server_options; /* --server-option NAME=VALUE, in order */
+    size_t nserver_options;
+    const char *pg_bindir; /* --pg-bindir: the embedded server's binaries */
     bool help;
     /* Owned: the configuration file read (NULL: none), and its options. */
     char *config_path;

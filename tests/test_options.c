@@ -199,6 +199,18 @@ ParameterizedTestParameters(options, errors)
         {{{"run"}}, "no PATH given: name a suite folder or test files"},
         {{{"run", "--jobs", "4", "--fail-fast"}},
          "no PATH given: name a suite folder or test files"},
+        {{{"run", "--server-option", "work_mem", "p"}},
+         "--server-option: invalid server option 'work_mem': expected "
+         "NAME=VALUE, NAME a PostgreSQL parameter"},
+        {{{"run", "--server-option", "=1", "p"}},
+         "--server-option: invalid server option '=1': expected "
+         "NAME=VALUE, NAME a PostgreSQL parameter"},
+        {{{"run", "--server-option", "a b=1", "p"}},
+         "--server-option: invalid server option 'a b=1': expected "
+         "NAME=VALUE, NAME a PostgreSQL parameter"},
+        {{{"run", "--db", "host=x", "--server-option", "work_mem=1MB", "p"}},
+         "--server-option 'work_mem=1MB' sets up the embedded server: --db "
+         "names a server isotest does not start"},
     };
 
     return cr_make_param_array(struct error_case, cases,
@@ -517,4 +529,28 @@ Test(options, scan_refuses_unknown_and_names_the_spelling)
     cr_assert_str_eq(e.msg, "option '--name' needs a value");
     free(rest);
     isotest_err_release(&e);
+}
+
+Test(options, server_options_repeat_in_order_and_pg_bindir)
+{
+    char *argv[] = {"run",
+                    "--server-option",
+                    "max_locks_per_transaction=1024",
+                    "--server-option=auto_explain.log_min_duration=0",
+                    "--pg-bindir",
+                    "/opt/pg/bin",
+                    "suite",
+                    NULL};
+    struct run_options o;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(parse_list(argv, &o, &e), 0, "%s", e.msg);
+    cr_assert_eq(o.nserver_options, 2);
+    cr_expect_str_eq(o.server_options[0], "max_locks_per_transaction=1024");
+    cr_expect_str_eq(o.server_options[1], "auto_explain.log_min_duration=0");
+    cr_expect_str_eq(o.pg_bindir, "/opt/pg/bin");
+    cr_expect_eq(o.npaths, 1);
+    options_release(&o);
+    cr_expect_null(o.server_options);
+    cr_expect_eq(o.nserver_options, 0);
 }
