@@ -14,6 +14,7 @@
 #include "history.h"
 #include "isotest.h"
 #include "options.h"
+#include "pgtap_funcs.h"
 #include "pool.h"
 #include "production/schema_from.h"
 #include "reporters/annotate.h"
@@ -97,7 +98,7 @@ int cmd_discover(const struct run_options *o, struct case_list *cl,
 
     if (discover(&d, cl, e) < 0)
         return -1;
-    if (cl->n)
+    if (cl->n || o->pgtap_functions) /* functions: found later */
         return 0;
     /* Why files were not cases matters most when none is. */
     if (cl->notes.len)
@@ -145,7 +146,8 @@ int cmd_list(int argc, char **argv)
         options_release(&o);
         return EXIT_CANNOT;
     }
-    if (o.shard.total && list_shard(&o, &cl, &e) < 0) {
+    if (pgtap_funcs_list(&o, &cl, &e) < 0 ||
+        (o.shard.total && list_shard(&o, &cl, &e) < 0)) {
         cmd_print_error(NULL, &e);
         case_list_release(&cl);
         options_release(&o);
@@ -249,7 +251,7 @@ static void run_release(struct run *r, unsigned close_flags)
 /* The extensions the template gets: --extension, and pgtap when used. */
 static void choose_extensions(struct run *r)
 {
-    bool want_pgtap = false;
+    bool want_pgtap = r->o.pgtap_functions != NULL;
 
     for (size_t i = 0; i < r->cl.n; i++)
         if (r->cl.v[i].kind == CASE_SQL && r->cl.v[i].uses_pgtap)
@@ -262,6 +264,15 @@ static void choose_extensions(struct run *r)
     }
     if (want_pgtap)
         r->exts[r->nexts++] = "pgtap";
+}
+
+static void plan_cases(struct run *r)
+{
+    if (r->o.shard.total)
+        apply_shard(&r->o, &r->cl, &r->hist,
+                    r->o.compare_with ? r->o.compare_with : r->hist_path,
+                    &r->shard);
+    r->order = history_schedule(&r->hist, &r->cl);
 }
 
 /* What comes before the server: cases, reports' paths, history, order. */
@@ -296,11 +307,6 @@ static int prepare(struct run *r, struct isotest_err *e)
     } else if (r->hist_path && history_load(&r->hist, r->hist_path, e) < 0) {
         return -1;
     }
-    if (r->o.shard.total)
-        apply_shard(&r->o, &r->cl, &r->hist,
-                    r->o.compare_with ? r->o.compare_with : r->hist_path,
-                    &r->shard);
-    r->order = history_schedule(&r->hist, &r->cl);
     r->jobs = r->o.jobs;
     if (!r->jobs) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -320,8 +326,8 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.extensions = r->exts;
     so.n_extensions = r->nexts;
     so.pool = r->o.pool < 0 ? r->jobs : r->o.pool;
-    /* A retry beyond it gets its clone on demand (the pool's rule). */
-    so.expected = r->cl.n;
+    /* Beyond it, clones on demand (the pool's rule); functions: unknown. */
+    so.expected = r->o.pgtap_functions ? 0 : r->cl.n;
     so.clone_strategy = r->o.clone_strategy;
     so.no_cache = r->o.no_cache;
     r->session = isotest_session_open(&so, e);
@@ -382,6 +388,7 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
                              .keep_failed = r->o.keep_failed,
                              .fail_fast = r->o.fail_fast,
                              .retries = r->o.retries,
+                             .pgtap_batch = r->o.pgtap_batch,
                              .run_start_ms = r->t0};
     struct pool *pool = pool_new(&pc);
 
@@ -564,10 +571,13 @@ int cmd_run(int argc, char **argv)
     }
     if (prepare(&r, &e) < 0 || signals_interrupted())
         goto fail;
-    if (!r.cl.n) /* only a shard can be empty: discovery refuses that */
+    if (!r.o.pgtap_functions && (plan_cases(&r), !r.cl.n))
         return empty_shard(&r);
-    if (open_session(&r, &e) < 0 || signals_interrupted())
+    if (open_session(&r, &e) < 0 || signals_interrupted() ||
+        pgtap_funcs_add(r.session, &r.o, &r.cl, &e) < 0)
         goto fail;
+    if (r.o.pgtap_functions && (plan_cases(&r), !r.cl.n))
+        return empty_shard(&r);
     FILE *out = console_stream(&r.o);
     struct console *con = console_new(out, isatty(fileno(out)), r.cl.n);
     if (run_cases(&r, con, &e) < 0) {

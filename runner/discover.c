@@ -79,12 +79,12 @@ static void case_free(struct test_case *c)
     free(c->abspath);
     free(c->dir);
     free(c->shell);
+    free(c->func_schema);
+    free(c->func);
 }
 
-static struct test_case *new_case(struct walk *w)
+struct test_case *case_list_add(struct case_list *cl)
 {
-    struct case_list *cl = w->cl;
-
     if (cl->n == cl->cap) {
         cl->cap = cl->cap ? 2 * cl->cap : 32;
         cl->v = xrealloc(cl->v, cl->cap * sizeof(*cl->v));
@@ -169,7 +169,7 @@ static void find_expected(struct test_case *c, const char *dir)
 static int add_file(struct walk *w, const char *abs, const char *rel,
                     enum case_kind kind, struct isotest_err *e)
 {
-    struct test_case *c = new_case(w);
+    struct test_case *c = case_list_add(w->cl);
     const char *slash = strrchr(rel, '/');
     size_t stem_len = strlen(base_name(rel));
 
@@ -314,7 +314,6 @@ static int from_listing(const struct discover_opts *o, struct case_list *cl,
     struct proc p;
     struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
     struct proc_status st;
-    struct walk w = {.cl = cl, .o = o, .suite = "list"};
 
     out.max = errb.max = 16 << 20;
     if (proc_start(&p, &spec, e) < 0)
@@ -350,7 +349,7 @@ static int from_listing(const struct discover_opts *o, struct case_list *cl,
             id++;
         if (*id) {
             nids++;
-            struct test_case *c = new_case(&w);
+            struct test_case *c = case_list_add(cl);
             c->kind = CASE_COMMAND;
             c->suite = xstrdup("list");
             c->classname = xstrdup("list");
@@ -533,8 +532,14 @@ int discover(const struct discover_opts *o, struct case_list *cl,
         case_list_release(cl);
         return -1;
     }
-    qsort(cl->v, cl->n, sizeof(*cl->v), cmp_case);
+    case_list_sort(cl);
     return 0;
+}
+
+void case_list_sort(struct case_list *cl)
+{
+    if (cl->n)
+        qsort(cl->v, cl->n, sizeof(*cl->v), cmp_case);
 }
 
 void case_list_release(struct case_list *cl)

@@ -19,7 +19,8 @@
 #include "common/err.h"
 #include "common/strbuf.h"
 
-enum case_kind { CASE_SQL, CASE_COMMAND };
+/* CASE_PGTAP_FUNC: a pgTAP test function (pgtap_funcs.h adds those). */
+enum case_kind { CASE_SQL, CASE_COMMAND, CASE_PGTAP_FUNC };
 
 struct test_case {
     char *id;
@@ -32,8 +33,10 @@ struct test_case {
     enum case_kind kind;
     char **expected; /* SQL: expected-output files, NAME.out first */
     size_t nexpected;
-    bool uses_pgtap; /* SQL: calls plan()/finish() */
-    char *shell;     /* --each: the command line for /bin/sh -c */
+    bool uses_pgtap;   /* SQL: calls plan()/finish() */
+    char *shell;       /* --each: the command line for /bin/sh -c */
+    char *func_schema; /* pgTAP function: its schema; NULL: the sandbox's */
+    char *func;        /* pgTAP function: its name */
 };
 
 struct case_list {
@@ -57,6 +60,14 @@ struct discover_opts {
 int discover(const struct discover_opts *o, struct case_list *cl,
              struct isotest_err *e);
 void case_list_release(struct case_list *cl);
+
+/*
+ * For cases found elsewhere (pgtap_funcs.h): a new zeroed slot at the end
+ * of cl, owned by cl (its strings are freed with it); then
+ * case_list_sort() to restore the order by id.
+ */
+struct test_case *case_list_add(struct case_list *cl);
+void case_list_sort(struct case_list *cl);
 
 /* Does id match one of the globs (fnmatch, '*' crosses '/')? */
 bool discover_filter_match(const char *id, const char *const *globs, size_t n);

@@ -58,6 +58,16 @@ const char options_run_usage[] =
     "                        (pg_dump --schema-only), not from migrations\n"
     "  --exclude-schema S    leave schema S out of that dump (repeatable)\n"
     "  --no-cache            do not use or update the embedded server cache\n"
+    "  --pgtap-functions[=RE]\n"
+    "                        every function the migrations created whose\n"
+    "                        name matches RE (default ^test) is a case of\n"
+    "                        its own, run as pgTAP's runtests(schema,\n"
+    "                        '^name$') runs it (startup, setup, teardown,\n"
+    "                        shutdown functions included); id:\n"
+    "                        SUITE/SCHEMA.FUNCTION\n"
+    "  --pgtap-batch N       run up to N such functions one after another\n"
+    "                        in one sandbox, each rolled back (default 1:\n"
+    "                        a sandbox each); faster for tiny functions\n"
     "  --shard K/N           run part K of N disjoint parts (CI jobs), parts\n"
     "                        balanced by the history's durations (a case it\n"
     "                        does not know counts as the median of the\n"
@@ -155,6 +165,12 @@ int options_scan(int argc, char **argv, const struct opt_spec *specs, void *dst,
                 r = !strcmp(a, s->lng) || (s->shrt && !strcmp(a, s->shrt));
                 if (r)
                     *(bool *)((char *)dst + s->off) = true;
+            } else if (s->kind == OPT_OPTIONAL) {
+                size_t l = strlen(s->lng);
+                r = !strncmp(a, s->lng, l) && (!a[l] || a[l] == '=');
+                if (r && s->set(s, a, a[l] ? a + l + 1 : NULL,
+                                (char *)dst + s->off, dst, e) < 0)
+                    return -1;
             } else {
                 r = options_take(argc, argv, &i, s->lng, s->shrt, &v, e);
                 if (r > 0 && s->set(s, a, v, (char *)dst + s->off, dst, e) < 0)
@@ -281,6 +297,20 @@ static int set_shard(const struct opt_spec *s, const char *as, const char *v,
     return shard_parse(v, (struct shard *)field, e);
 }
 
+/* --pgtap-functions[=PATTERN]: a POSIX regular expression, as pgTAP's. */
+static int set_pgtap_functions(const struct opt_spec *s, const char *as,
+                               const char *v, void *field, void *dst,
+                               struct isotest_err *e)
+{
+    (void)s, (void)as, (void)dst;
+    if (v && !*v)
+        return err_set(e, "invalid value '' for --pgtap-functions: expected "
+                          "a regular expression for the test functions' "
+                          "names (default ^test)");
+    *(const char **)field = v ? v : "^test";
+    return 0;
+}
+
 #define RUN(field) offsetof(struct run_options, field)
 static const struct opt_spec run_specs[] = {
     {"--help", "-h", OPT_FLAG, RUN(help), 0, 0, NULL},
@@ -315,6 +345,10 @@ static const struct opt_spec run_specs[] = {
     {"--exclude-schema", NULL, OPT_VALUE, RUN(exclude_schemas), 0, 0,
      set_filter},
     {"--shard", NULL, OPT_VALUE, RUN(shard), 0, 0, set_shard},
+    {"--pgtap-functions", NULL, OPT_OPTIONAL, RUN(pgtap_functions), 0, 0,
+     set_pgtap_functions},
+    {"--pgtap-batch", NULL, OPT_VALUE, RUN(pgtap_batch), 1, 1000000,
+     opt_set_int},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN
@@ -339,6 +373,11 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
         return err_set(e, "--exclude-schema needs --schema-from");
     if (!o->npaths && !o->list_cmd)
         return err_set(e, "no PATH given: name a suite folder or test files");
+    if (o->pgtap_batch && !o->pgtap_functions)
+        return err_set(e, "--pgtap-batch needs --pgtap-functions");
+    if (o->pgtap_functions && !o->npaths)
+        return err_set(e, "--pgtap-functions needs a suite PATH (its "
+                          "migrations create the test functions)");
     return 0;
 }
 

@@ -49,7 +49,9 @@ struct run_options {
     const char *schema_from;  /* template from this database's schema */
     const char **exclude_schemas; /* ... without these schemas */
     size_t nexclude_schemas;
-    struct shard shard; /* --shard K/N or auto; .total 0: all cases */
+    struct shard shard;          /* --shard K/N or auto; .total 0: all cases */
+    const char *pgtap_functions; /* regex of test functions; NULL: none */
+    int pgtap_batch; /* test functions per sandbox; 0: not given (1) */
     bool help;
 };
 
@@ -58,9 +60,10 @@ struct run_options {
  * at `off` in the destination struct; an OPT_VALUE takes a value (in
  * every spelling options_take() accepts) and hands it to `set`, with the
  * field at `off`, the whole struct and the spelling used (for messages).
- * A table ends with a NULL `lng`.
+ * An OPT_OPTIONAL takes a value only as "--name=value"; "--name" alone
+ * calls `set` with a NULL value.  A table ends with a NULL `lng`.
  */
-enum opt_kind { OPT_FLAG, OPT_VALUE };
+enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_OPTIONAL };
 
 struct opt_spec {
     const char *lng;  /* "--jobs" */

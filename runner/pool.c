@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/proc.h"
 #include "common/strbuf.h"
+#include "pgtap_run.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -33,9 +34,17 @@ struct pool {
     atomic_int *pids; /* one per worker: its running child, or 0 */
 };
 
+/*
+ * A worker's own: with --pgtap-batch, the sandbox its last pgTAP function
+ * left fit for the next one, and the connection to it.
+ */
 struct worker_arg {
     struct pool *p;
     int index;
+    struct pgtap_conn *pc;
+    struct isotest_sandbox *held; /* NULL, or kept for the next function */
+    int uses;                     /* functions run in held */
+    bool fit;                     /* the last function left it reusable */
 };
 
 struct pool *pool_new(const struct pool_config *cfg)
@@ -153,7 +162,8 @@ static void keep_sandbox(struct isotest_sandbox *sb, struct test_result *r)
     isotest_err_release(&e);
 }
 
-static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
+static void release_sandbox(struct worker_arg *w, struct isotest_sandbox *sb,
+                            struct test_result *r)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
     /* A case that did not end by itself may have left sessions behind. */
@@ -162,6 +172,7 @@ static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
             ? ISOTEST_RELEASE_DISCONNECT
             : 0;
 
+    pgtap_conn_close(w->pc); /* a function's connection, if any */
     if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0)
         add_detail(r, e.msg); /* the run's sweep retries the drop */
     isotest_err_release(&e);
@@ -172,24 +183,47 @@ static void release_sandbox(struct isotest_sandbox *sb, struct test_result *r)
  * (the caller keeps or releases it), or NULL when none could be had:
  * that is isotest's failure, not the case's, and is never retried.
  */
-static struct isotest_sandbox *run_try(struct pool *p, int index,
+static struct isotest_sandbox *run_try(struct pool *p, struct worker_arg *w,
                                        const struct test_case *c,
                                        struct test_result *r)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
+    struct isotest_sandbox *sb = w->held;
 
     r->start_ms = now_ms() - p->cfg.run_start_ms;
-    struct isotest_sandbox *sb = isotest_sandbox_acquire(p->cfg.session, &e);
+    w->held = NULL;
     if (!sb) {
-        r->outcome = OUTCOME_ERROR;
-        r->message = xasprintf("cannot get a sandbox: %s", e.msg);
-        isotest_err_release(&e);
-        return NULL;
+        sb = isotest_sandbox_acquire(p->cfg.session, &e);
+        if (!sb) {
+            r->outcome = OUTCOME_ERROR;
+            r->message = xasprintf("cannot get a sandbox: %s", e.msg);
+            isotest_err_release(&e);
+            return NULL;
+        }
+        r->acquire_ms = isotest_sandbox_acquire_ms(sb);
+        w->uses = 0;
     }
-    r->acquire_ms = isotest_sandbox_acquire_ms(sb);
     r->sandbox = xstrdup(isotest_sandbox_name(sb));
-    runcase_run(&p->cfg.rc, c, sb, index, &p->pids[index], r);
+    if (c->kind == CASE_PGTAP_FUNC) {
+        w->fit = pgtap_conn_run(w->pc, &p->cfg.rc, c, sb, r);
+        w->uses++;
+    } else {
+        runcase_run(&p->cfg.rc, c, sb, w->index, &p->pids[w->index], r);
+    }
     return sb;
+}
+
+/* Give the held sandbox back (the run's sweep retries a failed drop). */
+static void drop_held(struct worker_arg *w)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    if (!w->held)
+        return;
+    pgtap_conn_close(w->pc);
+    isotest_sandbox_release(w->held, 0, NULL, &e);
+    isotest_err_release(&e);
+    w->held = NULL;
 }
 
 /* Run the case again?  Not once the run is stopping (Ctrl-C, SIGTERM). */
@@ -210,18 +244,20 @@ static void note_retry(struct pool *p, const struct test_result *r)
  * A failed try is run again on the same worker, at once, in a fresh
  * sandbox (the failed one is released first) -- up to --retries times.
  */
-static void run_one(struct pool *p, int index, size_t i)
+static void run_one(struct pool *p, struct worker_arg *w, size_t i)
 {
     const struct test_case *c = &p->cfg.cases->v[i];
     struct test_result *r = &p->results[i];
     struct isotest_sandbox *sb;
 
-    r->worker = index;
+    r->worker = w->index;
+    if (c->kind != CASE_PGTAP_FUNC)
+        drop_held(w);
     for (;;) {
-        sb = run_try(p, index, c, r);
+        sb = run_try(p, w, c, r);
         if (!sb || !retry_wanted(p, r))
             break;
-        release_sandbox(sb, r);
+        release_sandbox(w, sb, r);
         sb = NULL;
         /* Stopped while the sandbox was dropped: no new try starts. */
         if (atomic_load(&p->stop))
@@ -234,10 +270,15 @@ static void run_one(struct pool *p, int index, size_t i)
         return;
     /* Only the last try's sandbox is kept: the earlier ones are gone. */
     if (outcome_is_failure(r->outcome) && p->cfg.keep_failed &&
-        !atomic_load(&p->stop))
+        !atomic_load(&p->stop)) {
+        pgtap_conn_close(w->pc);
         keep_sandbox(sb, r);
-    else
-        release_sandbox(sb, r);
+    } else if (c->kind == CASE_PGTAP_FUNC && w->fit &&
+               w->uses < p->cfg.pgtap_batch && !atomic_load(&p->stop)) {
+        w->held = sb; /* the next function's, if one comes next */
+    } else {
+        release_sandbox(w, sb, r);
+    }
 }
 
 static void *worker(void *arg)
@@ -246,10 +287,14 @@ static void *worker(void *arg)
     struct pool *p = wa->p;
     long i;
 
+    wa->pc = pgtap_conn_new();
     while ((i = take(p)) >= 0) {
-        run_one(p, wa->index, (size_t)i);
+        run_one(p, wa, (size_t)i);
         finish(p, &p->results[i]);
     }
+    drop_held(wa);
+    pgtap_conn_free(wa->pc);
+    wa->pc = NULL;
     pthread_mutex_lock(&p->lock);
     p->finished_workers++;
     pthread_cond_broadcast(&p->changed);
@@ -266,7 +311,7 @@ int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
 
     p->results = results;
     for (int i = 0; i < jobs; i++) {
-        args[i] = (struct worker_arg){p, i};
+        args[i] = (struct worker_arg){.p = p, .index = i};
         if (pthread_create(&threads[i], NULL, worker, &args[i]) != 0)
             break;
         started++;

@@ -18,6 +18,12 @@
  * could not be had (isotest's failure, not the case's), and any case once
  * the pool is stopping.  With keep_failed only the last try's sandbox is
  * kept.
+ *
+ * pgTAP functions (CASE_PGTAP_FUNC) run with pgtap_run.h.  With
+ * pgtap_batch > 1 a worker keeps the sandbox of a function that left it
+ * fit for the next one (pgtap_conn_run()), up to pgtap_batch functions,
+ * while its next case is a function too; a retry, a kept failed sandbox
+ * or any other case gives it up.
  */
 #ifndef ISOTEST_POOL_H
 #define ISOTEST_POOL_H
@@ -42,6 +48,7 @@ struct pool_config {
     bool keep_failed;
     bool fail_fast;
     int retries;         /* tries after a failed one, at most */
+    int pgtap_batch;     /* pgTAP functions per sandbox (<= 1: one each) */
     double run_start_ms; /* CLOCK_MONOTONIC ms at the start of the run */
 };
 
