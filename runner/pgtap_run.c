@@ -211,7 +211,9 @@ bool pgtap_conn_run(struct pgtap_conn *pc, const struct runcase_ctx *ctx,
 {
     const char *schema =
         c->func_schema ? c->func_schema : isotest_sandbox_schema(sb);
-    char *label = xasprintf("%s.%s", schema, c->func);
+    /* Named as its id names it ("public" for the sandbox's own schema). */
+    char *label =
+        xasprintf("%s.%s", c->func_schema ? schema : "public", c->func);
     struct outcome_of o = {0};
     struct strbuf out, err, why = STRBUF_INIT;
     size_t slack = isotest_redact_slack(ctx->session);
