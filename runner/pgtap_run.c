@@ -12,6 +12,7 @@
 #include "common/pgerr.h"
 #include "common/strbuf.h"
 #include "pgtap_funcs.h"
+#include "pgtap_split.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -26,7 +27,42 @@ struct pgtap_conn {
     PGconn *conn;
     char *sandbox;          /* the name of the sandbox conn is connected to */
     struct strbuf *notices; /* where notices go while a function runs */
+    char *fx_schema;        /* the schema fx was read from, or NULL */
+    char *fx[4]; /* its startup, shutdown, setup, teardown: text[] literals */
+    bool no_runner; /* a pgTAP without _runner(): runtests() each time */
 };
+
+/*
+ * runtests(schema, '^f$') is _runner() of findfuncs() of the schema's four
+ * kinds of fixture functions and of f.  Those findfuncs() calls scan
+ * pg_proc with a regular expression each (~3 ms apiece with pgTAP's
+ * thousand functions there): a connection reads the fixtures once per
+ * schema and calls _runner() itself, as runtests() would.
+ */
+static const char fixtures_sql[] =
+    "SELECT findfuncs($1::name, '^startup')::text, "
+    "       findfuncs($1::name, '^shutdown')::text, "
+    "       findfuncs($1::name, '^setup')::text, "
+    "       findfuncs($1::name, '^teardown')::text, "
+    "       to_regprocedure('_runner(text[], text[], text[], text[], "
+    "text[])') IS NOT NULL";
+static const char chunk_sql[] =
+    "SELECT * FROM _runner($1::text[], $2::text[], $3::text[], $4::text[], "
+    "ARRAY(SELECT quote_ident($5) || '.' || quote_ident(f) "
+    "        FROM unnest($6::text[]) WITH ORDINALITY AS u(f, i) ORDER BY i))";
+static const char runtests_sql[] = "SELECT * FROM runtests($1::name, $2)";
+static const char runner_sql[] =
+    "SELECT * FROM _runner($1::text[], $2::text[], $3::text[], $4::text[], "
+    "ARRAY[quote_ident($5) || '.' || quote_ident($6)])";
+
+/*
+ * After the rollback, what a transaction's end leaves in a session:
+ * advisory locks, prepared statements, held cursors, currval().  (Not
+ * DISCARD ALL: its DISCARD PLANS makes every pgTAP function plan its
+ * statements again, ~15 ms per test function.)
+ */
+static const char reset_sql[] = "ROLLBACK; SELECT pg_advisory_unlock_all(); "
+                                "DEALLOCATE ALL; CLOSE ALL; DISCARD SEQUENCES";
 
 /* What one runtests() statement gave. */
 struct outcome_of {
@@ -46,6 +82,13 @@ void pgtap_conn_close(struct pgtap_conn *pc)
     pc->conn = NULL;
     free(pc->sandbox);
     pc->sandbox = NULL;
+    free(pc->fx_schema);
+    pc->fx_schema = NULL;
+    for (int i = 0; i < 4; i++) {
+        free(pc->fx[i]);
+        pc->fx[i] = NULL;
+    }
+    pc->no_runner = false;
 }
 
 void pgtap_conn_free(struct pgtap_conn *pc)
@@ -144,23 +187,42 @@ static void keep_error(struct outcome_of *o, const PGresult *res)
     strbuf_release(&d);
 }
 
-/* runtests(schema, '^func$'): rows into out, how it ended into o. */
-static void run_statement(PGconn *conn, const struct runcase_ctx *ctx,
-                          const char *schema, const char *func,
-                          struct strbuf *out, struct outcome_of *o)
+/* The schema's fixture functions, once per connection and schema. */
+static void load_fixtures(struct pgtap_conn *pc, const char *schema)
 {
-    char *regex = pgtap_funcs_regex(func);
-    const char *params[2] = {schema, regex};
+    if (pc->no_runner || (pc->fx_schema && !strcmp(pc->fx_schema, schema)))
+        return;
+    PGresult *res =
+        PQexecParams(pc->conn, fixtures_sql, 1, NULL, &schema, NULL, NULL, 0);
+    /* Anything unexpected: runtests() itself, and its error if any. */
+    pc->no_runner = PQresultStatus(res) != PGRES_TUPLES_OK ||
+                    PQntuples(res) != 1 || PQgetvalue(res, 0, 4)[0] != 't';
+    if (!pc->no_runner) {
+        free(pc->fx_schema);
+        pc->fx_schema = xstrdup(schema);
+        for (int i = 0; i < 4; i++) {
+            free(pc->fx[i]);
+            pc->fx[i] = xstrdup(PQgetvalue(res, 0, i));
+        }
+    }
+    PQclear(res);
+}
+
+/*
+ * Send sql with its parameters and read its rows (one text column) into
+ * out, how it ended into o.
+ */
+static void run_sql(PGconn *conn, const struct runcase_ctx *ctx,
+                    const char *sql, int nparams, const char *const *params,
+                    struct strbuf *out, struct outcome_of *o)
+{
     double deadline = ctx->timeout_s > 0 ? now_ms() + ctx->timeout_s * 1000 : 0;
 
-    if (!PQsendQueryParams(conn, "SELECT * FROM runtests($1::name, $2)", 2,
-                           NULL, params, NULL, NULL, 0)) {
+    if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) {
         o->lost = true;
         o->error = xstrdup(PQerrorMessage(conn));
-        free(regex);
         return;
     }
-    free(regex);
     if (await(conn, ctx, deadline, o) < 0) {
         o->lost = true;
         return;
@@ -194,6 +256,24 @@ static bool exec_ok(PGconn *conn, const char *sql, struct strbuf *why)
     }
     PQclear(res);
     return ok;
+}
+
+/*
+ * sql between BEGIN and reset_sql; true when the sandbox may serve
+ * another function (else *why may say why).
+ */
+static bool bracketed(struct pgtap_conn *pc, const struct runcase_ctx *ctx,
+                      const char *sql, int nparams, const char *const *params,
+                      struct strbuf *out, struct outcome_of *o,
+                      struct strbuf *why)
+{
+    if (exec_ok(pc->conn, "BEGIN", why))
+        run_sql(pc->conn, ctx, sql, nparams, params, out, o);
+    else
+        o->lost = PQstatus(pc->conn) != CONNECTION_OK;
+    return !o->lost && !o->timed_out && !o->stopped && !why->len &&
+           exec_ok(pc->conn, reset_sql, why) &&
+           PQtransactionStatus(pc->conn) == PQTRANS_IDLE;
 }
 
 /* Add "[isotest] what" below the case's detail. */
@@ -230,15 +310,16 @@ bool pgtap_conn_run(struct pgtap_conn *pc, const struct runcase_ctx *ctx,
         goto done;
     }
     pc->notices = &err;
-    if (exec_ok(pc->conn, "BEGIN", &why))
-        run_statement(pc->conn, ctx, schema, c->func, &out, &o);
-    else
-        o.lost = PQstatus(pc->conn) != CONNECTION_OK;
+    load_fixtures(pc, schema);
+    char *regex = pgtap_funcs_regex(c->func);
+    const char *by_runner[6] = {pc->fx[0], pc->fx[1], pc->fx[2],
+                                pc->fx[3], schema,    c->func};
+    const char *by_runtests[2] = {schema, regex};
+    fit = pc->no_runner
+              ? bracketed(pc, ctx, runtests_sql, 2, by_runtests, &out, &o, &why)
+              : bracketed(pc, ctx, runner_sql, 6, by_runner, &out, &o, &why);
+    free(regex);
     r->time_ms = now_ms() - start;
-    if (!o.lost && !o.timed_out && !o.stopped && !why.len)
-        fit = exec_ok(pc->conn, "ROLLBACK", &why) &&
-              exec_ok(pc->conn, "DISCARD ALL", &why) &&
-              PQtransactionStatus(pc->conn) == PQTRANS_IDLE;
     pc->notices = NULL;
     runcase_keep_output(ctx->session, ctx->output_cap, r, &out, &err);
     if (o.timed_out) {
@@ -273,6 +354,105 @@ done:
     free(o.detail);
     free(label);
     return fit;
+}
+
+/* {"a","b"}: the functions' names as a text[] literal. */
+static char *names_literal(const struct test_case *const *cases, size_t k)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    strbuf_addch(&sb, '{');
+    for (size_t i = 0; i < k; i++) {
+        strbuf_addstr(&sb, i ? ",\"" : "\"");
+        for (const char *q = cases[i]->func; *q; q++) {
+            if (*q == '"' || *q == '\\')
+                strbuf_addch(&sb, '\\');
+            strbuf_addch(&sb, *q);
+        }
+        strbuf_addch(&sb, '"');
+    }
+    strbuf_addch(&sb, '}');
+    return strbuf_detach(&sb, NULL);
+}
+
+/* Each function's verdict from its part of the chunk's output. */
+static void judge_parts(const struct runcase_ctx *ctx,
+                        const struct test_case *const *cases, size_t k,
+                        const char *schema, struct strbuf *parts,
+                        struct strbuf *notices, double each_ms,
+                        struct test_result *const *results)
+{
+    size_t cap = ctx->output_cap + isotest_redact_slack(ctx->session);
+
+    for (size_t i = 0; i < k; i++) {
+        struct strbuf out, err;
+        strbuf_init(&out, cap);
+        strbuf_init(&err, cap);
+        strbuf_add(&out, parts[i].buf, parts[i].len);
+        if (i == 0) /* the chunk's notices: with its first function */
+            strbuf_add(&err, notices->buf, notices->len);
+        results[i]->time_ms = each_ms;
+        runcase_keep_output(ctx->session, ctx->output_cap, results[i], &out,
+                            &err);
+        char *label = xasprintf(
+            "%s.%s", cases[i]->func_schema ? schema : "public", cases[i]->func);
+        pgtap_run_judge(label, NULL, NULL, results[i]);
+        free(label);
+        strbuf_release(&out);
+        strbuf_release(&err);
+    }
+}
+
+int pgtap_conn_run_chunk(struct pgtap_conn *pc, const struct runcase_ctx *ctx,
+                         const struct test_case *const *cases, size_t k,
+                         const struct isotest_sandbox *sb,
+                         struct test_result *const *results, bool *fit)
+{
+    const char *schema = cases[0]->func_schema ? cases[0]->func_schema
+                                               : isotest_sandbox_schema(sb);
+    struct outcome_of o = {0};
+    struct strbuf out = STRBUF_INIT, err, why = STRBUF_INIT;
+    char *conn_error = NULL;
+    int ran = 0;
+    double start = now_ms();
+
+    *fit = false;
+    if (ensure_conn(pc, sb, &conn_error) < 0) {
+        free(conn_error);
+        return 0;
+    }
+    strbuf_init(&err, ctx->output_cap);
+    pc->notices = &err;
+    load_fixtures(pc, schema);
+    *fit = true;
+    if (!pc->no_runner) {
+        char *names = names_literal(cases, k);
+        const char *params[6] = {pc->fx[0], pc->fx[1], pc->fx[2],
+                                 pc->fx[3], schema,    names};
+        *fit = bracketed(pc, ctx, chunk_sql, 6, params, &out, &o, &why);
+        free(names);
+        struct strbuf *parts = xcalloc(k, sizeof(*parts));
+        for (size_t i = 0; i < k; i++)
+            strbuf_init(&parts[i], 0);
+        if (!o.error && !o.lost && !o.timed_out && !o.stopped &&
+            pgtap_split(out.buf, out.len, k, parts) == 0) {
+            judge_parts(ctx, cases, k, schema, parts, &err,
+                        (now_ms() - start) / (double)k, results);
+            ran = 1;
+        }
+        for (size_t i = 0; i < k; i++)
+            strbuf_release(&parts[i]);
+        free(parts);
+    }
+    pc->notices = NULL;
+    if (!*fit)
+        pgtap_conn_close(pc);
+    strbuf_release(&out);
+    strbuf_release(&err);
+    strbuf_release(&why);
+    free(o.error);
+    free(o.detail);
+    return ran;
 }
 
 /* The rest of the first line of text that starts with `mark`, or NULL. */

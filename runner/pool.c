@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+/* pgTAP functions run in one statement (--pgtap-batch), at most. */
+#define PGTAP_CHUNK 16
+
 /*
  * Lock order: only `lock`; the console is called with it held.
  * `lock` guards next, running, finished, failures, first_start_ms
@@ -114,6 +117,44 @@ static long take(struct pool *p)
     }
     pthread_mutex_unlock(&p->lock);
     return idx;
+}
+
+/* Same schema: NULL (the sandbox's) or equal names. */
+static bool same_schema(const struct test_case *a, const struct test_case *b)
+{
+    return a->func_schema
+               ? b->func_schema && !strcmp(a->func_schema, b->func_schema)
+               : !b->func_schema;
+}
+
+/*
+ * After case `first` (a pgTAP function), the pgTAP functions of its
+ * schema that come next in the queue, up to max in all: their indexes
+ * into idx[1..], idx[0] = first.  The tail of the queue is shared out,
+ * not taken by one worker.  Returns how many idx holds.
+ */
+static size_t take_functions(struct pool *p, size_t first, size_t *idx,
+                             size_t max)
+{
+    const struct case_list *cl = p->cfg.cases;
+    size_t k = 1;
+
+    idx[0] = first;
+    pthread_mutex_lock(&p->lock);
+    size_t fair = (cl->n - p->next) / (size_t)p->cfg.jobs + 1;
+    if (max > fair)
+        max = fair;
+    while (k < max && p->next < cl->n && !atomic_load(&p->stop)) {
+        size_t i = p->cfg.order ? p->cfg.order[p->next] : p->next;
+        if (cl->v[i].kind != CASE_PGTAP_FUNC ||
+            !same_schema(&cl->v[first], &cl->v[i]))
+            break;
+        p->next++;
+        p->running++;
+        idx[k++] = i;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return k;
 }
 
 static void finish(struct pool *p, struct test_result *r)
@@ -281,6 +322,77 @@ static void run_one(struct pool *p, struct worker_arg *w, size_t i)
     }
 }
 
+/*
+ * --pgtap-batch: case i (a pgTAP function) and the functions of its schema
+ * next in the queue, in one statement (pgtap_conn_run_chunk()) in the
+ * worker's sandbox; what that cannot judge runs one by one.  Not with
+ * --retries or --keep-failed, which need a statement (and a sandbox) per
+ * function: those run one by one from the start.
+ */
+static void run_chunk(struct pool *p, struct worker_arg *w, size_t i)
+{
+    size_t idx[PGTAP_CHUNK];
+    const struct test_case *cs[PGTAP_CHUNK];
+    struct test_result *rs[PGTAP_CHUNK];
+    size_t room = (size_t)(p->cfg.pgtap_batch - (w->held ? w->uses : 0));
+    size_t k =
+        take_functions(p, i, idx, room < PGTAP_CHUNK ? room : PGTAP_CHUNK);
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    struct isotest_sandbox *sb = w->held;
+    int ran = 0;
+    bool fit = false;
+
+    if (k == 1) { /* nothing to put with it */
+        run_one(p, w, i);
+        finish(p, &p->results[i]);
+        return;
+    }
+    w->held = NULL;
+    if (!sb) {
+        sb = isotest_sandbox_acquire(p->cfg.session, &e);
+        w->uses = 0;
+    }
+    for (size_t j = 0; j < k; j++) {
+        cs[j] = &p->cfg.cases->v[idx[j]];
+        rs[j] = &p->results[idx[j]];
+        rs[j]->worker = w->index;
+        rs[j]->start_ms = now_ms() - p->cfg.run_start_ms;
+    }
+    if (sb) {
+        ran = pgtap_conn_run_chunk(w->pc, &p->cfg.rc, cs, k, sb, rs, &fit);
+        w->uses += (int)k;
+    }
+    isotest_err_release(&e);
+    if (ran) {
+        for (size_t j = 0; j < k; j++) {
+            rs[j]->sandbox = xstrdup(isotest_sandbox_name(sb));
+            rs[j]->done = true;
+        }
+        rs[0]->acquire_ms =
+            w->uses == (int)k ? isotest_sandbox_acquire_ms(sb) : 0;
+        if (fit && w->uses < p->cfg.pgtap_batch && !atomic_load(&p->stop))
+            w->held = sb;
+        else
+            release_sandbox(w, sb, rs[k - 1]);
+    } else {
+        /* One by one (the sandbox kept when still fit). */
+        if (sb && fit)
+            w->held = sb;
+        else if (sb)
+            release_sandbox(w, sb, rs[0]);
+        for (size_t j = 0; j < k; j++)
+            run_one(p, w, idx[j]);
+    }
+    for (size_t j = 0; j < k; j++)
+        finish(p, rs[j]);
+}
+
+static bool chunked(const struct pool *p, const struct test_case *c)
+{
+    return c->kind == CASE_PGTAP_FUNC && p->cfg.pgtap_batch > 1 &&
+           !p->cfg.retries && !p->cfg.keep_failed;
+}
+
 static void *worker(void *arg)
 {
     struct worker_arg *wa = arg;
@@ -289,6 +401,10 @@ static void *worker(void *arg)
 
     wa->pc = pgtap_conn_new();
     while ((i = take(p)) >= 0) {
+        if (chunked(p, &p->cfg.cases->v[i])) {
+            run_chunk(p, wa, (size_t)i);
+            continue;
+        }
         run_one(p, wa, (size_t)i);
         finish(p, &p->results[i]);
     }

@@ -20,10 +20,14 @@
  * kept.
  *
  * pgTAP functions (CASE_PGTAP_FUNC) run with pgtap_run.h.  With
- * pgtap_batch > 1 a worker keeps the sandbox of a function that left it
- * fit for the next one (pgtap_conn_run()), up to pgtap_batch functions,
- * while its next case is a function too; a retry, a kept failed sandbox
- * or any other case gives it up.
+ * pgtap_batch > 1 a worker takes the functions of one schema that come
+ * next in the queue (up to 16, fewer near the end of the queue) and runs
+ * them in one statement (pgtap_conn_run_chunk()), one by one when that
+ * cannot judge them; it keeps the sandbox while it is fit for more
+ * (pgtap_conn_run()), up to pgtap_batch functions, and while its next
+ * case is a function too.  A retry, a kept failed sandbox or any other
+ * case gives it up; with --retries or --keep-failed every function has a
+ * statement of its own.
  */
 #ifndef ISOTEST_POOL_H
 #define ISOTEST_POOL_H

@@ -5,7 +5,9 @@
  * Covers: the regular expression that selects one function (table), the
  * suite a PATH names, a case's id, classname and file, and the judge on
  * real runtests() outputs: pass, failure with diagnostics, death, skip,
- * a statement error, a function that runtests() did not find.
+ * a statement error, a function that runtests() did not find; the
+ * output of one _runner() call over several functions cut per function
+ * (runner/pgtap_split.h).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -15,6 +17,7 @@
 
 #include "runner/pgtap_funcs.h"
 #include "runner/pgtap_run.h"
+#include "runner/pgtap_split.h"
 
 struct regex_case {
     char func[32];
@@ -195,4 +198,73 @@ Test(pgtap_run, failing_startup_fails_the_function)
     cr_expect_eq(r.outcome, OUTCOME_FAILED);
     cr_expect_str_eq(r.message, "1 of 2 TAP tests failed");
     release(&r);
+}
+
+/* ---- pgtap_split: one _runner() call's output, per function ------------ */
+
+static const char chunk_out[] = "ok 1 - startup ran\n"
+                                "    # Subtest: public.test_a()\n"
+                                "    ok 1 - a works\n"
+                                "    1..1\n"
+                                "ok 2 - public.test_a\n"
+                                "    # Subtest: public.test_b()\n"
+                                "    not ok 1 - b works\n"
+                                "    # Failed test 1: \"b works\"\n"
+                                "    1..1\n"
+                                "    # Looks like you failed 1 tests of 1\n"
+                                "not ok 3 - public.test_b\n"
+                                "# Failed test 3: \"public.test_b\"\n"
+                                "ok 4 - shutdown ran\n"
+                                "1..4\n"
+                                "# Looks like you failed 1 test of 4\n";
+
+Test(pgtap_split, each_function_as_runtests_alone_prints_it)
+{
+    struct strbuf parts[2];
+
+    for (int i = 0; i < 2; i++)
+        strbuf_init(&parts[i], 0);
+    cr_assert_eq(pgtap_split(chunk_out, strlen(chunk_out), 2, parts), 0);
+    cr_expect_str_eq(parts[0].buf, "ok 1 - startup ran\n"
+                                   "    # Subtest: public.test_a()\n"
+                                   "    ok 1 - a works\n"
+                                   "    1..1\n"
+                                   "ok 2 - public.test_a\n"
+                                   "ok 4 - shutdown ran\n"
+                                   "1..3\n");
+    cr_expect_str_eq(parts[1].buf, "ok 1 - startup ran\n"
+                                   "    # Subtest: public.test_b()\n"
+                                   "    not ok 1 - b works\n"
+                                   "    # Failed test 1: \"b works\"\n"
+                                   "    1..1\n"
+                                   "    # Looks like you failed 1 tests of 1\n"
+                                   "not ok 3 - public.test_b\n"
+                                   "# Failed test 3: \"public.test_b\"\n"
+                                   "ok 4 - shutdown ran\n"
+                                   "1..3\n");
+    /* Each part is judged as the function's own run would be. */
+    struct test_result r;
+    judge(parts[0].buf, NULL, &r);
+    cr_expect_eq(r.outcome, OUTCOME_PASSED);
+    release(&r);
+    judge(parts[1].buf, NULL, &r);
+    cr_expect_eq(r.outcome, OUTCOME_FAILED);
+    release(&r);
+    for (int i = 0; i < 2; i++)
+        strbuf_release(&parts[i]);
+}
+
+Test(pgtap_split, refuses_another_count_of_subtests)
+{
+    struct strbuf parts[3];
+
+    for (int i = 0; i < 3; i++)
+        strbuf_init(&parts[i], 0);
+    cr_expect_eq(pgtap_split(chunk_out, strlen(chunk_out), 3, parts), -1);
+    for (int i = 0; i < 3; i++)
+        strbuf_reset(&parts[i]);
+    cr_expect_eq(pgtap_split(chunk_out, strlen(chunk_out), 1, parts), -1);
+    cr_expect_eq(pgtap_split("", 0, 1, parts), -1);
+    for (int i = 0; i < 3; i++)
+        strbuf_release(&parts[i]);
 }
