@@ -326,8 +326,8 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.extensions = r->exts;
     so.n_extensions = r->nexts;
     so.pool = r->o.pool < 0 ? r->jobs : r->o.pool;
-    /* Beyond it, clones on demand (the pool's rule); functions: unknown. */
-    so.expected = r->o.pgtap_functions ? 0 : r->cl.n;
+    /* A retry beyond it gets its clone on demand (the pool's rule). */
+    so.expected = pgtap_funcs_expected(&r->o, r->cl.n, r->jobs);
     so.clone_strategy = r->o.clone_strategy;
     so.no_cache = r->o.no_cache;
     r->session = isotest_session_open(&so, e);

@@ -47,6 +47,14 @@ char *pgtap_funcs_regex(const char *func)
     return strbuf_detach(&sb, NULL);
 }
 
+size_t pgtap_funcs_expected(const struct run_options *o, size_t ncases,
+                            int jobs)
+{
+    if (!o->pgtap_functions)
+        return ncases;
+    return o->pgtap_batch > 1 ? ncases + (size_t)jobs + 1 : 0;
+}
+
 char *pgtap_funcs_suite(const char *path)
 {
     char *abs = realpath(path, NULL);

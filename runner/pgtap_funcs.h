@@ -62,6 +62,15 @@ int pgtap_funcs_add(struct isotest_session *s, const struct run_options *o,
 int pgtap_funcs_list(const struct run_options *o, struct case_list *cl,
                      struct isotest_err *e);
 
+/*
+ * The sandboxes a run will take (isotest_options.expected) before the
+ * functions are known: ncases without --pgtap-functions; with it, unknown
+ * (0) when each function gets its own, else ncases plus one per worker
+ * and the one the functions are found in (--pgtap-batch).
+ */
+size_t pgtap_funcs_expected(const struct run_options *o, size_t ncases,
+                            int jobs);
+
 /* The suite of the first PATH: its folder's name, a file's folder's. */
 char *pgtap_funcs_suite(const char *path);
 
