@@ -334,6 +334,7 @@ static void run_chunk(struct pool *p, struct worker_arg *w, size_t i)
     size_t idx[PGTAP_CHUNK];
     const struct test_case *cs[PGTAP_CHUNK];
     struct test_result *rs[PGTAP_CHUNK];
+    /* A held sandbox has room for one more at least (run_one's rule). */
     size_t room = (size_t)(p->cfg.pgtap_batch - (w->held ? w->uses : 0));
     size_t k =
         take_functions(p, i, idx, room < PGTAP_CHUNK ? room : PGTAP_CHUNK);
@@ -358,12 +359,11 @@ static void run_chunk(struct pool *p, struct worker_arg *w, size_t i)
         rs[j]->worker = w->index;
         rs[j]->start_ms = now_ms() - p->cfg.run_start_ms;
     }
-    if (sb) {
+    if (sb)
         ran = pgtap_conn_run_chunk(w->pc, &p->cfg.rc, cs, k, sb, rs, &fit);
-        w->uses += (int)k;
-    }
     isotest_err_release(&e);
     if (ran) {
+        w->uses += (int)k;
         for (size_t j = 0; j < k; j++) {
             rs[j]->sandbox = xstrdup(isotest_sandbox_name(sb));
             rs[j]->done = true;
