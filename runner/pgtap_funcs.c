@@ -4,8 +4,10 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 #include "pgtap_funcs.h"
+#include "commands.h"
 #include "common/pgerr.h"
 #include "common/strbuf.h"
+#include "signals.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -238,14 +240,15 @@ int pgtap_funcs_list(const struct run_options *o, struct case_list *cl,
     so.clone_strategy = o->clone_strategy;
     so.no_cache = o->no_cache;
     struct isotest_session *s = isotest_session_open(&so, e);
-    int rc = s ? pgtap_funcs_add(s, o, cl, e) : -1;
-    struct isotest_err ignore = ISOTEST_ERR_INIT;
-    if (s &&
-        isotest_session_close(s, rc < 0 ? ISOTEST_CLOSE_ABORT : 0, &ignore) <
-            0 &&
-        rc == 0)
-        rc = err_set(e, "%s", ignore.msg);
-    isotest_err_release(&ignore);
+    int rc = -1;
+    if (s) {
+        /* Ctrl-C: the close below still runs, as after a run. */
+        signals_watch_session(s);
+        rc = signals_interrupted() ? err_set(e, "interrupted")
+                                   : pgtap_funcs_add(s, o, cl, e);
+        struct cmd_closing c = {s, rc < 0 ? ISOTEST_CLOSE_ABORT : 0};
+        signals_cleanup(cmd_close_session, &c);
+    }
     free(exts);
     return rc;
 }
