@@ -8,6 +8,7 @@
 #include "discover.h"
 #include "history.h"
 #include "options.h"
+#include "pgtap_funcs.h"
 #include "shard.h"
 #include "signals.h"
 
@@ -29,7 +30,7 @@ int cmd_discover(const struct run_options *o, struct case_list *cl,
 
     if (discover(&d, cl, e) < 0)
         return -1;
-    if (cl->n)
+    if (cl->n || o->pgtap_functions) /* functions: found later */
         return 0;
     /* Why files were not cases matters most when none is. */
     if (cl->notes.len)
@@ -125,7 +126,8 @@ int cmd_list(int argc, char **argv)
         options_release(&o);
         return signals_interrupted() ? signals_exit_code() : EXIT_CANNOT;
     }
-    if (o.shard.total && list_shard(&o, &cl, &e) < 0) {
+    if (pgtap_funcs_list(&o, &cl, &e) < 0 ||
+        (o.shard.total && list_shard(&o, &cl, &e) < 0)) {
         cmd_print_error(NULL, &e);
         case_list_release(&cl);
         options_release(&o);

@@ -18,6 +18,7 @@
 #include "history.h"
 #include "isotest.h"
 #include "options.h"
+#include "pgtap_funcs.h"
 #include "pool.h"
 #include "production/schema_from.h"
 #include "reporters/annotate.h"
@@ -112,7 +113,7 @@ static void run_release(struct run *r, unsigned close_flags)
 /* The extensions the template gets: --extension, and pgtap when used. */
 static void choose_extensions(struct run *r)
 {
-    bool want_pgtap = false;
+    bool want_pgtap = r->o.pgtap_functions != NULL;
 
     for (size_t i = 0; i < r->cl.n; i++)
         if (r->cl.v[i].kind == CASE_SQL && r->cl.v[i].uses_pgtap)
@@ -125,6 +126,15 @@ static void choose_extensions(struct run *r)
     }
     if (want_pgtap)
         r->exts[r->nexts++] = "pgtap";
+}
+
+static void plan_cases(struct run *r)
+{
+    if (r->o.shard.total)
+        cmd_apply_shard(&r->o, &r->cl, &r->hist,
+                        r->o.compare_with ? r->o.compare_with : r->hist_path,
+                        &r->shard);
+    r->order = history_schedule(&r->hist, &r->cl);
 }
 
 /* What comes before the server: cases, reports' paths, history, order. */
@@ -161,11 +171,6 @@ static int prepare(struct run *r, struct isotest_err *e)
     } else if (r->hist_path && history_load(&r->hist, r->hist_path, e) < 0) {
         return -1;
     }
-    if (r->o.shard.total)
-        cmd_apply_shard(&r->o, &r->cl, &r->hist,
-                        r->o.compare_with ? r->o.compare_with : r->hist_path,
-                        &r->shard);
-    r->order = history_schedule(&r->hist, &r->cl);
     r->jobs = r->o.jobs;
     if (!r->jobs) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -186,7 +191,7 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.n_extensions = r->nexts;
     so.pool = r->o.pool < 0 ? r->jobs : r->o.pool;
     /* A retry beyond it gets its clone on demand (the pool's rule). */
-    so.expected = r->cl.n;
+    so.expected = pgtap_funcs_expected(&r->o, r->cl.n, r->jobs);
     so.clone_strategy = r->o.clone_strategy;
     so.no_cache = r->o.no_cache;
     so.server_options = r->o.server_options;
@@ -267,6 +272,7 @@ static int run_cases(struct run *r, struct console *con, struct isotest_err *e)
                              .keep_failed = r->o.keep_failed,
                              .fail_fast = r->o.fail_fast,
                              .retries = r->o.retries,
+                             .pgtap_batch = r->o.pgtap_batch,
                              .run_start_ms = r->t0};
     pc.rc.results_dir = r->o.results_dir;
     pc.rc.ignore_space_change = r->o.ignore_space_change;
@@ -484,10 +490,13 @@ int cmd_run(int argc, char **argv)
     }
     if (prepare(&r, &e) < 0 || signals_interrupted())
         goto fail;
-    if (!r.cl.n) /* only a shard can be empty: discovery refuses that */
+    if (!r.o.pgtap_functions && (plan_cases(&r), !r.cl.n))
         return empty_shard(&r);
-    if (open_session(&r, &e) < 0 || signals_interrupted())
+    if (open_session(&r, &e) < 0 || signals_interrupted() ||
+        pgtap_funcs_add(r.session, &r.o, &r.cl, &e) < 0)
         goto fail;
+    if (r.o.pgtap_functions && (plan_cases(&r), !r.cl.n))
+        return empty_shard(&r);
     FILE *out = console_stream(&r.o);
     if (r.o.config_path) /* the header: what the run was told */
         fprintf(out, "isotest: options from %s\n", r.o.config_path);

@@ -71,6 +71,8 @@ static void case_free(struct test_case *c)
     free(c->abspath);
     free(c->dir);
     free(c->shell);
+    free(c->func_schema);
+    free(c->func);
 }
 
 void case_list_drop_last(struct case_list *cl)
@@ -535,8 +537,14 @@ int discover(const struct discover_opts *o, struct case_list *cl,
         case_list_release(cl);
         return -1;
     }
-    qsort(cl->v, cl->n, sizeof(*cl->v), cmp_case);
+    case_list_sort(cl);
     return 0;
+}
+
+void case_list_sort(struct case_list *cl)
+{
+    if (cl->n)
+        qsort(cl->v, cl->n, sizeof(*cl->v), cmp_case);
 }
 
 void case_list_release(struct case_list *cl)

@@ -26,7 +26,8 @@
 #include "common/err.h"
 #include "common/strbuf.h"
 
-enum case_kind { CASE_SQL, CASE_COMMAND };
+/* CASE_PGTAP_FUNC: a pgTAP test function (pgtap_funcs.h adds those). */
+enum case_kind { CASE_SQL, CASE_COMMAND, CASE_PGTAP_FUNC };
 
 struct test_case {
     char *id;
@@ -47,10 +48,12 @@ struct test_case {
      */
     char *expected_dir;
     char *expected_stem;
-    char *root;      /* the suite folder, absolute */
-    char *root_disp; /* the same as reached from the PATH given */
-    bool uses_pgtap; /* SQL: calls plan()/finish() */
-    char *shell;     /* --each: the command line for /bin/sh -c */
+    char *root;        /* the suite folder, absolute */
+    char *root_disp;   /* the same as reached from the PATH given */
+    bool uses_pgtap;   /* SQL: calls plan()/finish() */
+    char *shell;       /* --each: the command line for /bin/sh -c */
+    char *func_schema; /* pgTAP function: its schema; NULL: the sandbox's */
+    char *func;        /* pgTAP function: its name */
 };
 
 struct case_list {
@@ -77,12 +80,15 @@ int discover(const struct discover_opts *o, struct case_list *cl,
 void case_list_release(struct case_list *cl);
 
 /*
- * For the parts of discovery in other files: a new zeroed case at the end
- * of cl, and dropping the last one again; the cases a listing command
- * prints (discover_list.c).
+ * For the parts of discovery in other files (the listing command's cases,
+ * discover_list.c; pgTAP test functions, pgtap_funcs.h): a new zeroed
+ * case at the end of cl, owned by cl (its strings are freed with it);
+ * dropping the last one again; case_list_sort() to restore the order by
+ * id after adding.
  */
 struct test_case *case_list_add(struct case_list *cl);
 void case_list_drop_last(struct case_list *cl);
+void case_list_sort(struct case_list *cl);
 int discover_listing(const struct discover_opts *o, struct case_list *cl,
                      struct isotest_err *e);
 

@@ -101,6 +101,12 @@ int options_scan(int argc, char **argv, const struct opt_spec *specs, void *dst,
                 r = !strcmp(a, s->lng) || (s->shrt && !strcmp(a, s->shrt));
                 if (r)
                     *(bool *)((char *)dst + s->off) = true;
+            } else if (s->kind == OPT_OPTIONAL) {
+                size_t l = strlen(s->lng);
+                r = !strncmp(a, s->lng, l) && (!a[l] || a[l] == '=');
+                if (r && s->set(s, a, a[l] ? a + l + 1 : NULL,
+                                (char *)dst + s->off, dst, e) < 0)
+                    return -1;
             } else {
                 r = options_take(argc, argv, &i, s->lng, s->shrt, &v, e);
                 if (r > 0 && s->set(s, a, v, (char *)dst + s->off, dst, e) < 0)
@@ -300,6 +306,20 @@ int opt_set_results_dir(const struct opt_spec *s, const char *as, const char *v,
     return 0;
 }
 
+/* --pgtap-functions[=PATTERN]: a POSIX regular expression, as pgTAP's. */
+static int set_pgtap_functions(const struct opt_spec *s, const char *as,
+                               const char *v, void *field, void *dst,
+                               struct isotest_err *e)
+{
+    (void)s, (void)as, (void)dst;
+    if (v && !*v)
+        return err_set(e, "invalid value '' for --pgtap-functions: expected "
+                          "a regular expression for the test functions' "
+                          "names (default ^test)");
+    *(const char **)field = v ? v : "^test";
+    return 0;
+}
+
 #define RUN(field) offsetof(struct run_options, field)
 static const struct opt_spec run_specs[] = {
     {"--help", "-h", OPT_FLAG, RUN(help), 0, 0, NULL},
@@ -347,6 +367,10 @@ static const struct opt_spec run_specs[] = {
     {"--server-option", NULL, OPT_VALUE, RUN(server_options), 0, 0,
      set_server_option},
     {"--pg-bindir", NULL, OPT_PATH, RUN(pg_bindir), 0, 0, opt_set_string},
+    {"--pgtap-functions", NULL, OPT_OPTIONAL, RUN(pgtap_functions), 0, 0,
+     set_pgtap_functions},
+    {"--pgtap-batch", NULL, OPT_VALUE, RUN(pgtap_batch), 1, 1000000,
+     opt_set_int},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN
@@ -379,6 +403,11 @@ static int check_run(const struct run_options *o, struct isotest_err *e)
                        o->server_options[0]);
     if (!o->npaths && !o->list_cmd)
         return err_set(e, "no PATH given: name a suite folder or test files");
+    if (o->pgtap_batch && !o->pgtap_functions)
+        return err_set(e, "--pgtap-batch needs --pgtap-functions");
+    if (o->pgtap_functions && !o->npaths)
+        return err_set(e, "--pgtap-functions needs a suite PATH (its "
+                          "migrations create the test functions)");
     return 0;
 }
 
@@ -431,6 +460,13 @@ static int config_line_args(const struct config *c, const struct config_line *l,
                       ? config_path_value(c, l->value)
                   : l->value ? xstrdup(l->value)
                              : NULL;
+        /* An optional value only ever comes as one word: --name=value. */
+        if (toks[2] && s && s->kind == OPT_OPTIONAL) {
+            char *joined = xasprintf("%s=%s", l->name, toks[2]);
+            free(toks[2]);
+            toks[2] = NULL;
+            toks[1] = joined;
+        }
         r = scan_run(toks[2] ? 3 : 2, toks, &scratch, e);
         if (r == 0 && scratch.npaths)
             r = err_set(e, "unexpected '%s' after '%s'", scratch.paths[0],
@@ -439,10 +475,12 @@ static int config_line_args(const struct config *c, const struct config_line *l,
     }
     if (r < 0) {
         free(toks[2]);
+        if (toks[1] != l->name)
+            free(toks[1]);
         return err_prefix(e, "%s:%d", c->path, l->lineno);
     }
     *args = xrealloc(*args, (*nargs + 2) * sizeof(**args));
-    (*args)[(*nargs)++] = xstrdup(l->name);
+    (*args)[(*nargs)++] = toks[1] != l->name ? toks[1] : xstrdup(l->name);
     if (toks[2])
         (*args)[(*nargs)++] = toks[2];
     return 0;

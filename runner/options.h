@@ -68,6 +68,8 @@ struct run_options {
     const char **server_options; /* --server-option NAME=VALUE, in order */
     size_t nserver_options;
     const char *pg_bindir; /* --pg-bindir: the embedded server's binaries */
+    const char *pgtap_functions; /* regex of test functions; NULL: none */
+    int pgtap_batch; /* test functions per sandbox; 0: not given (1) */
     bool help;
     /* Owned: the configuration file read (NULL: none), and its options. */
     char *config_path;
@@ -81,10 +83,16 @@ struct run_options {
  * every spelling options_take() accepts) and hands it to `set`, with the
  * field at `off`, the whole struct and the spelling used (for messages).
  * An OPT_PATH is an OPT_VALUE whose value, in a configuration file, is
- * relative to the file's folder.
- * A table ends with a NULL `lng`.
+ * relative to the file's folder.  An OPT_OPTIONAL takes a value only as
+ * "--name=value"; "--name" alone calls `set` with a NULL value.  A table
+ * ends with a NULL `lng`.
  */
-enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_PATH /* a value that is a path */ };
+enum opt_kind {
+    OPT_FLAG,
+    OPT_VALUE,
+    OPT_PATH,    /* a value that is a path */
+    OPT_OPTIONAL /* a value only as --name=value */
+};
 
 struct opt_spec {
     const char *lng;  /* "--jobs" */

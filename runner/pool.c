@@ -6,12 +6,16 @@
 #include "common/clock.h"
 #include "common/proc.h"
 #include "common/strbuf.h"
+#include "pgtap_run.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* pgTAP functions run in one statement (--pgtap-batch), at most. */
+#define PGTAP_CHUNK 16
 
 /*
  * Lock order: only `lock`; the console is called with it held.
@@ -34,9 +38,17 @@ struct pool {
     char *lost;       /* under lock: why the server is gone, or NULL */
 };
 
+/*
+ * A worker's own: with --pgtap-batch, the sandbox its last pgTAP function
+ * left fit for the next one, and the connection to it.
+ */
 struct worker_arg {
     struct pool *p;
     int index;
+    struct pgtap_conn *pc;
+    struct isotest_sandbox *held; /* NULL, or kept for the next function */
+    int uses;                     /* functions run in held */
+    bool fit;                     /* the last function left it reusable */
 };
 
 struct pool *pool_new(const struct pool_config *cfg)
@@ -107,6 +119,44 @@ static long take(struct pool *p)
     }
     pthread_mutex_unlock(&p->lock);
     return idx;
+}
+
+/* Same schema: NULL (the sandbox's) or equal names. */
+static bool same_schema(const struct test_case *a, const struct test_case *b)
+{
+    return a->func_schema
+               ? b->func_schema && !strcmp(a->func_schema, b->func_schema)
+               : !b->func_schema;
+}
+
+/*
+ * After case `first` (a pgTAP function), the pgTAP functions of its
+ * schema that come next in the queue, up to max in all: their indexes
+ * into idx[1..], idx[0] = first.  The tail of the queue is shared out,
+ * not taken by one worker.  Returns how many idx holds.
+ */
+static size_t take_functions(struct pool *p, size_t first, size_t *idx,
+                             size_t max)
+{
+    const struct case_list *cl = p->cfg.cases;
+    size_t k = 1;
+
+    idx[0] = first;
+    pthread_mutex_lock(&p->lock);
+    size_t fair = (cl->n - p->next) / (size_t)p->cfg.jobs + 1;
+    if (max > fair)
+        max = fair;
+    while (k < max && p->next < cl->n && !atomic_load(&p->stop)) {
+        size_t i = p->cfg.order ? p->cfg.order[p->next] : p->next;
+        if (cl->v[i].kind != CASE_PGTAP_FUNC ||
+            !same_schema(&cl->v[first], &cl->v[i]))
+            break;
+        p->next++;
+        p->running++;
+        idx[k++] = i;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return k;
 }
 
 static void finish(struct pool *p, struct test_result *r)
@@ -193,7 +243,7 @@ static void check_server(struct pool *p, struct test_result *r)
     r->detail = xstrdup(""); /* not libpq's words again: the output has them */
 }
 
-static void release_sandbox(struct pool *p, struct isotest_sandbox *sb,
+static void release_sandbox(struct worker_arg *w, struct isotest_sandbox *sb,
                             struct test_result *r)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
@@ -203,8 +253,9 @@ static void release_sandbox(struct pool *p, struct isotest_sandbox *sb,
             ? ISOTEST_RELEASE_DISCONNECT
             : 0;
 
+    pgtap_conn_close(w->pc); /* a function's connection, if any */
     if (isotest_sandbox_release(sb, flags, &r->release_ms, &e) < 0 &&
-        !pool_lost(p))
+        !pool_lost(w->p))
         add_detail(r, e.msg); /* the run's sweep retries the drop */
     isotest_err_release(&e);
 }
@@ -214,24 +265,47 @@ static void release_sandbox(struct pool *p, struct isotest_sandbox *sb,
  * (the caller keeps or releases it), or NULL when none could be had:
  * that is isotest's failure, not the case's, and is never retried.
  */
-static struct isotest_sandbox *run_try(struct pool *p, int index,
+static struct isotest_sandbox *run_try(struct pool *p, struct worker_arg *w,
                                        const struct test_case *c,
                                        struct test_result *r)
 {
     struct isotest_err e = ISOTEST_ERR_INIT;
+    struct isotest_sandbox *sb = w->held;
 
     r->start_ms = now_ms() - p->cfg.run_start_ms;
-    struct isotest_sandbox *sb = isotest_sandbox_acquire(p->cfg.session, &e);
+    w->held = NULL;
     if (!sb) {
-        r->outcome = OUTCOME_ERROR;
-        r->message = xasprintf("cannot get a sandbox: %s", e.msg);
-        isotest_err_release(&e);
-        return NULL;
+        sb = isotest_sandbox_acquire(p->cfg.session, &e);
+        if (!sb) {
+            r->outcome = OUTCOME_ERROR;
+            r->message = xasprintf("cannot get a sandbox: %s", e.msg);
+            isotest_err_release(&e);
+            return NULL;
+        }
+        r->acquire_ms = isotest_sandbox_acquire_ms(sb);
+        w->uses = 0;
     }
-    r->acquire_ms = isotest_sandbox_acquire_ms(sb);
     r->sandbox = xstrdup(isotest_sandbox_name(sb));
-    runcase_run(&p->cfg.rc, c, sb, index, &p->pids[index], r);
+    if (c->kind == CASE_PGTAP_FUNC) {
+        w->fit = pgtap_conn_run(w->pc, &p->cfg.rc, c, sb, r);
+        w->uses++;
+    } else {
+        runcase_run(&p->cfg.rc, c, sb, w->index, &p->pids[w->index], r);
+    }
     return sb;
+}
+
+/* Give the held sandbox back (the run's sweep retries a failed drop). */
+static void drop_held(struct worker_arg *w)
+{
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    if (!w->held)
+        return;
+    pgtap_conn_close(w->pc);
+    isotest_sandbox_release(w->held, 0, NULL, &e);
+    isotest_err_release(&e);
+    w->held = NULL;
 }
 
 /* Run the case again?  Not once the run is stopping (Ctrl-C, SIGTERM). */
@@ -252,19 +326,21 @@ static void note_retry(struct pool *p, const struct test_result *r)
  * A failed try is run again on the same worker, at once, in a fresh
  * sandbox (the failed one is released first) -- up to --retries times.
  */
-static void run_one(struct pool *p, int index, size_t i)
+static void run_one(struct pool *p, struct worker_arg *w, size_t i)
 {
     const struct test_case *c = &p->cfg.cases->v[i];
     struct test_result *r = &p->results[i];
     struct isotest_sandbox *sb;
 
-    r->worker = index;
+    r->worker = w->index;
+    if (c->kind != CASE_PGTAP_FUNC)
+        drop_held(w);
     for (;;) {
-        sb = run_try(p, index, c, r);
+        sb = run_try(p, w, c, r);
         check_server(p, r);
         if (!sb || !retry_wanted(p, r))
             break;
-        release_sandbox(p, sb, r);
+        release_sandbox(w, sb, r);
         sb = NULL;
         /* Stopped while the sandbox was dropped: no new try starts. */
         if (atomic_load(&p->stop))
@@ -277,10 +353,86 @@ static void run_one(struct pool *p, int index, size_t i)
         return;
     /* Only the last try's sandbox is kept: the earlier ones are gone. */
     if (outcome_is_failure(r->outcome) && p->cfg.keep_failed &&
-        !atomic_load(&p->stop))
+        !atomic_load(&p->stop)) {
+        pgtap_conn_close(w->pc);
         keep_sandbox(sb, r);
-    else
-        release_sandbox(p, sb, r);
+    } else if (c->kind == CASE_PGTAP_FUNC && w->fit &&
+               w->uses < p->cfg.pgtap_batch && !atomic_load(&p->stop)) {
+        w->held = sb; /* the next function's, if one comes next */
+    } else {
+        release_sandbox(w, sb, r);
+    }
+}
+
+/*
+ * --pgtap-batch: case i (a pgTAP function) and the functions of its schema
+ * next in the queue, in one statement (pgtap_conn_run_chunk()) in the
+ * worker's sandbox; what that cannot judge runs one by one.  Not with
+ * --retries or --keep-failed, which need a statement (and a sandbox) per
+ * function: those run one by one from the start.
+ */
+static void run_chunk(struct pool *p, struct worker_arg *w, size_t i)
+{
+    size_t idx[PGTAP_CHUNK];
+    const struct test_case *cs[PGTAP_CHUNK];
+    struct test_result *rs[PGTAP_CHUNK];
+    /* A held sandbox has room for one more at least (run_one's rule). */
+    size_t room = (size_t)(p->cfg.pgtap_batch - (w->held ? w->uses : 0));
+    size_t k =
+        take_functions(p, i, idx, room < PGTAP_CHUNK ? room : PGTAP_CHUNK);
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    struct isotest_sandbox *sb = w->held;
+    int ran = 0;
+    bool fit = false;
+
+    if (k == 1) { /* nothing to put with it */
+        run_one(p, w, i);
+        finish(p, &p->results[i]);
+        return;
+    }
+    w->held = NULL;
+    if (!sb) {
+        sb = isotest_sandbox_acquire(p->cfg.session, &e);
+        w->uses = 0;
+    }
+    for (size_t j = 0; j < k; j++) {
+        cs[j] = &p->cfg.cases->v[idx[j]];
+        rs[j] = &p->results[idx[j]];
+        rs[j]->worker = w->index;
+        rs[j]->start_ms = now_ms() - p->cfg.run_start_ms;
+    }
+    if (sb)
+        ran = pgtap_conn_run_chunk(w->pc, &p->cfg.rc, cs, k, sb, rs, &fit);
+    isotest_err_release(&e);
+    if (ran) {
+        w->uses += (int)k;
+        for (size_t j = 0; j < k; j++) {
+            rs[j]->sandbox = xstrdup(isotest_sandbox_name(sb));
+            rs[j]->done = true;
+        }
+        rs[0]->acquire_ms =
+            w->uses == (int)k ? isotest_sandbox_acquire_ms(sb) : 0;
+        if (fit && w->uses < p->cfg.pgtap_batch && !atomic_load(&p->stop))
+            w->held = sb;
+        else
+            release_sandbox(w, sb, rs[k - 1]);
+    } else {
+        /* One by one (the sandbox kept when still fit). */
+        if (sb && fit)
+            w->held = sb;
+        else if (sb)
+            release_sandbox(w, sb, rs[0]);
+        for (size_t j = 0; j < k; j++)
+            run_one(p, w, idx[j]);
+    }
+    for (size_t j = 0; j < k; j++)
+        finish(p, rs[j]);
+}
+
+static bool chunked(const struct pool *p, const struct test_case *c)
+{
+    return c->kind == CASE_PGTAP_FUNC && p->cfg.pgtap_batch > 1 &&
+           !p->cfg.retries && !p->cfg.keep_failed;
 }
 
 static void *worker(void *arg)
@@ -289,10 +441,18 @@ static void *worker(void *arg)
     struct pool *p = wa->p;
     long i;
 
+    wa->pc = pgtap_conn_new();
     while ((i = take(p)) >= 0) {
-        run_one(p, wa->index, (size_t)i);
+        if (chunked(p, &p->cfg.cases->v[i])) {
+            run_chunk(p, wa, (size_t)i);
+            continue;
+        }
+        run_one(p, wa, (size_t)i);
         finish(p, &p->results[i]);
     }
+    drop_held(wa);
+    pgtap_conn_free(wa->pc);
+    wa->pc = NULL;
     pthread_mutex_lock(&p->lock);
     p->finished_workers++;
     pthread_cond_broadcast(&p->changed);
@@ -309,7 +469,7 @@ int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
 
     p->results = results;
     for (int i = 0; i < jobs; i++) {
-        args[i] = (struct worker_arg){p, i};
+        args[i] = (struct worker_arg){.p = p, .index = i};
         if (pthread_create(&threads[i], NULL, worker, &args[i]) != 0)
             break;
         started++;

@@ -18,6 +18,16 @@
  * could not be had (isotest's failure, not the case's), and any case once
  * the pool is stopping.  With keep_failed only the last try's sandbox is
  * kept.
+ *
+ * pgTAP functions (CASE_PGTAP_FUNC) run with pgtap_run.h.  With
+ * pgtap_batch > 1 a worker takes the functions of one schema that come
+ * next in the queue (up to 16, fewer near the end of the queue) and runs
+ * them in one statement (pgtap_conn_run_chunk()), one by one when that
+ * cannot judge them; it keeps the sandbox while it is fit for more
+ * (pgtap_conn_run()), up to pgtap_batch functions, and while its next
+ * case is a function too.  A retry, a kept failed sandbox or any other
+ * case gives it up; with --retries or --keep-failed every function has a
+ * statement of its own.
  */
 #ifndef ISOTEST_POOL_H
 #define ISOTEST_POOL_H
@@ -42,6 +52,7 @@ struct pool_config {
     bool keep_failed;
     bool fail_fast;
     int retries;         /* tries after a failed one, at most */
+    int pgtap_batch;     /* pgTAP functions per sandbox (<= 1: one each) */
     double run_start_ms; /* CLOCK_MONOTONIC ms at the start of the run */
 };
 

@@ -69,9 +69,9 @@ char *runcase_psql_command(const struct runcase_sandbox *sb)
  * password straddling the cap is still whole when it is replaced; the cut
  * to the real cap comes after.
  */
-static void keep_output(const struct isotest_session *t, size_t cap,
-                        struct test_result *r, struct strbuf *out,
-                        struct strbuf *err)
+void runcase_keep_output(const struct isotest_session *t, size_t cap,
+                         struct test_result *r, struct strbuf *out,
+                         struct strbuf *err)
 {
     struct strbuf *bufs[2] = {out, err};
     struct captured *dst[2] = {&r->out, &r->err};
@@ -297,7 +297,7 @@ static bool run_in_process(const struct runcase_ctx *ctx,
     bool done = st.code != SQLEXEC_NEED_PSQL;
     if (done) {
         r->time_ms = now_ms() - start;
-        keep_output(ctx->session, ctx->output_cap, r, &out, &err);
+        runcase_keep_output(ctx->session, ctx->output_cap, r, &out, &err);
         if (st.timed_out) {
             r->outcome = OUTCOME_TIMEOUT;
             r->message = xasprintf("timed out after %g s", ctx->timeout_s);
@@ -462,7 +462,7 @@ void runcase_run(const struct runcase_ctx *ctx, const struct test_case *c,
                           ctx->stop, &st, &e);
     atomic_store(pid_slot, 0);
     r->time_ms = now_ms() - start;
-    keep_output(ctx->session, ctx->output_cap, r, &out, &err);
+    runcase_keep_output(ctx->session, ctx->output_cap, r, &out, &err);
     if (r2 < 0) {
         r->outcome = OUTCOME_ERROR;
         r->message = xstrdup(e.msg);

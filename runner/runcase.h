@@ -17,6 +17,8 @@
  * (sqlexec_vars_set()) and leaves a case whose variables or environment
  * it cannot honour to psql.  Thread-safe: workers call runcase_run()
  * concurrently.
+ * A pgTAP function case (CASE_PGTAP_FUNC) does not come here: the pool
+ * runs it with pgtap_run.h, which may keep its sandbox for the next one.
  */
 #ifndef ISOTEST_RUNCASE_H
 #define ISOTEST_RUNCASE_H
@@ -26,6 +28,7 @@
 #include <stddef.h>
 
 #include "caseenv.h"
+#include "common/strbuf.h"
 #include "discover.h"
 #include "isotest.h"
 #include "reporters/result.h"
@@ -79,6 +82,15 @@ void runcase_sandbox_of(const struct isotest_sandbox *sb,
 char **runcase_env(const struct runcase_sandbox *sb, const char *case_id,
                    int worker, const char *const *extra);
 void runcase_env_free(char **env);
+
+/*
+ * Move what a case printed into r->out and r->err: every form of the
+ * session's password replaced by ***, then cut to `cap` bytes.  out and
+ * err were capped at cap plus isotest_redact_slack(); they are left empty.
+ */
+void runcase_keep_output(const struct isotest_session *t, size_t cap,
+                         struct test_result *r, struct strbuf *out,
+                         struct strbuf *err);
 
 /* The command that opens a kept sandbox in psql.  The caller frees it. */
 char *runcase_psql_command(const struct runcase_sandbox *sb);

@@ -261,8 +261,8 @@ Test(errors, lost_server_is_one_error)
     cr_assert(lost, "no lost-server error:\n%s", r.err);
     cr_assert_null(strstr(lost + 1, "isotest: error:"),
                    "more than one error:\n%s", r.err);
-    cr_assert(strstr(lost, "shutting down") || strstr(lost, "No such file") ||
-                  strstr(lost, "Connection refused"),
+    /* libpq's words differ with the moment it looked; its frame does not. */
+    cr_assert(strstr(lost, "connection to server on socket"),
               "libpq's words are not quoted:\n%s", r.err);
     cr_assert(strstr(r.err, "isotest clean"), "no hint:\n%s", r.err);
     itest_assert_case(junit, "b_long", "error", "server lost");

@@ -3,7 +3,8 @@
  *
  * One table of outputs and what tap_parse must make of them (plan, counts,
  * pass/fail, the summary line), then the diagnostics collected for failing
- * tests, with CRLF endings and indentation.
+ * tests, with CRLF endings and indentation; TAP 14 subtests as pgTAP's
+ * runtests() prints them.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -182,4 +183,150 @@ Test(tap, release_twice_is_harmless)
     cr_assert_not_null(r.summary);
     tap_release(&r);
     tap_release(&r);
+}
+
+/*
+ * TAP 14 subtests: what pgTAP's runtests() prints, one subtest per test
+ * function (real output, from the pgtap_funcs fixture).
+ */
+static const char runtests_out[] =
+    "ok 1 - startup ran\n"
+    "    # Subtest: public.test_deposit()\n"
+    "    ok 1 - deposit adds\n"
+    "    # teardown removed 2 accounts\n"
+    "    1..1\n"
+    "ok 2 - public.test_deposit\n"
+    "    # Subtest: public.test_dies()\n"
+    "    # Test died: P0001: boom in test_dies\n"
+    "not ok 3 - public.test_dies\n"
+    "# Failed test 3: \"public.test_dies\"\n"
+    "    # Subtest: public.test_later()\n"
+    "    ok 1 # SKIP not written yet\n"
+    "    ok 2 # SKIP not written yet\n"
+    "    1..2\n"
+    "ok 4 - public.test_later\n"
+    "    # Subtest: public.test_wrong_balance()\n"
+    "    not ok 1 - bob has 42\n"
+    "    # Failed test 1: \"bob has 42\"\n"
+    "    #         have: 5\n"
+    "    1..1\n"
+    "    # Looks like you failed 1 tests of 1\n"
+    "not ok 5 - public.test_wrong_balance\n"
+    "# Failed test 5: \"public.test_wrong_balance\"\n"
+    "1..5\n"
+    "# Looks like you failed 2 tests of 5\n";
+
+Test(tap, runtests_subtests_count_once_at_the_top)
+{
+    struct tap_result r;
+
+    tap_parse(runtests_out, strlen(runtests_out), &r);
+    cr_assert_eq(r.planned, 5);
+    cr_assert_eq(r.count, 5, "count %d", r.count);
+    cr_assert_eq(r.failed, 2, "failed %d", r.failed);
+    cr_assert_str_eq(r.summary, "2 of 5 TAP tests failed");
+    cr_assert_eq(r.nsubtests, 4);
+    cr_expect_str_eq(r.subtests[0].name, "public.test_deposit()");
+    cr_expect(r.subtests[0].passed);
+    cr_expect_eq(r.subtests[0].planned, 1);
+    cr_expect_eq(r.subtests[0].count, 1);
+    /* Died before any line of its own: a subtest without a plan. */
+    cr_expect_str_eq(r.subtests[1].name, "public.test_dies()");
+    cr_expect_not(r.subtests[1].passed);
+    cr_expect_eq(r.subtests[1].planned, -1);
+    cr_expect(r.subtests[2].passed);
+    cr_expect_eq(r.subtests[2].skipped, 2);
+    cr_expect_eq(r.subtests[2].count, 2);
+    cr_expect_not(r.subtests[3].passed);
+    cr_expect_eq(r.subtests[3].failed, 1);
+    tap_release(&r);
+}
+
+Test(tap, subtest_diagnostics_keep_their_subtest_and_indentation)
+{
+    struct tap_result r;
+
+    tap_parse(runtests_out, strlen(runtests_out), &r);
+    cr_assert_not_null(r.diagnostics);
+    cr_assert_str_eq(r.diagnostics,
+                     "    # Subtest: public.test_dies()\n"
+                     "    # Test died: P0001: boom in test_dies\n"
+                     "not ok 3 - public.test_dies\n"
+                     "# Failed test 3: \"public.test_dies\"\n"
+                     "    # Subtest: public.test_wrong_balance()\n"
+                     "    not ok 1 - bob has 42\n"
+                     "    # Failed test 1: \"bob has 42\"\n"
+                     "    #         have: 5\n"
+                     "    # Looks like you failed 1 tests of 1\n"
+                     "not ok 5 - public.test_wrong_balance\n"
+                     "# Failed test 5: \"public.test_wrong_balance\"\n"
+                     "# Looks like you failed 2 tests of 5\n");
+    tap_release(&r);
+}
+
+struct subtest_case {
+    char label[32];
+    char text[240];
+    int count;
+    int failed;
+    size_t nsubtests;
+    bool passed;
+};
+
+ParameterizedTestParameters(tap, subtests)
+{
+    static struct subtest_case cases[] = {
+        {"passing", "    # Subtest: a\n    ok 1\n    1..1\nok 1 - a\n1..1\n", 1,
+         0, 1, true},
+        /* The old reading: "planned 1 TAP tests but ran 2". */
+        {"one_function_runtests",
+         "ok 1 - startup\n    # Subtest: s.t()\n    ok 1\n    1..1\n"
+         "ok 2 - s.t\n1..2\n",
+         2, 0, 1, true},
+        {"failed_subtest_under_ok_line",
+         "    # Subtest: a\n    not ok 1\n    1..1\nok 1 - a\n1..1\n", 1, 1, 1,
+         false},
+        {"subtest_short_of_its_plan",
+         "    # Subtest: a\n    ok 1\n    1..2\nok 1 - a\n1..1\n", 1, 1, 1,
+         false},
+        {"todo_line_forgives_its_subtest",
+         "    not ok 1\n    1..1\nnot ok 1 - a # TODO later\n1..1\n", 1, 0, 1,
+         true},
+        {"parent_level_subtest_name",
+         "# Subtest: a\n    ok 1\n    1..1\nok 1 - a\n1..1\n", 1, 0, 1, true},
+        {"unsummarised_failed_subtest", "1..1\nok 1\n    not ok 1\n    1..1\n",
+         1, 1, 1, false},
+        {"nested",
+         "        ok 1\n        1..1\n    ok 1 - inner\n    1..1\n"
+         "ok 1 - outer\n1..1\n",
+         1, 0, 1, true},
+        {"nested_failure_rises",
+         "        not ok 1\n        1..1\n    ok 1 - inner\n    1..1\n"
+         "ok 1 - outer\n1..1\n",
+         1, 1, 1, false},
+        /* psql's aligned output: one space, then the subtest's four. */
+        {"aligned_psql",
+         " ok 1 - startup\n     ok 1\n     1..1\n ok 2 - s.t\n 1..2\n", 2, 0, 1,
+         true},
+        {"empty_subtest_plan_zero_not_ok",
+         "    1..0\n    # No tests run!\nnot ok 1 - a\n1..1\n", 1, 1, 1, false},
+    };
+
+    return cr_make_param_array(struct subtest_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct subtest_case *c, tap, subtests)
+{
+    struct tap_result r;
+
+    tap_parse(c->text, strlen(c->text), &r);
+    cr_expect_eq(r.count, c->count, "%s: count %d", c->label, r.count);
+    cr_expect_eq(r.failed, c->failed, "%s: failed %d", c->label, r.failed);
+    cr_expect_eq(r.nsubtests, c->nsubtests, "%s: subtests %zu", c->label,
+                 r.nsubtests);
+    cr_expect_eq(tap_passed(&r), c->passed, "%s: passed (%s)", c->label,
+                 r.summary ? r.summary : "-");
+    tap_release(&r);
+    cr_assert_null(r.subtests);
 }
