@@ -52,7 +52,8 @@ ISO_SRC := $(wildcard isolation/*.c)
 REP_SRC := $(wildcard reporters/*.c)
 RUN_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c)) \
 	$(wildcard production/*.c)
-UNIT_SRC := $(filter-out tests/test_integration%.c,$(wildcard tests/test_*.c))
+UNIT_SRC := $(filter-out tests/test_integration%.c,$(wildcard tests/test_*.c)) \
+	tests/unit_tmp.c
 INTEG_SRC := $(wildcard tests/test_integration*.c)
 ITEST_SRC := $(filter-out tests/bench.c,$(wildcard tests/itest_*.c tests/helpers*.c))
 

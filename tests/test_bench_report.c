@@ -26,24 +26,12 @@
 #include "common/strbuf.h"
 #include "reporters/bench_report.h"
 #include "reporters/junit_read.h"
+#include "unit_tmp.h"
 
 #define EPS 1e-9
 #define XSD "reporters/junit-10.xsd"
 
-static char tmp[] = "/tmp/isotest-bench-report-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-bench-report-XXXXXX")
 
 static struct bench_run run(double wall, long tests, long failed)
 {

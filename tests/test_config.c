@@ -23,21 +23,9 @@
 #include "common/strbuf.h"
 #include "runner/config.h"
 #include "runner/options.h"
+#include "unit_tmp.h"
 
-static char tmp[] = "/tmp/isotest-test-config-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-test-config-XXXXXX")
 
 /* Write <tmp>/<rel> (folders made); returns the path, caller frees. */
 static char *put(const char *rel, const char *text)

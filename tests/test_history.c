@@ -27,24 +27,12 @@
 #include "common/strbuf.h"
 #include "reporters/junit.h"
 #include "runner/history.h"
+#include "unit_tmp.h"
 
 #define EPS 1e-9
 #define MAGIC "# isotest history 1\n"
 
-static char tmp[] = "/tmp/isotest-history-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-history-XXXXXX")
 
 /* tmp/rel holding text; the caller frees the path returned. */
 static char *put(const char *rel, const char *text)

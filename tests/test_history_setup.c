@@ -16,23 +16,11 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "runner/history.h"
+#include "unit_tmp.h"
 
 #define EPS 0.05
 
-static char tmp[] = "/tmp/isotest-test-histsetup-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-test-histsetup-XXXXXX")
 
 static struct test_result res(const char *name, enum outcome o, double ms,
                               const char *sandbox)

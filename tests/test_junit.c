@@ -26,24 +26,12 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "reporters/junit.h"
+#include "unit_tmp.h"
 
 #define XSD "reporters/junit-10.xsd"
 #define FFFD "\xef\xbf\xbd" /* U+FFFD */
 
-static char tmp[] = "/tmp/isotest-junit-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-junit-XXXXXX")
 
 static struct run_info info(void)
 {

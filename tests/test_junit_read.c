@@ -27,23 +27,11 @@
 #include "common/strbuf.h"
 #include "reporters/junit.h"
 #include "reporters/junit_read.h"
+#include "unit_tmp.h"
 
 #define EPS 1e-9
 
-static char tmp[] = "/tmp/isotest-junit-read-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-junit-read-XXXXXX")
 
 /* tmp/report.xml holding text; the caller frees the path returned. */
 static char *put(const char *text)

@@ -24,23 +24,11 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "reporters/junit.h"
+#include "unit_tmp.h"
 
 #define XSD "reporters/junit-10.xsd"
 
-static char tmp[] = "/tmp/isotest-junit-retries-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-junit-retries-XXXXXX")
 
 static struct test_result result(const char *name, enum outcome o)
 {

@@ -26,21 +26,9 @@
 
 #include "common/fsutil.h"
 #include "common/proc.h"
+#include "unit_tmp.h"
 
-static char tmp[] = "/tmp/isotest-proc-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-proc-XXXXXX")
 
 /* Start `sh -c script` and capture it; buffers are the caller's. */
 static int sh_capture(const char *script, struct strbuf *out,

@@ -20,6 +20,7 @@
 #include "common/strbuf.h"
 #include "reporters/tap_out.h"
 #include "runner/tap.h"
+#include "unit_tmp.h"
 
 static struct test_result result(const char *id, enum outcome o, double time_ms,
                                  const char *message)
@@ -284,20 +285,7 @@ ParameterizedTest(struct readback_case *c, tap_out, read_back)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static char tmp[] = "/tmp/isotest-tap-out-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-tap-out-XXXXXX")
 
 Test(tap_out, writes_a_file, .init = make_tmp, .fini = remove_tmp)
 {

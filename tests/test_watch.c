@@ -21,21 +21,9 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "common/watch.h"
+#include "unit_tmp.h"
 
-static char tmp[] = "/tmp/isotest-watch-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-watch-XXXXXX")
 
 /* The file's text once it exists (up to 10 s), or NULL. */
 static char *wait_for(const char *path)

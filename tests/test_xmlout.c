@@ -24,23 +24,11 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "reporters/xmlout.h"
+#include "unit_tmp.h"
 
 #define FFFD "\xef\xbf\xbd"
 
-static char tmp[] = "/tmp/isotest-xmlout-XXXXXX";
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-}
+UNIT_TMP_FOLDER("/tmp/isotest-xmlout-XXXXXX")
 
 /* Names in folder dir, besides "." and "..". */
 static size_t entries(const char *dir)
