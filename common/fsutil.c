@@ -301,29 +301,41 @@ int fs_read_file(const char *path, char **out, size_t *len,
     return 0;
 }
 
-int fs_write_atomic(const char *path, const char *data, size_t len,
-                    struct isotest_err *e)
+/* All of data to fd; 0, or the errno of the write that failed. */
+static int write_all(int fd, const char *data, size_t len)
 {
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int saved = 0;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return errno;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+int fs_replace_file(const char *path, const char *data, size_t len,
+                    bool durable, struct isotest_err *e)
+{
+    const char *slash = strrchr(path, '/');
+    /* Unique beside it: threads and processes may write one path at once. */
+    char *tmp = slash ? xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path,
+                                  slash + 1)
+                      : xasprintf(".%s.XXXXXX", path);
+    int fd = mkstemp(tmp), saved = 0;
 
     if (fd < 0) {
         saved = errno;
         free(tmp);
         return err_errno(e, saved, "cannot write '%s'", path);
     }
-    for (size_t off = 0; off < len && !saved;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            saved = errno;
-        else
-            off += (size_t)w;
-    }
+    saved = write_all(fd, data, len);
+    /* mkstemp makes it 0600; the file is as readable as any other. */
+    if (!saved && fchmod(fd, 0644) < 0)
+        saved = errno;
     /* On disk before it carries the name, and the name after the rename. */
-    if (!saved && fsync(fd) < 0)
+    if (!saved && durable && fsync(fd) < 0)
         saved = errno;
     if (close(fd) < 0 && !saved)
         saved = errno;
@@ -335,7 +347,13 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
         return err_errno(e, saved, "cannot write '%s'", path);
     }
     free(tmp);
-    return fs_sync_dir_of(path, e);
+    return durable ? fs_sync_dir_of(path, e) : 0;
+}
+
+int fs_write_atomic(const char *path, const char *data, size_t len,
+                    struct isotest_err *e)
+{
+    return fs_replace_file(path, data, len, true, e);
 }
 
 int fs_sync_dir_of(const char *path, struct isotest_err *e)

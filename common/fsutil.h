@@ -34,6 +34,14 @@ int fs_write_atomic(const char *path, const char *data, size_t len,
                     struct isotest_err *e);
 
 /*
+ * The same, synced only when `durable` (a file the next run makes again
+ * need not be).  The temporary name is unique, so threads or processes
+ * writing one path at once never mix their bytes: the last rename wins.
+ */
+int fs_replace_file(const char *path, const char *data, size_t len,
+                    bool durable, struct isotest_err *e);
+
+/*
  * Whether a file can be created beside path (a probe file is made and
  * removed; path itself is not touched).  -1 with "cannot write WHAT
  * 'PATH': reason".

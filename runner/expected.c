@@ -142,44 +142,6 @@ char *expected_main_file(const struct test_case *c)
 }
 
 /*
- * Write data to a new file in folder dir named PREFIX plus six random
- * characters; its path, or NULL with e set.  The caller unlinks and frees.
- */
-static char *temp_file(const char *dir, const char *prefix, const char *data,
-                       size_t len, struct isotest_err *e)
-{
-    char *path = xasprintf("%s/%sXXXXXX", dir, prefix);
-    int fd = mkstemp(path), saved = 0;
-
-    if (fd < 0) {
-        err_errno(e, errno, "cannot create a file in '%s'", dir);
-        free(path);
-        return NULL;
-    }
-    for (size_t off = 0; off < len && !saved;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            saved = errno;
-        else
-            off += (size_t)w;
-    }
-    /* mkstemp makes it 0600; a results file is as readable as the rest. */
-    if (!saved && fchmod(fd, 0644) < 0)
-        saved = errno;
-    if (close(fd) < 0 && !saved)
-        saved = errno;
-    if (saved) {
-        err_errno(e, saved, "cannot write '%s'", path);
-        unlink(path);
-        free(path);
-        return NULL;
-    }
-    return path;
-}
-
-/*
  * A results file, whole or not at all: written under a unique name beside
  * it, then renamed over it, so that cases or runs writing the same file at
  * once never mix their bytes (the last rename wins).  Not synced to disk:
@@ -190,20 +152,11 @@ static int write_results(const char *path, const char *data, size_t len,
 {
     const char *slash = strrchr(path, '/');
     char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-    char *tmp = NULL;
-    int r = -1;
-
     /* One access() per case once the folder is there. */
-    if ((access(dir, F_OK) == 0 || fs_mkdirs(dir, 0755, e) == 0) &&
-        (tmp = temp_file(dir, ".isotest-results-", data, len, e))) {
-        if (rename(tmp, path) == 0)
-            r = 0;
-        else
-            err_errno(e, errno, "cannot write '%s'", path);
-        if (r < 0)
-            unlink(tmp);
-    }
-    free(tmp);
+    int r = access(dir, F_OK) == 0 || fs_mkdirs(dir, 0755, e) == 0
+                ? fs_replace_file(path, data, len, false, e)
+                : -1;
+
     free(dir);
     return r;
 }
