@@ -13,6 +13,7 @@
 #include "common/strbuf.h"
 #include "pgtap_funcs.h"
 #include "pgtap_split.h"
+#include "sqlexec.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -133,42 +134,17 @@ static int ensure_conn(struct pgtap_conn *pc, const struct isotest_sandbox *sb,
     return 0;
 }
 
-static void send_cancel(PGconn *conn)
-{
-    PGcancel *c = PQgetCancel(conn);
-    char buf[256];
-
-    if (c) {
-        PQcancel(c, buf, sizeof(buf));
-        PQfreeCancel(c);
-    }
-}
-
 /* Until the results can be read: 0, or -1 when the cancel went unheard. */
 static int await(PGconn *conn, const struct runcase_ctx *ctx, double deadline,
                  struct outcome_of *o)
 {
-    double give_up = 0;
+    struct sqlexec_wait w = {
+        .stop = ctx->stop, .deadline = deadline, .grace_ms = CANCEL_GRACE_MS};
+    int r = sqlexec_wait_ready(conn, &w);
 
-    while (PQisBusy(conn)) {
-        double now = now_ms();
-        if (!give_up) {
-            o->stopped = ctx->stop && atomic_load(ctx->stop);
-            o->timed_out = !o->stopped && deadline > 0 && now >= deadline;
-            if (o->stopped || o->timed_out) {
-                send_cancel(conn);
-                give_up = now + CANCEL_GRACE_MS;
-            }
-        } else if (now >= give_up) {
-            return -1;
-        }
-        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-        if (poll(&pfd, 1, 50) < 0 && errno != EINTR)
-            return -1;
-        if (!PQconsumeInput(conn))
-            return 0; /* the connection broke: PQgetResult says how */
-    }
-    return 0;
+    o->stopped = w.stopped;
+    o->timed_out = w.timed_out;
+    return r;
 }
 
 static void keep_error(struct outcome_of *o, const PGresult *res)

@@ -24,9 +24,7 @@ struct run {
     struct sqlexec_status *st;
     struct strbuf *out, *err;
     const struct sql_stmt *cur; /* the statement being run */
-    double deadline;            /* 0: none */
-    double give_up;             /* after the cancel */
-    bool cancelled;
+    struct sqlexec_wait wait;   /* the deadline, the stop flag, the cancel */
 };
 
 /* Notices as psql prints them in a script: "FILE:LINE: NOTICE:  ...". */
@@ -49,28 +47,27 @@ static void cancel(PGconn *conn)
     }
 }
 
-/* Until a result can be read without blocking: 0, or -1 to give up. */
-static int wait_ready(PGconn *conn, struct run *r)
+int sqlexec_wait_ready(PGconn *conn, struct sqlexec_wait *w)
 {
     while (PQisBusy(conn)) {
         double now = now_ms();
-        bool stop = r->spec->stop && atomic_load(r->spec->stop);
+        bool stop = w->stop && atomic_load(w->stop);
 
-        if (!r->cancelled &&
-            (stop || (r->deadline > 0 && now >= r->deadline))) {
+        if (!w->cancelled &&
+            (stop || (w->deadline > 0 && now >= w->deadline))) {
             if (stop)
-                r->st->stopped = true;
+                w->stopped = true;
             else
-                r->st->timed_out = true;
+                w->timed_out = true;
             cancel(conn);
-            r->cancelled = true;
-            r->give_up = now + (double)r->spec->grace_ms;
+            w->cancelled = true;
+            w->give_up = now + w->grace_ms;
         }
-        if (r->cancelled && now >= r->give_up)
+        if (w->cancelled && now >= w->give_up)
             return -1;
         double wait = 20;
-        if (!r->cancelled && r->deadline > 0 && r->deadline - now < wait)
-            wait = r->deadline - now;
+        if (!w->cancelled && w->deadline > 0 && w->deadline - now < wait)
+            wait = w->deadline - now;
         struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
         if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait + 1) < 0 && errno != EINTR)
             return -1;
@@ -136,7 +133,10 @@ static bool run_statement(PGconn *conn, struct run *r)
     /* Rows one at a time: a huge result is capped, not held. */
     PQsetSingleRowMode(conn);
     for (;;) {
-        if (wait_ready(conn, r) < 0) {
+        bool gave_up = sqlexec_wait_ready(conn, &r->wait) < 0;
+        r->st->stopped |= r->wait.stopped;
+        r->st->timed_out |= r->wait.timed_out;
+        if (gave_up) {
             if (!r->st->message)
                 r->st->message = xasprintf(
                     "%s:%d: the server did not answer the cancel request",
@@ -234,8 +234,10 @@ void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
     struct run r = {.spec = spec, .st = st, .out = out, .err = err};
 
     memset(st, 0, sizeof(*st));
+    r.wait.stop = spec->stop;
+    r.wait.grace_ms = (double)spec->grace_ms;
     if (spec->timeout_ms > 0)
-        r.deadline = now_ms() + (double)spec->timeout_ms;
+        r.wait.deadline = now_ms() + (double)spec->timeout_ms;
     PGconn *conn = PQconnectdbParams(spec->keywords, spec->values, 0);
     if (PQstatus(conn) != CONNECTION_OK) {
         strbuf_addstr(err, PQerrorMessage(conn));
@@ -262,7 +264,7 @@ void sqlexec_run(const struct sqlexec_spec *spec, struct strbuf *out,
     for (size_t i = 0; i < spec->nstmts; i++) {
         r.cur = &spec->stmts[i];
         bool stop = spec->stop && atomic_load(spec->stop);
-        if (stop || (r.deadline > 0 && now_ms() >= r.deadline)) {
+        if (stop || (r.wait.deadline > 0 && now_ms() >= r.wait.deadline)) {
             if (stop)
                 st->stopped = true;
             else
