@@ -26,7 +26,8 @@
 #
 # Environment: BENCH_PGTAP_N (200), BENCH_PGTAP_RUNS (3), BENCH_PGTAP_JOBS
 # (the CPU count: -j of the isotest runs), BENCH_PGTAP_BATCH (1000),
-# ISOTEST_PG_BINDIR, ISOTEST_CACHE_DIR (as for isotest).
+# ISOTEST_PG_BINDIR, ISOTEST_CACHE_DIR (default: a new one in the work
+# folder, filled by the warm-up runs).
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
@@ -57,6 +58,9 @@ BASE=/tmp
 [ -d /dev/shm ] && [ -w /dev/shm ] && BASE=/dev/shm
 SERVER=$(mktemp -d "$BASE/isotest-bench-pgtap-server.XXXXXX") || exit 2
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/isotest-bench-pgtap.XXXXXX") || exit 2
+# A cache of its own, filled by the warm-up runs: the user's may hold many
+# templates, and the embedded server copies all of it at each start.
+export ISOTEST_CACHE_DIR="${ISOTEST_CACHE_DIR:-$WORK/cache}"
 AS=""
 if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "running as root needs a postgres account"

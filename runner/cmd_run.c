@@ -213,8 +213,7 @@ static int open_session(struct run *r, struct isotest_err *e)
      * cases change there must not be kept in its cache.
      */
     r->escape_check = !r->o.no_escape_check || si->embedded;
-    if (strays_guard(&r->guard, r->stray_prefix, e) < 0 ||
-        (r->escape_check && escapes_snapshot(r->session, &r->before, e) < 0))
+    if (strays_guard(&r->guard, r->stray_prefix, e) < 0)
         return -1;
     if (si->url_db && strcmp(si->url_db, si->maint_db) != 0)
         fprintf(stderr,
@@ -229,7 +228,18 @@ static int open_session(struct run *r, struct isotest_err *e)
      * Fill the pool before the first case: one clone time at start-up
      * instead of the first cases each waiting for theirs.
      */
-    return isotest_session_warm(r->session, r->jobs, e);
+    struct escapes_job before;
+    if (r->escape_check)
+        escapes_snapshot_start(&before, r->session, &r->before);
+    int w = isotest_session_warm(r->session, r->jobs, e);
+    struct isotest_err e2 = ISOTEST_ERR_INIT;
+    if (r->escape_check && escapes_snapshot_finish(&before, &e2) < 0 &&
+        w == 0) {
+        err_set(e, "%s", e2.msg);
+        w = -1;
+    }
+    isotest_err_release(&e2);
+    return w;
 }
 
 static void init_results(struct run *r)

@@ -108,6 +108,35 @@ int escapes_snapshot(const struct isotest_session *s, struct escapes *out,
     return 0;
 }
 
+static void *snapshot_thread(void *arg)
+{
+    struct escapes_job *j = arg;
+
+    j->r = escapes_snapshot(j->s, j->out, &j->e);
+    return NULL;
+}
+
+void escapes_snapshot_start(struct escapes_job *j,
+                            const struct isotest_session *s,
+                            struct escapes *out)
+{
+    *j = (struct escapes_job){.s = s, .out = out, .e = ISOTEST_ERR_INIT};
+    j->threaded = pthread_create(&j->thread, NULL, snapshot_thread, j) == 0;
+}
+
+int escapes_snapshot_finish(struct escapes_job *j, struct isotest_err *e)
+{
+    if (j->threaded)
+        pthread_join(j->thread, NULL);
+    else
+        snapshot_thread(j);
+    if (j->r < 0) {
+        err_set(e, "%s", j->e.msg ? j->e.msg : "unknown error");
+        isotest_err_release(&j->e);
+    }
+    return j->r;
+}
+
 size_t escapes_diff(const struct escapes *before, const struct escapes *after,
                     struct strbuf *out)
 {

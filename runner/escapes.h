@@ -17,6 +17,8 @@
 #ifndef ISOTEST_ESCAPES_H
 #define ISOTEST_ESCAPES_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -30,6 +32,25 @@ struct escapes {
 
 int escapes_snapshot(const struct isotest_session *s, struct escapes *out,
                      struct isotest_err *e);
+
+/*
+ * escapes_snapshot() in a thread of its own, so that it overlaps other
+ * start-up work (the pool's first clones): start, then finish, which
+ * waits for it and returns what escapes_snapshot() returned (e set).
+ * Without a thread the snapshot is taken in finish.
+ */
+struct escapes_job {
+    const struct isotest_session *s;
+    struct escapes *out;
+    struct isotest_err e;
+    int r;
+    bool threaded;
+    pthread_t thread;
+};
+void escapes_snapshot_start(struct escapes_job *j,
+                            const struct isotest_session *s,
+                            struct escapes *out);
+int escapes_snapshot_finish(struct escapes_job *j, struct isotest_err *e);
 
 /*
  * One line per difference, "  added: ..." or "  removed: ...", into out;
