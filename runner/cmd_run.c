@@ -155,6 +155,16 @@ static int prepare(struct run *r, struct isotest_err *e)
     choose_extensions(r);
     caseenv_init(&r->env, &r->o);
     advice_print_env(stderr, &r->o);
+    /*
+     * libpq reads these from the environment of the process that connects:
+     * the cases isotest runs in-process would see them, psql children and
+     * command cases would not.  Cases get what caseenv gives them (values
+     * taken above), so isotest's own sessions start without them.
+     */
+    static const char *const session_vars[] = {"PGTZ", "PGDATESTYLE", "PGGEQO",
+                                               "PGOPTIONS", "PGCLIENTENCODING"};
+    for (size_t i = 0; i < sizeof(session_vars) / sizeof(*session_vars); i++)
+        unsetenv(session_vars[i]);
     r->psql = find_psql();
     /* Fail before the run, not after it, when a report cannot be written. */
     if ((r->o.junit && fs_check_writable(r->o.junit, "report", e) < 0) ||

@@ -364,3 +364,23 @@ Test(suiteconf, missing_migrations_advice)
     cr_assert_null(strstr(r.err, "no migrations folder"), "%s", r.err);
     itest_result_release(&r);
 }
+
+/*
+ * PGTZ, PGDATESTYLE and PGOPTIONS exported to isotest itself reach no case,
+ * whichever path runs it (libpq would read them into the in-process one).
+ */
+Test(suiteconf, own_environment_reaches_no_case)
+{
+    const char *ci = itest_cluster_start();
+    const char *const *env =
+        ARGV("PGTZ=Pacific/Auckland", "PGDATESTYLE=SQL, DMY",
+             "PGOPTIONS=-c lock_timeout=7s");
+    struct itest_result r;
+
+    itest_run_db(&r, ci, ARGV(FIXTURES "/conf_own_env"), env);
+    itest_assert_exit(&r, 0, "in process");
+    itest_result_release(&r);
+    itest_run_db(&r, ci, ARGV("--always-psql", FIXTURES "/conf_own_env"), env);
+    itest_assert_exit(&r, 0, "through psql");
+    itest_result_release(&r);
+}
