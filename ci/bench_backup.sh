@@ -36,42 +36,8 @@ SIZE_MB=${BENCH_BACKUP_MB:-120}
 RUNS=${BENCH_BACKUP_RUNS:-3}
 JOBS=${BENCH_BACKUP_JOBS:-2}
 
-die() {
-    echo "bench_backup: $*" >&2
-    exit 2
-}
-
-[ -x "$ISOTEST" ] || die "'$ISOTEST' is missing: run 'make build/isotest'"
-if [ -n "${ISOTEST_PG_BINDIR:-}" ]; then
-    BINDIR=$ISOTEST_PG_BINDIR
-else
-    BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-fi
-[ -x "$BINDIR/initdb" ] || die "no PostgreSQL server binaries (ISOTEST_PG_BINDIR)"
-
-# The server and the tools are told exactly where to go.
-for var in $(env | sed -n 's/^\(PG[A-Za-z0-9_]*\)=.*/\1/p'); do
-    unset "$var"
-done
-
-BASE=/tmp
-[ -d /dev/shm ] && [ -w /dev/shm ] && BASE=/dev/shm
-SERVER=$(mktemp -d "$BASE/isotest-bench-backup-server.XXXXXX") || exit 2
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/isotest-bench-backup.XXXXXX") || exit 2
-AS=""
-if [ "$(id -u)" = 0 ]; then
-    id postgres >/dev/null 2>&1 || die "running as root needs a postgres account"
-    chown postgres "$SERVER"
-    AS="runuser -u postgres --"
-fi
-stop_server() {
-    [ -f "$SERVER/data/postmaster.pid" ] &&
-        $AS "$BINDIR/pg_ctl" -D "$SERVER/data" -m immediate stop >/dev/null 2>&1
-    rm -rf "$SERVER" "$WORK"
-}
-trap stop_server EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. ci/bench_lib.sh
+bench_setup bench_backup
 
 SOCK=$SERVER/sock
 PORT=5432

@@ -37,44 +37,11 @@ RUNS=${BENCH_PGTAP_RUNS:-3}
 JOBS=${BENCH_PGTAP_JOBS:-$(nproc)}
 BATCH=${BENCH_PGTAP_BATCH:-1000}
 
-die() {
-    echo "bench_pgtap: $*" >&2
-    exit 2
-}
-
-[ -x "$ISOTEST" ] || die "'$ISOTEST' is missing: run 'make build/isotest'"
-if [ -n "${ISOTEST_PG_BINDIR:-}" ]; then
-    BINDIR=$ISOTEST_PG_BINDIR
-else
-    BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-fi
-[ -x "$BINDIR/initdb" ] || die "no PostgreSQL server binaries (ISOTEST_PG_BINDIR)"
-# With PG* set, isotest would use that server instead of its embedded one.
-for var in $(env | sed -n 's/^\(PG[A-Za-z0-9_]*\)=.*/\1/p'); do
-    unset "$var"
-done
-
-BASE=/tmp
-[ -d /dev/shm ] && [ -w /dev/shm ] && BASE=/dev/shm
-SERVER=$(mktemp -d "$BASE/isotest-bench-pgtap-server.XXXXXX") || exit 2
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/isotest-bench-pgtap.XXXXXX") || exit 2
+. ci/bench_lib.sh
+bench_setup bench_pgtap
 # A cache of its own, filled by the warm-up runs: the user's may hold many
 # templates, and the embedded server copies all of it at each start.
 export ISOTEST_CACHE_DIR="${ISOTEST_CACHE_DIR:-$WORK/cache}"
-AS=""
-if [ "$(id -u)" = 0 ]; then
-    id postgres >/dev/null 2>&1 || die "running as root needs a postgres account"
-    chown postgres "$SERVER"
-    AS="runuser -u postgres --"
-fi
-stop_server() {
-    [ -f "$SERVER/data/postmaster.pid" ] &&
-        $AS "$BINDIR/pg_ctl" -D "$SERVER/data" -m immediate stop >/dev/null 2>&1
-    rm -rf "$SERVER" "$WORK"
-}
-trap stop_server EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---- the suite --------------------------------------------------------------
 
