@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/strbuf.h"
+#include "fskind.h"
 #include "reporters/stats.h"
 #include "signals.h"
 
@@ -34,15 +35,6 @@
 #include <unistd.h>
 
 #define DEFAULT_CYCLES 5
-/*
- * A clone median above this is slow (ISOTEST_SLOW_CLONE_MS overrides it,
- * 0 makes every run say so: the tests use that).  A run's clones are
- * made up to 4 at a time, each then slower than alone: on tmpfs here
- * 17 ms alone, ~100 ms in a -j 8 run on a machine loaded 8x its cores
- * (hence the load in the note); on disk with fsync=on 636 ms in the same
- * run (ci/bench_ci.sh).
- */
-#define SLOW_CLONE_MS 100.0
 /* Schema mode is named only when it is at least this much cheaper: a
  * database per case isolates more (catalog, settings, extensions). */
 #define SCHEMA_ADVANTAGE 2.0
@@ -90,17 +82,6 @@ struct measure {
     char *why;                               /* not measured: why */
 };
 
-double cmd_slow_clone_ms(void)
-{
-    const char *v = getenv("ISOTEST_SLOW_CLONE_MS");
-    char *end;
-
-    if (!v || !*v)
-        return SLOW_CLONE_MS;
-    double ms = strtod(v, &end);
-    return *end || ms < 0 ? SLOW_CLONE_MS : ms;
-}
-
 /* ---- the server's settings ---------------------------------------------- */
 
 static const char *const setting_names[] = {
@@ -109,36 +90,6 @@ static const char *const setting_names[] = {
     "shared_buffers",     "max_connections",
     "wal_level",          "checkpoint_timeout"};
 #define NSETTINGS (sizeof(setting_names) / sizeof(*setting_names))
-
-/* The filesystem's name (statfs magic numbers), NULL for others. */
-static const char *fs_name(const struct statfs *fs)
-{
-    switch ((unsigned long)fs->f_type) {
-    case 0x01021994UL: return "tmpfs";
-    case 0x858458f6UL: return "ramfs";
-    case 0xef53UL: return "ext2/3/4";
-    case 0x58465342UL: return "xfs";
-    case 0x9123683eUL: return "btrfs";
-    case 0x794c7630UL: return "overlay";
-    case 0x2fc12fc1UL: return "zfs";
-    }
-    return NULL;
-}
-
-static bool in_memory(const char *fs)
-{
-    return fs && (!strcmp(fs, "tmpfs") || !strcmp(fs, "ramfs"));
-}
-
-/* 1 when path is on tmpfs (or ramfs), 0 when not, -1 when unknown. */
-static int path_on_tmpfs(const char *path)
-{
-    struct statfs fs;
-
-    if (!path || statfs(path, &fs) < 0)
-        return -1;
-    return in_memory(fs_name(&fs));
-}
 
 static bool is_local_host(const char *host)
 {
@@ -200,8 +151,8 @@ static char *describe_datadir(const char *dir, const char *host,
     if (no) {
         r = xasprintf("%s (unknown: %s)", dir, no);
     } else {
-        const char *name = fs_name(&fs);
-        sf->on_tmpfs = in_memory(name);
+        const char *name = fskind_name((unsigned long)fs.f_type);
+        sf->on_tmpfs = fskind_in_memory(name);
         if (sf->on_tmpfs)
             r = xasprintf("%s (%s)", dir, name);
         else if (name)
@@ -485,60 +436,6 @@ static void recommend(const struct measure *ms, size_t n,
             printf(" --clone-strategy %s", best->strategy);
         printf(" (%.0f ms per sandbox)\n", best->total_ms);
     }
-}
-
-/* ---- the run's note ----------------------------------------------------- */
-
-/* A busy machine slows every server: say so, with the figure. */
-static void print_load(FILE *out)
-{
-    double load;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-    if (getloadavg(&load, 1) == 1 && cpus > 0 && load > 2.0 * (double)cpus)
-        fprintf(out,
-                "  This machine is busy (load %.1f on %ld cores), which "
-                "slows any server: the figure is partly that.\n",
-                load, cpus);
-}
-
-void cmd_clone_note(const struct isotest_session *s, FILE *out)
-{
-    const struct isotest_session_info *si = isotest_session_info(s);
-    struct isotest_session_stats st;
-
-    isotest_session_stats(s, &st);
-    if (!st.clones || st.clone_p50_ms <= cmd_slow_clone_ms())
-        return;
-    bool schema = !strcmp(si->isolation, "schema");
-    fprintf(out,
-            "isotest: note: making a sandbox took %.0f ms (median of %zu "
-            "%s) on this server; a server with its data on tmpfs and "
-            "fsync=off clones a small template in ~10 ms on an idle "
-            "machine.\n",
-            st.clone_p50_ms, st.clones, schema ? "schemas" : "clones");
-    print_load(out);
-    if (schema)
-        fputs("  What helps: database mode, which clones the template "
-              "instead of running the migrations per case, on a server "
-              "with its data on tmpfs.\n",
-              out);
-    else if (si->embedded && path_on_tmpfs(si->socket_dir) == 1)
-        fputs("  The embedded server's data is on tmpfs already: fewer "
-              "jobs (-j) or a smaller template help.\n",
-              out);
-    else if (si->embedded)
-        fputs("  What helps: the embedded server's folder on tmpfs (a "
-              "writable /dev/shm, or TMPDIR on a tmpfs).\n",
-              out);
-    else
-        fputs("  What helps: no --db (isotest's embedded server); for a "
-              "service container, its data folder on tmpfs and fsync=off "
-              "(docker run --tmpfs /var/lib/postgresql/data postgres "
-              "-c fsync=off); with fsync=on, --clone-strategy WAL_LOG "
-              "(FILE_COPY syncs every file); or --isolation schema.\n",
-              out);
-    fputs("  `isotest doctor` (with the same --db) measures each way.\n", out);
 }
 
 /* ---- the command -------------------------------------------------------- */
