@@ -26,42 +26,14 @@
 #include "common/proc.h"
 #include "common/strbuf.h"
 #include "runner/discover.h"
+#include "unit_tmp.h"
 
-static char tmp[] = "/tmp/isotest-discover-XXXXXX";
-static char *real_tmp; /* tmp with symlinks resolved, as discover sees it */
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-    real_tmp = realpath(tmp, NULL);
-    cr_assert_not_null(real_tmp);
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-    free(real_tmp);
-}
+UNIT_TMP_FOLDER_RESOLVED("/tmp/isotest-discover-XXXXXX")
 
 /* Create tmp/rel (and its folders) holding text. */
 static void put(const char *rel, const char *text, mode_t mode)
 {
-    char *path = xasprintf("%s/%s", tmp, rel);
-    char *slash = strrchr(path, '/');
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    *slash = '\0';
-    cr_assert_eq(fs_mkdirs(path, 0755, &e), 0, "%s", e.msg);
-    *slash = '/';
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0, "cannot create %s", path);
-    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    cr_assert_eq(chmod(path, mode), 0);
-    free(path);
+    unit_tmp_put(tmp, rel, text, mode);
 }
 
 static void make_shop(void)

@@ -18,20 +18,13 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "runner/discover.h"
+#include "unit_tmp.h"
 
 static char tmp[] = "/tmp/isotest-links-XXXXXX";
 
 static void put(const char *rel, const char *text)
 {
-    char *path = xasprintf("%s/%s", tmp, rel);
-    char *slash = strrchr(path, '/');
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    *slash = '\0';
-    cr_assert_eq(fs_mkdirs(path, 0755, &e), 0, "%s", e.msg);
-    *slash = '/';
-    cr_assert_eq(fs_write_atomic(path, text, strlen(text), &e), 0, "%s", e.msg);
-    free(path);
+    unit_tmp_put(tmp, rel, text, 0644);
 }
 
 static void link_to(const char *target, const char *rel)

@@ -32,6 +32,7 @@
 #include "common/fsutil.h"
 #include "common/strbuf.h"
 #include "runner/expected.h"
+#include "unit_tmp.h"
 
 /* ---- the comparison ----------------------------------------------------- */
 
@@ -173,37 +174,12 @@ Test(expected, display_and_main_file)
 
 /* ---- judging, on a scratch suite ---------------------------------------- */
 
-static char tmp[] = "/tmp/isotest-expected-XXXXXX";
-static char *real_tmp;
-
-static void make_tmp(void)
-{
-    cr_assert_not_null(mkdtemp(tmp));
-    real_tmp = realpath(tmp, NULL);
-    cr_assert_not_null(real_tmp);
-}
-
-static void remove_tmp(void)
-{
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    fs_remove_tree(tmp, &e);
-    isotest_err_release(&e);
-    free(real_tmp);
-}
+UNIT_TMP_FOLDER_RESOLVED("/tmp/isotest-expected-XXXXXX")
 
 /* Create real_tmp/rel (and its folders) holding text. */
 static void put(const char *rel, const char *text)
 {
-    char *path = xasprintf("%s/%s", real_tmp, rel);
-    struct isotest_err e = ISOTEST_ERR_INIT;
-    char *slash = strrchr(path, '/');
-
-    *slash = '\0';
-    cr_assert_eq(fs_mkdirs(path, 0755, &e), 0, "%s", e.msg);
-    *slash = '/';
-    cr_assert_eq(fs_write_atomic(path, text, strlen(text), &e), 0, "%s", e.msg);
-    free(path);
+    unit_tmp_put(real_tmp, rel, text, 0644);
 }
 
 static char *read_rel(const char *rel)
