@@ -3,7 +3,8 @@
  * binary against a real PostgreSQL -- a SQL error once (its one line; the
  * verbose text in the JUnit report), each outcome counted apart in the
  * summary line, the reports' paths, colour only when asked for in a pipe,
- * a stuck case's line in a pipe, and the line for a slow set-up step.
+ * a stuck case's line in a pipe, and the lines for slow set-up steps (a
+ * template build, the wait for another run's build).
  *
  * Fixtures: tests/fixtures/console_out (a SQL error over isotest's own
  * connection and one through psql, a crash, a 3 s case, a pass) and
@@ -12,10 +13,12 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "isolation/ident.h"
 
 #define FX FIXTURES "/"
 
@@ -135,4 +138,46 @@ Test(console, slow_template_build_is_named)
               r.err);
     cr_assert(strstr(r.err, " (1 migration)...\n"), "%s", r.err);
     itest_result_release(&r);
+}
+
+/*
+ * While the template's build lock is held (as by another run building
+ * it), a run says it waits, and goes on once the lock is free.
+ */
+Test(console, wait_for_another_build_is_named)
+{
+    const char *ci = itest_cluster_start();
+    const char *const *args = ARGV("run", "--db", ci, "--no-history",
+                                   "--filter", "*/passes", FX "console_out");
+    struct itest_result r;
+    struct itest_bg b;
+
+    itest_run(&r, args, NULL); /* builds the template */
+    itest_assert_exit(&r, 0, "the first run");
+    itest_result_release(&r);
+    char *tpl = itest_db_names(ci, "isotest_tpl_%");
+    cr_assert_eq(strlen(tpl), strlen(IDENT_TPL_PREFIX) + IDENT_TPL_HASH_LEN,
+                 "one template expected: %s", tpl);
+    /* template.c's build lock: the hash's first 32 bits. */
+    char *lock =
+        xasprintf("SELECT pg_advisory_lock(%d, %d)", (int)IDENT_TPL_LOCK_CLASS,
+                  (int)ident_runid_key(tpl + strlen(IDENT_TPL_PREFIX)));
+    PGconn *holder = PQconnectdb(ci);
+    PGresult *res = PQexec(holder, lock);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s",
+                 PQerrorMessage(holder));
+    PQclear(res);
+
+    itest_bg_start(&b, "waiter", args, NULL);
+    itest_bg_wait_output(&b, true,
+                         "isotest: waiting for another run's template "
+                         "build...\n");
+    PQfinish(holder); /* the lock goes with the session */
+    itest_bg_finish(&b, &r);
+    itest_assert_exit(&r, 0, "the run that waited");
+    itest_assert_summary(&r, "1 passed, 0 failed, 0 skipped");
+    itest_result_release(&r);
+    itest_bg_release(&b);
+    free(lock);
+    free(tpl);
 }
