@@ -19,6 +19,7 @@
 
 #include "common/strbuf.h"
 #include "isolation/ident.h"
+#include "isotest.h"
 
 #define FX FIXTURES "/"
 
@@ -180,4 +181,38 @@ Test(console, wait_for_another_build_is_named)
     itest_bg_release(&b);
     free(lock);
     free(tpl);
+}
+
+/* isotest_options.progress: each step of an open, NULL at its end. */
+static void note_step(void *arg, const char *what)
+{
+    strbuf_addf(arg, "%s\n", what ? what : "(end)");
+}
+
+Test(console, library_tells_the_open_steps)
+{
+    const char *ci = itest_cluster_start();
+    char *mig = itest_tmpsubdir("migrations");
+    char *file = xasprintf("%s/001_t.sql", mig);
+    struct isotest_err e = ISOTEST_ERR_INIT;
+    struct isotest_options o = ISOTEST_OPTIONS_INIT;
+    struct strbuf steps = STRBUF_INIT;
+
+    itest_write_file(file, "CREATE TABLE t (id int);\n", 0644);
+    o.db = ci;
+    o.migrations = mig;
+    o.progress = note_step;
+    o.progress_arg = &steps;
+    struct isotest_session *s = isotest_session_open(&o, &e);
+    cr_assert(s, "%s", e.msg);
+    cr_assert(strstr(steps.buf, "reclaiming what dead runs left\n"
+                                "building template isotest_tpl_"),
+              "%s", steps.buf);
+    cr_assert(strstr(steps.buf, " (1 migration)\n"
+                                "starting the clone pool\n(end)\n"),
+              "%s", steps.buf);
+    cr_assert_eq(isotest_session_close(s, 0, &e), 0, "%s", e.msg);
+    strbuf_release(&steps);
+    free(file);
+    free(mig);
 }
