@@ -16,6 +16,7 @@ struct console {
     bool line_shown; /* a live line is on screen */
     size_t total, done, failed;
     double stuck_ms;
+    size_t width;           /* the terminal's columns; 0: unknown */
     const char **announced; /* ids that had their "still running" line */
     size_t nannounced;
 };
@@ -53,6 +54,11 @@ bool console_want_color(enum console_color mode, bool tty, const char *no_color)
 void console_set_color(struct console *c, bool on)
 {
     c->color = on;
+}
+
+void console_set_width(struct console *c, size_t columns)
+{
+    c->width = columns;
 }
 
 void console_set_stuck_after(struct console *c, double ms)
@@ -112,13 +118,25 @@ static void draw(struct console *c, size_t running, double elapsed_ms,
             more++;
         }
     }
-    fprintf(c->out, "\r\033[K[%zu/%zu] running %zu, failed %zu, %s s", c->done,
-            c->total, running, c->failed, stats_fmt_seconds(secs, elapsed_ms));
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "[%zu/%zu] running %zu, failed %zu, %s s", c->done,
+                c->total, running, c->failed,
+                stats_fmt_seconds(secs, elapsed_ms));
     for (size_t i = 0; i < ntop; i++)
-        fprintf(c->out, "%s%s (%.0f s)", i ? ", " : "; running: ", top[i].id,
-                top[i].ms / 1000);
+        strbuf_addf(&sb, "%s%s (%.0f s)", i ? ", " : "; running: ", top[i].id,
+                    top[i].ms / 1000);
     if (more)
-        fprintf(c->out, " and %zu more", more);
+        strbuf_addf(&sb, " and %zu more", more);
+    /* A line that wraps cannot be redrawn: cut it (not inside a UTF-8
+     * character) short of the last column. */
+    size_t len = sb.len;
+    if (c->width > 1 && len > c->width - 1) {
+        len = c->width - 1;
+        while (len > 0 && ((unsigned char)sb.buf[len] & 0xC0) == 0x80)
+            len--;
+    }
+    fprintf(c->out, "\r\033[K%.*s", (int)len, sb.buf);
+    strbuf_release(&sb);
     fflush(c->out);
     c->line_shown = true;
 }

@@ -51,6 +51,8 @@ enum console_color {
 bool console_want_color(enum console_color mode, bool tty,
                         const char *no_color);
 void console_set_color(struct console *c, bool on);
+/* Live: the terminal's width, so that the line never wraps (0: unknown). */
+void console_set_width(struct console *c, size_t columns);
 /* Not live: "still running" after this long (default 60 s). */
 void console_set_stuck_after(struct console *c, double ms);
 

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -539,6 +540,9 @@ int cmd_run(int argc, char **argv)
     struct console *con = console_new(out, tty, r.cl.n);
     console_set_color(con, console_want_color((enum console_color)r.o.color,
                                               tty, getenv("NO_COLOR")));
+    struct winsize ws;
+    if (tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0)
+        console_set_width(con, ws.ws_col);
     /* For tests: the "still running" line sooner than after 60 s. */
     const char *stuck = getenv("ISOTEST_STUCK_AFTER");
     if (stuck && *stuck && strtod(stuck, NULL) > 0)

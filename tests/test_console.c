@@ -216,3 +216,25 @@ Test(console, pipe_says_stuck_case_once)
                           "still running: shop/ok (3 s)\n");
     free(out);
 }
+
+static void running_narrow(struct console *c)
+{
+    struct console_running now[] = {{"shop/a_very_long_case_name", 9000},
+                                    {"shop/caf\xc3\xa9_report", 10000}};
+
+    /* 45 columns before the first name: the cut falls inside the é. */
+    console_set_width(c, 55);
+    console_progress(c, 2, 9000, now, 2);
+}
+
+/* A live line never wraps (it could not be redrawn), nor splits a letter. */
+Test(console, live_line_fits_the_terminal)
+{
+    char *out = captured(true, false, running_narrow);
+    const char *line = strrchr(out, '\r');
+
+    cr_assert(line && !strncmp(line, "\r\033[K", 4), "%s", out);
+    cr_assert_str_eq(line + 4,
+                     "[0/3] running 2, failed 0, 9.000 s; running: shop/caf");
+    free(out);
+}
