@@ -122,11 +122,23 @@ struct isotest_options {
      * PATH.  A folder without them fails the open naming it.
      */
     const char *pg_bindir;
+    /*
+     * Told what isotest_session_open() does as it begins each step that
+     * may take long, on the opening thread, in words a person reads:
+     * "starting the embedded server", "reclaiming what dead runs left",
+     * "waiting for another run's template build", "building template
+     * isotest_tpl_<hash> (11 migrations)", "starting the clone pool";
+     * called with NULL when the open is over (done or failed).  `what` is
+     * valid during the call only.  The callback must not call libisotest.
+     * NULL: not told.
+     */
+    void (*progress)(void *arg, const char *what);
+    void *progress_arg;
 };
 #define ISOTEST_OPTIONS_INIT                                                   \
     {                                                                          \
         NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false,      \
-            NULL, 0, NULL                                                      \
+            NULL, 0, NULL, NULL, NULL                                          \
     }
 
 struct isotest_session;

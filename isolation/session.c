@@ -119,6 +119,13 @@ char *isotest_pg_bindir(struct isotest_err *e)
     return cluster_find_bindir(NULL, e);
 }
 
+/* The open's progress callback (isotest_options.progress), if any. */
+static void say(const struct isotest_options *o, const char *what)
+{
+    if (o->progress)
+        o->progress(o->progress_arg, what);
+}
+
 /*
  * The server: the one db names, else the PG* environment's, else a new
  * embedded one (after reclaiming the folders of dead runs' servers).
@@ -144,6 +151,7 @@ static int open_server(struct isotest_session *s,
                                      .settings = o->server_options,
                                      .n_settings = o->n_server_options};
         struct isotest_err ignore = ISOTEST_ERR_INIT;
+        say(o, "starting the embedded server");
         cluster_reclaim(&co, &ignore);
         isotest_err_release(&ignore);
         s->cluster = cluster_start(&co, e);
@@ -194,7 +202,9 @@ static int build_template(struct isotest_session *s,
     struct template_spec spec = {.ms = s->have_ms ? &s->ms : NULL,
                                  .extensions = o->extensions,
                                  .n_ext = o->n_extensions,
-                                 .runid = s->runid};
+                                 .runid = s->runid,
+                                 .progress = o->progress,
+                                 .progress_arg = o->progress_arg};
     if (template_ensure(&s->target, s->maint, &spec, &s->tpl, e) < 0)
         return -1;
     s->info.template_ms = now_ms() - start;
@@ -337,13 +347,17 @@ struct isotest_session *isotest_session_open(const struct isotest_options *o,
         reclaim_lock_run(s->maint, s->runid, e) < 0)
         goto fail;
     s->info.server_ms = now_ms() - start;
-    if (!s->cluster && !o->no_reclaim && reclaim_at_open(s, e) < 0)
+    if (!s->cluster && !o->no_reclaim &&
+        (say(o, "reclaiming what dead runs left"), reclaim_at_open(s, e) < 0))
         goto fail;
-    if (build_template(s, o, e) < 0 || start_factory(s, o, e) < 0)
+    if (build_template(s, o, e) < 0 ||
+        (say(o, "starting the clone pool"), start_factory(s, o, e) < 0))
         goto fail;
     fill_info(s);
+    say(o, NULL);
     return s;
-fail:;
+fail:
+    say(o, NULL);
     struct isotest_err ignore = ISOTEST_ERR_INIT;
     isotest_session_close(s, ISOTEST_CLOSE_ABORT, &ignore);
     isotest_err_release(&ignore);

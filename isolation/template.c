@@ -338,8 +338,16 @@ int template_ensure(const struct target *t, PGconn *maint,
 
     /* The hash's first 32 bits key the build lock. */
     int32_t key = ident_runid_key(tpl->hash);
-    if (target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS, key,
-                        e) < 0)
+    int got = target_advisory(maint, "pg_try_advisory_lock",
+                              IDENT_TPL_LOCK_CLASS, key, e);
+    if (got == 0) { /* another run builds it: wait, then look again */
+        if (spec->progress)
+            spec->progress(spec->progress_arg,
+                           "waiting for another run's template build");
+        got = target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS,
+                              key, e);
+    }
+    if (got < 0)
         return err_prefix(e, "cannot lock template '%s'", tpl->name);
 
     int state = template_state(maint, tpl->name, e);
@@ -352,6 +360,13 @@ int template_ensure(const struct target *t, PGconn *maint,
         if (state == 2 && target_drop_database(maint, tpl->name, e) < 0)
             goto unlock;
         char *extlist = NULL;
+        if (spec->progress) {
+            size_t n = spec->ms ? spec->ms->n : 0;
+            char *what = xasprintf("building template %s (%zu migration%s)",
+                                   tpl->name, n, n == 1 ? "" : "s");
+            spec->progress(spec->progress_arg, what);
+            free(what);
+        }
         r = build(t, maint, spec, buildname, &extlist, e);
         if (r == 0)
             r = publish(maint, buildname, tpl->name, extlist, e);

@@ -37,6 +37,9 @@ struct template_spec {
     const char *const *extensions;
     size_t n_ext;
     const char *runid;
+    /* Told "waiting for ..." and "building ..." (isotest_options). */
+    void (*progress)(void *arg, const char *what);
+    void *progress_arg;
 };
 
 struct template

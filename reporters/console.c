@@ -12,9 +12,19 @@
 struct console {
     FILE *out;
     bool live;
+    bool color;
     bool line_shown; /* a live line is on screen */
     size_t total, done, failed;
+    double stuck_ms;
+    size_t width;           /* the terminal's columns; 0: unknown */
+    const char **announced; /* ids that had their "still running" line */
+    size_t nannounced;
 };
+
+#define GREEN "\033[32m"
+#define RED "\033[31m"
+#define YELLOW "\033[33m"
+#define RESET "\033[0m"
 
 struct console *console_new(FILE *out, bool live, size_t total)
 {
@@ -23,12 +33,51 @@ struct console *console_new(FILE *out, bool live, size_t total)
     c->out = out;
     c->live = live;
     c->total = total;
+    c->stuck_ms = 60000;
     return c;
 }
 
 void console_free(struct console *c)
 {
+    if (c)
+        free(c->announced);
     free(c);
+}
+
+bool console_want_color(enum console_color mode, bool tty, const char *no_color)
+{
+    if (mode != CONSOLE_COLOR_AUTO)
+        return mode == CONSOLE_COLOR_ALWAYS;
+    return tty && !(no_color && *no_color);
+}
+
+void console_set_color(struct console *c, bool on)
+{
+    c->color = on;
+}
+
+void console_set_width(struct console *c, size_t columns)
+{
+    c->width = columns;
+}
+
+void console_set_stuck_after(struct console *c, double ms)
+{
+    c->stuck_ms = ms;
+}
+
+void console_summary_line(struct strbuf *sb, const struct result_counts *n)
+{
+    strbuf_addf(sb, "%zu passed, %zu failed, %zu skipped", n->passed, n->failed,
+                n->skipped);
+    if (n->errors)
+        strbuf_addf(sb, ", %zu error%s", n->errors, n->errors == 1 ? "" : "s");
+    if (n->timed_out)
+        strbuf_addf(sb, ", %zu timed out", n->timed_out);
+    if (n->not_run)
+        strbuf_addf(sb, ", %zu not run", n->not_run);
+    if (n->flaky)
+        strbuf_addf(sb, ", %zu flaky", n->flaky);
 }
 
 void console_clear(struct console *c)
@@ -39,14 +88,103 @@ void console_clear(struct console *c)
     }
 }
 
-static void draw(struct console *c, size_t running, double elapsed_ms)
+static int cmp_running(const void *a, const void *b)
 {
+    const struct console_running *x = a, *y = b;
+
+    return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : 0;
+}
+
+/* The names of the (at most 3) longest running cases past the threshold. */
+#define NAMED_MAX 3
+static void draw(struct console *c, size_t running, double elapsed_ms,
+                 const struct console_running *cases, size_t n)
+{
+    struct console_running top[NAMED_MAX];
+    size_t ntop = 0, more = 0;
     char secs[32];
 
-    fprintf(c->out, "\r\033[K[%zu/%zu] running %zu, failed %zu, %s s", c->done,
-            c->total, running, c->failed, stats_fmt_seconds(secs, elapsed_ms));
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].ms < CONSOLE_NAME_AFTER_MS)
+            continue;
+        if (ntop < NAMED_MAX) {
+            top[ntop++] = cases[i];
+            qsort(top, ntop, sizeof(*top), cmp_running);
+        } else if (cases[i].ms > top[NAMED_MAX - 1].ms) {
+            top[NAMED_MAX - 1] = cases[i];
+            qsort(top, ntop, sizeof(*top), cmp_running);
+            more++;
+        } else {
+            more++;
+        }
+    }
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "[%zu/%zu] running %zu, failed %zu, %s s", c->done,
+                c->total, running, c->failed,
+                stats_fmt_seconds(secs, elapsed_ms));
+    for (size_t i = 0; i < ntop; i++)
+        strbuf_addf(&sb, "%s%s (%.0f s)", i ? ", " : "; running: ", top[i].id,
+                    top[i].ms / 1000);
+    if (more)
+        strbuf_addf(&sb, " and %zu more", more);
+    /* A line that wraps cannot be redrawn: cut it (not inside a UTF-8
+     * character) short of the last column. */
+    size_t len = sb.len;
+    if (c->width > 1 && len > c->width - 1) {
+        len = c->width - 1;
+        while (len > 0 && ((unsigned char)sb.buf[len] & 0xC0) == 0x80)
+            len--;
+    }
+    fprintf(c->out, "\r\033[K%.*s", (int)len, sb.buf);
+    strbuf_release(&sb);
     fflush(c->out);
     c->line_shown = true;
+}
+
+/* Not live: a case past the stuck threshold gets one line, once. */
+static void stuck(struct console *c, const struct console_running *cases,
+                  size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].ms < c->stuck_ms)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < c->nannounced && !seen; k++)
+            seen = c->announced[k] == cases[i].id;
+        if (seen)
+            continue;
+        c->announced =
+            xrealloc(c->announced, (c->nannounced + 1) * sizeof(*c->announced));
+        c->announced[c->nannounced++] = cases[i].id;
+        fprintf(c->out, "still running: %s (%.0f s)\n", cases[i].id,
+                cases[i].ms / 1000);
+        fflush(c->out);
+    }
+}
+
+static const char *label_color(const struct test_result *r)
+{
+    if (!r->done)
+        return RED;
+    if (result_flaky(r))
+        return YELLOW;
+    switch (r->outcome) {
+    case OUTCOME_PASSED: return GREEN;
+    case OUTCOME_SKIPPED: return YELLOW;
+    default: return RED;
+    }
+}
+
+/* The label, coloured or not, padded to `width`. */
+static void put_label(const struct console *c, FILE *out, const char *text,
+                      const char *color, int width)
+{
+    if (c->color)
+        fprintf(out, "%s%s%s", color, text, RESET);
+    else
+        fputs(text, out);
+    for (int n = (int)strlen(text); n < width; n++)
+        fputc(' ', out);
 }
 
 static const char *label(const struct test_result *r)
@@ -73,15 +211,17 @@ void console_case_done(struct console *c, const struct test_result *r)
     if (c->live) {
         if (outcome_is_failure(r->outcome)) {
             console_clear(c);
-            fprintf(c->out, "%-7s %s\n", label(r), r->id);
+            put_label(c, c->out, label(r), label_color(r), 8);
+            fprintf(c->out, "%s\n", r->id);
         }
         return;
     }
+    put_label(c, c->out, label(r), label_color(r), 8);
     if (result_flaky(r))
-        fprintf(c->out, "%-7s %s (%.0f ms, passed on try %zu)\n", label(r),
-                r->id, r->time_ms, r->nretried + 1);
+        fprintf(c->out, "%s (%.0f ms, passed on try %zu)\n", r->id, r->time_ms,
+                r->nretried + 1);
     else
-        fprintf(c->out, "%-7s %s (%.0f ms)\n", label(r), r->id, r->time_ms);
+        fprintf(c->out, "%s (%.0f ms)\n", r->id, r->time_ms);
     fflush(c->out);
 }
 
@@ -98,16 +238,19 @@ void console_case_retry(struct console *c, const struct test_result *r)
     char *msg = one_line(r->message, r->outcome);
 
     console_clear(c);
-    fprintf(c->out, "%-7s %s (try %zu: %s)\n", "RETRY", r->id, r->nretried + 1,
-            msg);
+    put_label(c, c->out, "RETRY", YELLOW, 8);
+    fprintf(c->out, "%s (try %zu: %s)\n", r->id, r->nretried + 1, msg);
     fflush(c->out);
     free(msg);
 }
 
-void console_progress(struct console *c, size_t running, double elapsed_ms)
+void console_progress(struct console *c, size_t running, double elapsed_ms,
+                      const struct console_running *cases, size_t n)
 {
     if (c->live)
-        draw(c, running, elapsed_ms);
+        draw(c, running, elapsed_ms, cases, n);
+    else
+        stuck(c, cases, n);
 }
 
 /* Print text indented, at most max_lines lines, sanitised for a terminal. */
@@ -151,14 +294,18 @@ static int cmp_slow(const void *a, const void *b)
     return x->time_ms < y->time_ms ? 1 : x->time_ms > y->time_ms ? -1 : 0;
 }
 
-static void failures(FILE *out, const struct test_result *r, size_t n)
+static void failures(const struct console *c, const struct test_result *r,
+                     size_t n)
 {
+    FILE *out = c->out;
+
     fputs("\nFailures:\n", out);
     for (size_t i = 0; i < n; i++) {
         if (r[i].done && !outcome_is_failure(r[i].outcome))
             continue;
-        fprintf(out, "\n%s %s  (%s)\n", label(&r[i]), r[i].id,
-                r[i].file ? r[i].file : "");
+        fputc('\n', out);
+        put_label(c, out, label(&r[i]), label_color(&r[i]), 0);
+        fprintf(out, " %s  (%s)\n", r[i].id, r[i].file ? r[i].file : "");
         if (!r[i].done) {
             fputs("    not run: the run was interrupted\n", out);
             continue;
@@ -166,7 +313,10 @@ static void failures(FILE *out, const struct test_result *r, size_t n)
         if (r[i].message)
             indented(out, r[i].message, strlen(r[i].message), 5);
         if (r[i].detail) {
-            indented(out, r[i].detail, strlen(r[i].detail), 60);
+            /* A SQL error's verbose text is the reports': said once. */
+            size_t len =
+                r[i].detail_short ? r[i].detail_short_len : strlen(r[i].detail);
+            indented(out, r[i].detail, len, 60);
         } else {
             /* The end of the output says most (pytest, go test). */
             if (r[i].err.len) {
@@ -270,34 +420,28 @@ static void figures(FILE *out, const struct test_result *r, size_t n,
 void console_summary(struct console *c, const struct test_result *r, size_t n,
                      const struct run_info *info)
 {
-    size_t passed = 0, failed = 0, skipped = 0;
+    struct result_counts counts;
+    struct strbuf line = STRBUF_INIT;
     FILE *out = c->out;
 
     console_clear(c);
-    for (size_t i = 0; i < n; i++) {
-        if (!r[i].done || outcome_is_failure(r[i].outcome))
-            failed++;
-        else if (r[i].outcome == OUTCOME_SKIPPED)
-            skipped++;
-        else
-            passed++;
-    }
-    if (failed)
-        failures(out, r, n);
-    size_t nflaky = flaky(out, r, n, info);
+    result_count(r, n, &counts);
+    if (counts.failed + counts.errors + counts.timed_out + counts.not_run)
+        failures(c, r, n);
+    flaky(out, r, n, info);
     slowest(out, r, n);
     if (info->prev_wall_ms > 0)
         comparison(out, r, n, info);
     figures(out, r, n, info);
     if (info->interrupted)
-        fputs("interrupted: cases not run are reported as errors\n", out);
+        fputs("interrupted: the cases not run are errors in the reports\n",
+              out);
     if (info->report_path)
         fprintf(out, "JUnit report: %s\n", info->report_path);
-    /* CI reads the line's start: the flaky count only ever comes last. */
-    fprintf(out, "%zu passed, %zu failed, %zu skipped", passed, failed,
-            skipped);
-    if (nflaky)
-        fprintf(out, ", %zu flaky", nflaky);
-    fputc('\n', out);
+    if (info->html_path)
+        fprintf(out, "timeline: %s\n", info->html_path);
+    console_summary_line(&line, &counts);
+    fprintf(out, "%s\n", line.buf);
     fflush(out);
+    strbuf_release(&line);
 }

@@ -45,6 +45,7 @@ void result_release(struct test_result *r)
     free(r->out.data);
     free(r->err.data);
     r->sandbox = r->message = r->detail = r->hint = NULL;
+    r->detail_short = false;
     memset(&r->out, 0, sizeof(r->out));
     memset(&r->err, 0, sizeof(r->err));
 }
@@ -64,6 +65,27 @@ const char *outcome_name(enum outcome o)
 bool outcome_is_failure(enum outcome o)
 {
     return o == OUTCOME_FAILED || o == OUTCOME_ERROR || o == OUTCOME_TIMEOUT;
+}
+
+void result_count(const struct test_result *r, size_t n,
+                  struct result_counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < n; i++) {
+        if (!r[i].done) {
+            c->not_run++;
+            continue;
+        }
+        switch (r[i].outcome) {
+        case OUTCOME_PASSED: c->passed++; break;
+        case OUTCOME_FAILED: c->failed++; break;
+        case OUTCOME_ERROR: c->errors++; break;
+        case OUTCOME_TIMEOUT: c->timed_out++; break;
+        case OUTCOME_SKIPPED: c->skipped++; break;
+        }
+        if (result_flaky(&r[i]))
+            c->flaky++;
+    }
 }
 
 bool result_ran(const struct test_result *r)
@@ -94,6 +116,8 @@ void result_push_try(struct test_result *r)
     r->outcome = OUTCOME_PASSED;
     r->start_ms = r->time_ms = r->acquire_ms = r->release_ms = 0;
     r->sandbox = r->message = r->detail = NULL;
+    r->detail_short = false;
+    r->detail_short_len = 0;
     memset(&r->out, 0, sizeof(r->out));
     memset(&r->err, 0, sizeof(r->err));
 }

@@ -61,7 +61,15 @@ struct test_result {
     char *sandbox;     /* its name, or NULL */
     char *message;     /* one line, or NULL */
     char *detail;      /* TAP diagnostics, diff, error text, or NULL */
-    char *hint;        /* e.g. how to open a kept sandbox, or NULL */
+    /*
+     * Set when detail ends with the SQL error's full text (psql's stderr,
+     * LOCATION: and all) that message already says in one line: the
+     * console shows only detail's first detail_short_len bytes, the
+     * reports all of it.
+     */
+    bool detail_short;
+    size_t detail_short_len;
+    char *hint; /* e.g. how to open a kept sandbox, or NULL */
     struct captured out;
     struct captured err;
     /*
@@ -90,6 +98,7 @@ struct run_info {
     const char *timestamp;   /* ISO 8601, UTC */
     const char *hostname;
     const char *report_path; /* the JUnit report, or NULL */
+    const char *html_path;   /* the --html timeline, or NULL */
     bool fail_on_flaky;      /* --fail-on-flaky: a flaky case fails the run */
 };
 
@@ -120,8 +129,19 @@ bool result_slower(const struct test_result *r, const struct run_info *info);
  */
 bool result_ran(const struct test_result *r);
 
-/* Failed, error and timeout count as failures in the summary line. */
+/* Failed, error and timeout are failures (the exit code, --fail-fast). */
 bool outcome_is_failure(enum outcome o);
+
+/*
+ * The summary's counts, each outcome apart: a case never started (an
+ * interrupted run) is "not run"; a flaky case counts as passed, and in
+ * `flaky` too.
+ */
+struct result_counts {
+    size_t passed, failed, skipped, errors, timed_out, not_run, flaky;
+};
+void result_count(const struct test_result *r, size_t n,
+                  struct result_counts *c);
 
 /*
  * Retries.  result_push_try() moves the try just made (outcome, start

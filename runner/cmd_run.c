@@ -28,11 +28,13 @@
 #include "reporters/tap_out.h"
 #include "shard.h"
 #include "signals.h"
+#include "slowstep.h"
 #include "strays.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,8 +191,25 @@ static int prepare(struct run *r, struct isotest_err *e)
     return 0;
 }
 
+/* A set-up step is named on stderr once it has taken this long. */
+#define SLOW_STEP_MS 2000.0
+
+static int open_session_steps(struct run *r, struct slowstep *step,
+                              struct isotest_err *e);
+
 /* The session: server, reclaim, template, pool, warmed. */
 static int open_session(struct run *r, struct isotest_err *e)
+{
+    struct slowstep step;
+
+    slowstep_start(&step, stderr, SLOW_STEP_MS);
+    int ret = open_session_steps(r, &step, e);
+    slowstep_stop(&step);
+    return ret;
+}
+
+static int open_session_steps(struct run *r, struct slowstep *step,
+                              struct isotest_err *e)
 {
     struct isotest_options so = ISOTEST_OPTIONS_INIT;
 
@@ -207,6 +226,8 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.server_options = r->o.server_options;
     so.n_server_options = r->o.nserver_options;
     so.pg_bindir = r->o.pg_bindir;
+    so.progress = slowstep_say;
+    so.progress_arg = step;
     r->session = isotest_session_open(&so, e);
     if (!r->session)
         return -1;
@@ -241,7 +262,11 @@ static int open_session(struct run *r, struct isotest_err *e)
     struct escapes_job before;
     if (r->escape_check)
         escapes_snapshot_start(&before, r->session, &r->before);
+    char *what = xasprintf("preparing %d sandboxes", r->jobs);
+    slowstep_say(step, what);
+    free(what);
     int w = isotest_session_warm(r->session, r->jobs, e);
+    slowstep_say(step, NULL);
     struct isotest_err e2 = ISOTEST_ERR_INIT;
     if (r->escape_check && escapes_snapshot_finish(&before, &e2) < 0 &&
         w == 0) {
@@ -343,6 +368,7 @@ static void fill_info(const struct run *r, struct run_info *info, char ts[32],
         .timestamp = ts,
         .hostname = host,
         .report_path = r->o.junit,
+        .html_path = r->o.html,
         .fail_on_flaky = r->o.fail_on_flaky};
 }
 
@@ -520,7 +546,17 @@ int cmd_run(int argc, char **argv)
     FILE *out = console_stream(&r.o);
     if (r.o.config_path) /* the header: what the run was told */
         fprintf(out, "isotest: options from %s\n", r.o.config_path);
-    struct console *con = console_new(out, isatty(fileno(out)), r.cl.n);
+    bool tty = isatty(fileno(out));
+    struct console *con = console_new(out, tty, r.cl.n);
+    console_set_color(con, console_want_color((enum console_color)r.o.color,
+                                              tty, getenv("NO_COLOR")));
+    struct winsize ws;
+    if (tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0)
+        console_set_width(con, ws.ws_col);
+    /* For tests: the "still running" line sooner than after 60 s. */
+    const char *stuck = getenv("ISOTEST_STUCK_AFTER");
+    if (stuck && *stuck && strtod(stuck, NULL) > 0)
+        console_set_stuck_after(con, strtod(stuck, NULL) * 1000);
     if (run_cases(&r, con, &e) < 0) {
         console_free(con);
         goto fail;

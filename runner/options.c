@@ -5,6 +5,7 @@
 #include "options.h"
 #include "common/strbuf.h"
 #include "config.h"
+#include "reporters/console.h"
 
 #include <errno.h>
 #include <math.h>
@@ -320,6 +321,26 @@ static int set_pgtap_functions(const struct opt_spec *s, const char *as,
     return 0;
 }
 
+/* --color=auto|always|never. */
+static int set_color(const struct opt_spec *s, const char *as, const char *v,
+                     void *field, void *dst, struct isotest_err *e)
+{
+    static const char *const words[] = {"auto", "always", "never"};
+    static const enum console_color of[] = {
+        CONSOLE_COLOR_AUTO, CONSOLE_COLOR_ALWAYS, CONSOLE_COLOR_NEVER};
+
+    (void)s, (void)as, (void)dst;
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(v, words[i])) {
+            *(int *)field = (int)of[i];
+            return 0;
+        }
+    return err_set(e,
+                   "invalid value '%s' for --color: expected auto, always "
+                   "or never",
+                   v);
+}
+
 #define RUN(field) offsetof(struct run_options, field)
 static const struct opt_spec run_specs[] = {
     {"--help", "-h", OPT_FLAG, RUN(help), 0, 0, NULL},
@@ -371,6 +392,7 @@ static const struct opt_spec run_specs[] = {
      set_pgtap_functions},
     {"--pgtap-batch", NULL, OPT_VALUE, RUN(pgtap_batch), 1, 1000000,
      opt_set_int},
+    {"--color", NULL, OPT_VALUE, RUN(color), 0, 0, set_color},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef RUN

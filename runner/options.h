@@ -70,6 +70,7 @@ struct run_options {
     const char *pg_bindir; /* --pg-bindir: the embedded server's binaries */
     const char *pgtap_functions; /* regex of test functions; NULL: none */
     int pgtap_batch; /* test functions per sandbox; 0: not given (1) */
+    int color;       /* --color: an enum console_color (default auto) */
     bool help;
     /* Owned: the configuration file read (NULL: none), and its options. */
     char *config_path;

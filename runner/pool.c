@@ -19,8 +19,8 @@
 
 /*
  * Lock order: only `lock`; the console is called with it held.
- * `lock` guards next, running, finished, failures, first_start_ms
- * and the console.  stop and the pid slots are atomics, read
+ * `lock` guards next, running, finished, failures, first_start_ms,
+ * the `busy` slots and the console.  stop and the pid slots are atomics, read
  * without the lock (the signal thread reads them).
  */
 struct pool {
@@ -34,8 +34,9 @@ struct pool {
     size_t failures;
     double first_start_ms;
     atomic_int stop;
-    atomic_int *pids; /* one per worker: its running child, or 0 */
-    char *lost;       /* under lock: why the server is gone, or NULL */
+    atomic_int *pids;  /* one per worker: its running child, or 0 */
+    struct busy *busy; /* under lock: one per worker, what it runs */
+    char *lost;        /* under lock: why the server is gone, or NULL */
 };
 
 /*
@@ -51,6 +52,12 @@ struct worker_arg {
     bool fit;                     /* the last function left it reusable */
 };
 
+/* What a worker runs (for the progress line): a case index, or -1. */
+struct busy {
+    long idx;
+    double since; /* now_ms() when it started */
+};
+
 struct pool *pool_new(const struct pool_config *cfg)
 {
     struct pool *p = xcalloc(1, sizeof(*p));
@@ -62,6 +69,9 @@ struct pool *pool_new(const struct pool_config *cfg)
     p->pids = xcalloc((size_t)cfg->jobs, sizeof(*p->pids));
     for (int i = 0; i < cfg->jobs; i++)
         atomic_init(&p->pids[i], 0);
+    p->busy = xcalloc((size_t)cfg->jobs, sizeof(*p->busy));
+    for (int i = 0; i < cfg->jobs; i++)
+        p->busy[i].idx = -1;
     p->cfg.rc.stop = &p->stop;
     return p;
 }
@@ -73,6 +83,7 @@ void pool_free(struct pool *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->changed);
     free(p->pids);
+    free(p->busy);
     free(p->lost);
     free(p);
 }
@@ -102,8 +113,8 @@ double pool_first_start_ms(struct pool *p)
     return v;
 }
 
-/* Take the next case index, or -1 when there is none to start. */
-static long take(struct pool *p)
+/* Take the next case index for worker w, or -1 when there is none. */
+static long take(struct pool *p, int w)
 {
     long idx = -1;
 
@@ -114,8 +125,9 @@ static long take(struct pool *p)
         size_t k = p->next++;
         idx = (long)(p->cfg.order ? p->cfg.order[k] : k);
         p->running++;
+        p->busy[w] = (struct busy){.idx = idx, .since = now_ms()};
         if (!p->first_start_ms)
-            p->first_start_ms = now_ms();
+            p->first_start_ms = p->busy[w].since;
     }
     pthread_mutex_unlock(&p->lock);
     return idx;
@@ -163,6 +175,7 @@ static void finish(struct pool *p, struct test_result *r)
 {
     pthread_mutex_lock(&p->lock);
     p->running--;
+    p->busy[r->worker].idx = -1;
     if (outcome_is_failure(r->outcome))
         p->failures++;
     console_case_done(p->cfg.console, r);
@@ -442,7 +455,7 @@ static void *worker(void *arg)
     long i;
 
     wa->pc = pgtap_conn_new();
-    while ((i = take(p)) >= 0) {
+    while ((i = take(p, wa->index)) >= 0) {
         if (chunked(p, &p->cfg.cases->v[i])) {
             run_chunk(p, wa, (size_t)i);
             continue;
@@ -465,6 +478,7 @@ int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
     int jobs = p->cfg.jobs;
     pthread_t *threads = xcalloc((size_t)jobs, sizeof(*threads));
     struct worker_arg *args = xcalloc((size_t)jobs, sizeof(*args));
+    struct console_running *now = xcalloc((size_t)jobs, sizeof(*now));
     int started = 0;
 
     p->results = results;
@@ -486,10 +500,18 @@ int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&p->changed, &p->lock, &ts);
-        console_progress(p->cfg.console, p->running,
-                         now_ms() - p->cfg.run_start_ms);
+        double t = now_ms();
+        size_t n = 0;
+        for (int i = 0; i < jobs; i++)
+            if (p->busy[i].idx >= 0)
+                now[n++] = (struct console_running){
+                    .id = p->cfg.cases->v[p->busy[i].idx].id,
+                    .ms = t - p->busy[i].since};
+        console_progress(p->cfg.console, p->running, t - p->cfg.run_start_ms,
+                         now, n);
     }
     pthread_mutex_unlock(&p->lock);
+    free(now);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     free(threads);

@@ -188,8 +188,12 @@ static void judge_sql(const struct proc_status *st, const char *err_line,
             struct strbuf d = STRBUF_INIT;
             if (tap.diagnostics)
                 strbuf_addstr(&d, tap.diagnostics);
-            if (err_line && r->err.len)
+            if (err_line && r->err.len) {
+                /* The console has err_line: the verbose text is extra. */
+                r->detail_short = true;
+                r->detail_short_len = d.len;
                 strbuf_add(&d, r->err.data, r->err.len);
+            }
             if (d.len)
                 r->detail = strbuf_detach(&d, NULL);
             strbuf_release(&d);
@@ -203,6 +207,9 @@ static void judge_sql(const struct proc_status *st, const char *err_line,
                               : xasprintf("psql exited with code %d", st->code);
         if (r->err.len)
             r->detail = xstrndup(r->err.data, r->err.len);
+        /* The console shows err_line alone; the reports, the whole text. */
+        r->detail_short = err_line && r->detail;
+        r->detail_short_len = 0;
     }
     tap_release(&tap);
 }

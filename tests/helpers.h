@@ -111,8 +111,9 @@ void itest_assert_exit(const struct itest_result *r, int code,
                        const char *what);
 
 /*
- * The line "N passed, N failed, N skipped" of a run's stdout (the last one
- * that reads so; asserts there is one); the caller frees it.
+ * The line "N passed, N failed, N skipped" of a run's stdout, with the
+ * counts the console appends (", N errors" ...) when there are any (the
+ * last one that reads so; asserts there is one); the caller frees it.
  */
 char *itest_summary_line(const struct itest_result *r);
 /* Assert that summary line is exactly `want`. */

@@ -158,7 +158,7 @@ char *itest_summary_line(const struct itest_result *r)
     for (const char *p = r->out; *p;) {
         if (sscanf(p, "%d passed, %d failed, %d skipped%c", &a, &b, &c,
                    &tail) == 4 &&
-            tail == '\n')
+            (tail == '\n' || tail == ','))
             best = p;
         const char *nl = strchr(p, '\n');
         p = nl ? nl + 1 : p + strlen(p);

@@ -46,7 +46,7 @@ Test(commands, hanging_scripts_time_out)
         ARGV("--timeout", "1", "-j", "3", "--junit", junit, FX "cmd_hang"),
         ARGV(pids_env));
     itest_assert_exit(&r, 1, "the run");
-    itest_assert_summary(&r, "0 passed, 3 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 0 failed, 0 skipped, 3 timed out");
     static const char *const names[] = {"background.sh", "forever.sh",
                                         "stubborn.sh"};
     for (size_t i = 0; i < 3; i++) {
@@ -110,7 +110,7 @@ static void sql_hang_in_mode(const char *mode)
                       FX "cmd_sqlhang"),
                  NULL);
     itest_assert_exit(&r, 1, "the run");
-    itest_assert_summary(&r, "0 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 0 failed, 0 skipped, 1 timed out");
     cr_assert(strstr(r.out, "TIMEOUT cmd_sqlhang/hang"), "no TIMEOUT in\n%s",
               r.out);
     itest_junit_check(junit, &jc);
@@ -156,7 +156,7 @@ Test(commands, segfault_names_the_signal)
 
     itest_run_db(&r, ci, ARGV("--junit", junit, FX "cmd_segv"), NULL);
     itest_assert_exit(&r, 1, "the run");
-    itest_assert_summary(&r, "0 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "0 passed, 0 failed, 0 skipped, 1 error");
     cr_assert(strstr(r.out, "ERROR   cmd_segv/segv.sh"), "no ERROR in\n%s",
               r.out);
     cr_assert(strstr(r.out, "killed by SIGSEGV (exit code 139)"),

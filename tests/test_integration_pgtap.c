@@ -145,7 +145,7 @@ Test(pgtap, batch_mode_drops_a_broken_sandbox)
                       "--junit", junit, POISON),
                  NULL);
     itest_assert_exit(&r, 1, "the run");
-    itest_assert_summary(&r, "3 passed, 1 failed, 0 skipped");
+    itest_assert_summary(&r, "3 passed, 0 failed, 0 skipped, 1 error");
     itest_assert_case(junit, "test_a_plain", "passed", NULL);
     itest_assert_case(junit, "test_b_kills_its_session", "error",
                       "the connection to the sandbox was lost");

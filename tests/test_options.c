@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reporters/console.h"
 #include "runner/options.h"
 
 #define MAXARGS 8
@@ -208,6 +209,9 @@ ParameterizedTestParameters(options, errors)
         {{{"run", "--server-option", "a b=1", "p"}},
          "--server-option: invalid server option 'a b=1': expected "
          "NAME=VALUE, NAME a PostgreSQL parameter"},
+        {{{"run", "--color=sometimes", "p"}},
+         "invalid value 'sometimes' for --color: expected auto, always or "
+         "never"},
         {{{"run", "--db", "host=x", "--server-option", "work_mem=1MB", "p"}},
          "--server-option 'work_mem=1MB' sets up the embedded server: --db "
          "names a server isotest does not start"},
@@ -553,4 +557,23 @@ Test(options, server_options_repeat_in_order_and_pg_bindir)
     options_release(&o);
     cr_expect_null(o.server_options);
     cr_expect_eq(o.nserver_options, 0);
+}
+
+Test(options, color)
+{
+    char *dflt[] = {"run", "p", NULL};
+    char *always[] = {"run", "--color=always", "p", NULL};
+    char *never[] = {"run", "--color", "never", "p", NULL};
+    struct run_options o;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(parse_list(dflt, &o, &e), 0, "%s", e.msg);
+    cr_assert_eq(o.color, CONSOLE_COLOR_AUTO);
+    options_release(&o);
+    cr_assert_eq(parse_list(always, &o, &e), 0, "%s", e.msg);
+    cr_assert_eq(o.color, CONSOLE_COLOR_ALWAYS);
+    options_release(&o);
+    cr_assert_eq(parse_list(never, &o, &e), 0, "%s", e.msg);
+    cr_assert_eq(o.color, CONSOLE_COLOR_NEVER);
+    options_release(&o);
 }
