@@ -194,10 +194,22 @@ static int build_template(struct isotest_session *s,
     struct template_spec spec = {.ms = s->have_ms ? &s->ms : NULL,
                                  .extensions = o->extensions,
                                  .n_ext = o->n_extensions,
-                                 .runid = s->runid};
+                                 .runid = s->runid,
+                                 .suite = o->suite,
+                                 .cancelled = o->cancelled,
+                                 .cancel_arg = o->cancel_arg};
     if (template_ensure(&s->target, s->maint, &spec, &s->tpl, e) < 0)
         return -1;
     s->info.template_ms = now_ms() - start;
+    s->info.templates_retired = s->tpl.retired;
+    return 0;
+}
+
+static int check_cancel(const struct isotest_options *o, const char *when,
+                        struct isotest_err *e)
+{
+    if (o->cancelled && o->cancelled(o->cancel_arg))
+        return err_set(e, "interrupted %s", when);
     return 0;
 }
 
@@ -337,9 +349,12 @@ struct isotest_session *isotest_session_open(const struct isotest_options *o,
         reclaim_lock_run(s->maint, s->runid, e) < 0)
         goto fail;
     s->info.server_ms = now_ms() - start;
-    if (!s->cluster && !o->no_reclaim && reclaim_at_open(s, e) < 0)
+    if (check_cancel(o, "after reaching the server", e) < 0 ||
+        (!s->cluster && !o->no_reclaim && reclaim_at_open(s, e) < 0))
         goto fail;
-    if (build_template(s, o, e) < 0 || start_factory(s, o, e) < 0)
+    if (build_template(s, o, e) < 0 ||
+        check_cancel(o, "after the template was ready", e) < 0 ||
+        start_factory(s, o, e) < 0)
         goto fail;
     fill_info(s);
     return s;

@@ -20,6 +20,7 @@
 #include "options.h"
 #include "pgtap_funcs.h"
 #include "pool.h"
+#include "production/catalog_conn.h"
 #include "production/schema_from.h"
 #include "reporters/annotate.h"
 #include "reporters/console.h"
@@ -53,6 +54,7 @@ struct run {
     double t0;
     double first_start_ms;
     struct schema_from schema; /* --schema-from: its migrations folder */
+    char *suite;               /* --schema-from: what names the suite */
     struct shard_plan shard;   /* --shard: what this part holds */
     char *lost;                /* why the server went away, or NULL */
     char *stray_prefix;        /* "isotest_<runid>_": the cases' sandboxes */
@@ -107,6 +109,7 @@ static void run_release(struct run *r, unsigned close_flags)
     escapes_release(&r->before);
     strbuf_release(&r->escaped);
     schema_from_release(&r->schema);
+    free(r->suite);
     caseenv_release(&r->env);
 }
 
@@ -137,6 +140,31 @@ static void plan_cases(struct run *r)
     r->order = history_schedule(&r->hist, &r->cl);
 }
 
+/*
+ * --schema-from's suite, whose templates a new one retires: the database
+ * dumped (without its password) and the schemas left out, not the
+ * temporary folder the dump is in.
+ */
+static int schema_suite(struct run *r, struct isotest_err *e)
+{
+    char *conninfo, *password;
+
+    if (catalog_conn_split(r->o.schema_from, &conninfo, &password, e) < 0)
+        return -1;
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "schema-from %s", conninfo);
+    for (size_t i = 0; i < r->o.nexclude_schemas; i++)
+        strbuf_addf(&sb, "%s%s", i ? "," : " exclude ",
+                    r->o.exclude_schemas[i]);
+    r->suite = strbuf_detach(&sb, NULL);
+    free(conninfo);
+    if (password) {
+        memset(password, 0, strlen(password));
+        free(password);
+    }
+    return 0;
+}
+
 /* What comes before the server: cases, reports' paths, history, order. */
 static int prepare(struct run *r, struct isotest_err *e)
 {
@@ -149,6 +177,8 @@ static int prepare(struct run *r, struct isotest_err *e)
             return -1;
         free(r->cl.migrations_dir);
         r->cl.migrations_dir = xstrdup(r->schema.dir);
+        if (schema_suite(r, e) < 0)
+            return -1;
     }
     if (r->cl.notes.len)
         fputs(r->cl.notes.buf, stderr);
@@ -197,6 +227,8 @@ static int open_session(struct run *r, struct isotest_err *e)
     so.server_options = r->o.server_options;
     so.n_server_options = r->o.nserver_options;
     so.pg_bindir = r->o.pg_bindir;
+    so.suite = r->suite; /* --schema-from: not its temporary folder */
+    so.cancelled = signals_cancelled; /* Ctrl-C during the template build */
     r->session = isotest_session_open(&so, e);
     if (!r->session)
         return -1;
@@ -224,6 +256,11 @@ static int open_session(struct run *r, struct isotest_err *e)
     if (si->reclaimed[0])
         fprintf(stderr, "isotest: reclaimed dead runs' sandboxes:\n%s",
                 si->reclaimed);
+    if (si->templates_retired)
+        fprintf(stderr,
+                "isotest: retired %d superseded template%s of this "
+                "suite\n",
+                si->templates_retired, si->templates_retired == 1 ? "" : "s");
     /*
      * Fill the pool before the first case: one clone time at start-up
      * instead of the first cases each waiting for theirs.

@@ -110,4 +110,15 @@ const char options_run_usage[] =
     "  --no-escape-check     do not look for such changes (the check reads\n"
     "                        postgres and template1 with one short query\n"
     "                        each, before the cases and after)\n"
-    "  -h, --help            this help\n";
+    "  -h, --help            this help\n"
+    "\n"
+    "Templates: the migrations are applied once into a template database\n"
+    "(isotest_tpl_<hash> of their content), which later runs reuse.  A run\n"
+    "that builds a new template retires its suite's superseded ones (same\n"
+    "migrations folder, or --schema-from database, and extensions) that no\n"
+    "live run uses, at once, and says so; other suites' templates are left\n"
+    "to `isotest clean` (it keeps the newest 3 that no live run uses), and\n"
+    "on the embedded server each run's end keeps the newest 3 in its cache.\n"
+    "Ctrl-C or SIGTERM stops a run at any stage, a template build or the\n"
+    "wait for another run's build of it included (exit 130 or 143), leaving\n"
+    "no half-built template behind; a second one quits at once.\n";
