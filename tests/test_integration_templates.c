@@ -5,7 +5,9 @@
  *   - a run that builds a new template (its migrations changed) retires
  *     the superseded templates of its suite, and says so; another
  *     suite's template stays, and so does one a live run clones from;
- *     clean's summary line states its own rule (--keep-templates);
+ *     clean's summary line states its own rule (--keep-templates); with
+ *     --schema-from the suite is the database dumped, not the temporary
+ *     folder the dump goes to;
  *   - SIGINT or SIGTERM during a slow migration, or while waiting for
  *     another run's build of the same template, ends the run with
  *     128 + signal long before the migration would end, leaving no
@@ -18,7 +20,8 @@
  *
  * Fixtures: tests/fixtures/tpl_slow (a migration that sleeps 60 s, one
  * case), tests/fixtures/tpl_hold (a case that holds its sandbox until
- * the file $TPL_RELEASE exists: a live run).  The suites whose
+ * the file $TPL_RELEASE exists: a live run), tests/fixtures/tpl_schema_from
+ * (a case that reads table t1 of the dumped schema).  The suites whose
  * migrations change are written into the test's scratch folder.
  */
 #include "helpers.h"
@@ -35,6 +38,7 @@
 
 #define SLOW FIXTURES "/tpl_slow"
 #define HOLD FIXTURES "/tpl_hold"
+#define SCHEMA_FROM FIXTURES "/tpl_schema_from"
 #define SLOW_MARKER "pg_sleep(60)"
 /* Well below the slow migration's 60 s. */
 #define STOP_BOUND_S 20
@@ -168,6 +172,46 @@ Test(templates, new_build_retires_its_suites_superseded_templates)
     free(a1);
     free(b);
     free(a);
+}
+
+/* A run with --schema-from src; its template's name. */
+static char *run_schema_from(const char *ci, const char *src,
+                             struct itest_result *r)
+{
+    char *junit = itest_tmpfile("schema_from.xml");
+
+    itest_run_db(
+        r, ci, ARGV("--schema-from", src, "--junit", junit, SCHEMA_FROM), NULL);
+    itest_assert_exit(r, 0, "run --schema-from");
+    char *name = itest_junit_property(junit, "isotest.template_name");
+    cr_assert(name, "no template name in %s", junit);
+    free(junit);
+    return name;
+}
+
+/* The dumped database's schema changes: the new template retires the old. */
+Test(templates, schema_from_suite_is_the_database_dumped)
+{
+    const char *ci = itest_cluster_start();
+    char *src = xasprintf("%s dbname=tpl_src", ci);
+    struct itest_result r;
+
+    itest_sql(ci, "CREATE DATABASE tpl_src");
+    itest_sql(src, "CREATE TABLE t1 (x integer)");
+    char *first = run_schema_from(ci, src, &r);
+    itest_result_release(&r);
+    itest_sql(src, "CREATE TABLE t2 (x integer)");
+    char *second = run_schema_from(ci, src, &r);
+    cr_assert_str_neq(second, first);
+    cr_assert(strstr(r.err, "isotest: retired 1 superseded template of this "
+                            "suite\n"),
+              "no retire line:\n%s", r.err);
+    itest_result_release(&r);
+    assert_templates(ci, (const char *const[]){second}, 1);
+
+    free(second);
+    free(first);
+    free(src);
 }
 
 /* Wait at most STOP_BOUND_S for the run to end after its signal. */
