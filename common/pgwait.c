@@ -69,12 +69,17 @@ PGresult *pgwait_exec(PGconn *conn, const char *sql, struct pgwait *w)
         res = PQgetResult(conn);
         if (!res)
             break;
+        ExecStatusType st = PQresultStatus(res);
         if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
             PQclear(res);
             continue;
         }
         PQclear(keep);
         keep = res;
+        /* As PQexec: a COPY would hand out this result for ever. */
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
+            st == PGRES_COPY_BOTH || PQstatus(conn) == CONNECTION_BAD)
+            break;
     }
     return keep;
 }

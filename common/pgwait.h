@@ -39,7 +39,8 @@ int pgwait_ready(PGconn *conn, struct pgwait *w);
 /*
  * Send sql (one or several statements, as PQexec would) and wait for all
  * its results as pgwait_ready() waits.  Returns the first failed result,
- * else the last one (free with PQclear); NULL when it could not be sent
+ * else the last one (free with PQclear), or, as PQexec, a COPY's result
+ * (the connection is then in COPY state); NULL when it could not be sent
  * (PQerrorMessage says why) or the wait gave up (w->cancelled): the
  * connection is then still busy, and must be closed.
  */
