@@ -158,6 +158,12 @@ Test(templates, new_build_retires_its_suites_superseded_templates)
               "%s", r.out);
     itest_result_release(&r);
     assert_templates(ci, (const char *const[]){a2, a3, b1}, 3);
+    itest_run(&r, ARGV("clean", "--db", ci, "--keep-templates", "-1"), NULL);
+    itest_assert_exit(&r, 2, "clean --keep-templates -1");
+    cr_assert(strstr(r.err, "invalid value '-1' for --keep-templates"), "%s",
+              r.err);
+    itest_result_release(&r);
+    assert_templates(ci, (const char *const[]){a2, a3, b1}, 3);
 
     itest_bg_release(&live);
     free(used);
