@@ -134,11 +134,36 @@ struct isotest_options {
      */
     void (*progress)(void *arg, const char *what);
     void *progress_arg;
+    /*
+     * What names the suite whose template this is: a session that builds
+     * a new template drops ("retires") the other templates of the same
+     * suite and extensions that no live session uses, as the new one
+     * supersedes them (isotest_session_info's templates_retired counts
+     * them).  NULL: the migrations folder's absolute path; without
+     * migrations, no suite (nothing is retired).  Give your own when the
+     * folder is a temporary copy (isotest run --schema-from names the
+     * database it dumps).
+     */
+    const char *suite;
+    /*
+     * Cancelling an open in progress (Ctrl-C, say): the library installs
+     * no signal handler, so the caller's, or a thread of its own, makes
+     * cancelled(cancel_arg) return true; open calls it from its own thread
+     * between its steps and every 20 ms while it waits for another
+     * session's build of the same template (an advisory lock) or while a
+     * migration runs.  Then the running statement is cancelled
+     * (PQcancel), the half-built template dropped, the locks released,
+     * and open returns NULL with e saying "interrupted ...", within about
+     * a second.  It must be cheap and thread-safe (read an atomic flag).
+     * NULL: open is never cancelled.
+     */
+    bool (*cancelled)(void *cancel_arg);
+    void *cancel_arg;
 };
 #define ISOTEST_OPTIONS_INIT                                                   \
     {                                                                          \
         NULL, NULL, ISOTEST_DATABASE, NULL, 0, -1, 0, NULL, false, false,      \
-            NULL, 0, NULL, NULL, NULL                                          \
+            NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL                        \
     }
 
 struct isotest_session;
@@ -147,9 +172,11 @@ struct isotest_sandbox;
 /*
  * Start or reach the server, check the role may create databases, take a
  * run id and its lock, reclaim what dead runs left, build or reuse the
- * template, and start the clone pool.  NULL with e set; nothing is left
- * behind then.  Call from one thread; the session it returns may be used
- * from many.
+ * template (a new one retires its suite's superseded templates: see
+ * isotest_options.suite), and start the clone pool.  NULL with e set;
+ * nothing is left behind then (an interrupted build too: see
+ * isotest_options.cancelled).  Call from one thread; the session it
+ * returns may be used from many.
  */
 ISOTEST_API struct isotest_session *
 isotest_session_open(const struct isotest_options *o, struct isotest_err *e);
@@ -179,6 +206,7 @@ struct isotest_session_info {
     const char *reclaimed;      /* what was reclaimed at open, one per line */
     const char *server_options; /* embedded: "a=b c=d" as given, or "" */
     const char *pg_bindir;      /* embedded: the server binaries' folder */
+    int templates_retired;      /* superseded templates of the suite dropped */
 };
 
 ISOTEST_API const struct isotest_session_info *

@@ -5,6 +5,7 @@
 #include "migrate.h"
 #include "common/fsutil.h"
 #include "common/pgerr.h"
+#include "common/pgwait.h"
 #include "common/sqlscan.h"
 #include "common/strbuf.h"
 
@@ -193,14 +194,40 @@ static int locate_failure(PGconn *conn, const struct migration *m)
     return line;
 }
 
+/* How long a cancelled migration's server is given to stop. */
+#define CANCEL_GRACE_MS 5000
+
 int migrate_apply(const struct migrate_set *ms, PGconn *conn,
                   struct isotest_err *e)
 {
+    return migrate_apply_cancelable(ms, conn, NULL, NULL, e);
+}
+
+int migrate_apply_cancelable(const struct migrate_set *ms, PGconn *conn,
+                             bool (*cancelled)(void *arg), void *arg,
+                             struct isotest_err *e)
+{
     for (size_t i = 0; i < ms->n; i++) {
         const struct migration *m = &ms->v[i];
-        PGresult *res = PQexec(conn, m->sql);
+        struct pgwait w = {
+            .stop_fn = cancelled, .stop_arg = arg, .grace_ms = CANCEL_GRACE_MS};
+        PGresult *res = pgwait_exec(conn, m->sql, &w);
         ExecStatusType st = PQresultStatus(res);
 
+        if (w.stopped) {
+            /* Not a failure of the file: no replay to find its line. */
+            PQclear(res);
+            return err_set(e, "interrupted while applying migration '%s'",
+                           m->path);
+        }
+        if (!res) {
+            struct strbuf sb = STRBUF_INIT;
+            strbuf_addstr(&sb, PQerrorMessage(conn));
+            strbuf_rtrim(&sb);
+            err_set(e, "migration '%s': %s", m->path, sb.buf);
+            strbuf_release(&sb);
+            return -1;
+        }
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
             st == PGRES_EMPTY_QUERY) {
             PQclear(res);

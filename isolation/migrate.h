@@ -15,6 +15,7 @@
 #ifndef ISOTEST_MIGRATE_H
 #define ISOTEST_MIGRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -50,6 +51,17 @@ void migrate_release(struct migrate_set *ms);
  */
 int migrate_apply(const struct migrate_set *ms, PGconn *conn,
                   struct isotest_err *e);
+
+/*
+ * The same, calling cancelled(arg) (may be NULL) every 20 ms while a
+ * migration runs: when it returns true, the running statement is
+ * cancelled (PQcancel) and e says "interrupted while applying migration
+ * 'FILE'".  Should the server not stop within 5 s, the connection is left
+ * busy: close it, and drop its database.
+ */
+int migrate_apply_cancelable(const struct migrate_set *ms, PGconn *conn,
+                             bool (*cancelled)(void *arg), void *arg,
+                             struct isotest_err *e);
 
 /*
  * 1-based line of the 1-based character position `pos` in the UTF-8 text

@@ -113,3 +113,26 @@ int isotest_clean(const struct isotest_clean_options *o,
     target_release(&t);
     return r;
 }
+
+bool isotest_env_names_server(void)
+{
+    static const char *const vars[] = {"PGHOST", "PGPORT", "PGHOSTADDR",
+                                       "PGSERVICE", "PGDATABASE"};
+
+    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return true;
+    }
+    return false;
+}
+
+int isotest_server_option_check(const char *opt, struct isotest_err *e)
+{
+    return cluster_setting_check(opt, e);
+}
+
+char *isotest_pg_bindir(struct isotest_err *e)
+{
+    return cluster_find_bindir(NULL, e);
+}

@@ -96,29 +96,6 @@ const char *isotest_isolation_name(enum isotest_isolation m)
     return sandbox_mode_name(to_mode(m));
 }
 
-bool isotest_env_names_server(void)
-{
-    static const char *const vars[] = {"PGHOST", "PGPORT", "PGHOSTADDR",
-                                       "PGSERVICE", "PGDATABASE"};
-
-    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v)
-            return true;
-    }
-    return false;
-}
-
-int isotest_server_option_check(const char *opt, struct isotest_err *e)
-{
-    return cluster_setting_check(opt, e);
-}
-
-char *isotest_pg_bindir(struct isotest_err *e)
-{
-    return cluster_find_bindir(NULL, e);
-}
-
 /* The open's progress callback (isotest_options.progress), if any. */
 static void say(const struct isotest_options *o, const char *what)
 {
@@ -204,10 +181,22 @@ static int build_template(struct isotest_session *s,
                                  .n_ext = o->n_extensions,
                                  .runid = s->runid,
                                  .progress = o->progress,
-                                 .progress_arg = o->progress_arg};
+                                 .progress_arg = o->progress_arg,
+                                 .suite = o->suite,
+                                 .cancelled = o->cancelled,
+                                 .cancel_arg = o->cancel_arg};
     if (template_ensure(&s->target, s->maint, &spec, &s->tpl, e) < 0)
         return -1;
     s->info.template_ms = now_ms() - start;
+    s->info.templates_retired = s->tpl.retired;
+    return 0;
+}
+
+static int check_cancel(const struct isotest_options *o, const char *when,
+                        struct isotest_err *e)
+{
+    if (o->cancelled && o->cancelled(o->cancel_arg))
+        return err_set(e, "interrupted %s", when);
     return 0;
 }
 
@@ -347,10 +336,12 @@ struct isotest_session *isotest_session_open(const struct isotest_options *o,
         reclaim_lock_run(s->maint, s->runid, e) < 0)
         goto fail;
     s->info.server_ms = now_ms() - start;
-    if (!s->cluster && !o->no_reclaim &&
-        (say(o, "reclaiming what dead runs left"), reclaim_at_open(s, e) < 0))
+    if (check_cancel(o, "after reaching the server", e) < 0 ||
+        (!s->cluster && !o->no_reclaim &&
+         (say(o, "reclaiming what dead runs left"), reclaim_at_open(s, e) < 0)))
         goto fail;
     if (build_template(s, o, e) < 0 ||
+        check_cancel(o, "after the template was ready", e) < 0 ||
         (say(o, "starting the clone pool"), start_factory(s, o, e) < 0))
         goto fail;
     fill_info(s);

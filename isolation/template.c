@@ -1,10 +1,13 @@
 /*
- * template.c: building, finding and pruning templates, and carrying their
+ * template.c: building and finding templates, and carrying their
  * database-level settings and privileges over to clones.  The template's
- * extensions are in template_ext.c.
+ * extensions are in template_ext.c; retiring and pruning old templates in
+ * template_retire.c.
  */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include "template.h"
 #include "common/clock.h"
+#include "common/pgwait.h"
 #include "common/strbuf.h"
 #include "target.h"
 
@@ -15,13 +18,18 @@
 #include <strings.h>
 #include <time.h>
 
+/* How long a server is given to act on a cancel request. */
+#define CANCEL_GRACE_MS 5000
 /* Bumped when what a build does changes: the hash then differs. */
 #define TEMPLATE_FORMAT "isotest-template-3"
 /*
- * The comment records each extension as hex(name) hex(schema)
- * hex(version), comma-separated: no name can break the list.
+ * The comment: "isotest template; extensions (hex): LIST; suite: KEY",
+ * fields separated by "; " (template_comment_field() reads them).  LIST
+ * holds each extension as hex(name) hex(schema) hex(version),
+ * comma-separated: no name can break the list.
  */
-#define COMMENT_PREFIX "isotest template; extensions (hex): "
+#define COMMENT_HEAD "isotest template"
+#define EXT_FIELD "extensions (hex)"
 
 static void hash_add(EVP_MD_CTX *ctx, const void *p, size_t n)
 {
@@ -59,6 +67,35 @@ void template_hash(const struct template_spec *spec, int server_version,
     for (unsigned i = 0; i < mdlen && i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
     out[64] = '\0';
+}
+
+void template_suite_key(const struct template_spec *spec,
+                        char out[TEMPLATE_SUITE_LEN + 1])
+{
+    char *suite = NULL;
+
+    out[0] = '\0';
+    if (spec->suite) {
+        suite = xstrdup(spec->suite);
+    } else if (spec->ms && spec->ms->dir) {
+        char *abs = realpath(spec->ms->dir, NULL);
+        suite = xasprintf("migrations %s", abs ? abs : spec->ms->dir);
+        free(abs);
+    }
+    if (!suite)
+        return;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    hash_add(ctx, suite, strlen(suite));
+    free(suite);
+    for (size_t i = 0; i < spec->n_ext; i++)
+        hash_add(ctx, spec->extensions[i], strlen(spec->extensions[i]));
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    for (unsigned i = 0; i < mdlen && i < TEMPLATE_SUITE_LEN / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 /* 1: exists and ready, 0: missing, 2: exists but not marked ready. */
@@ -114,15 +151,13 @@ static int read_extensions(PGconn *conn, struct template *tpl,
             "'') FROM pg_database WHERE datname = $1",
             1, vals, &res, e) < 0)
         return -1;
-    const char *comment = PQntuples(res) ? PQgetvalue(res, 0, 0) : "";
-    if (!strncmp(comment, COMMENT_PREFIX, strlen(COMMENT_PREFIX))) {
-        char *list = xstrdup(comment + strlen(COMMENT_PREFIX));
-        char *save = NULL;
-        for (char *x = strtok_r(list, ",", &save); x;
-             x = strtok_r(NULL, ",", &save))
-            template_ext_add(tpl, x);
-        free(list);
-    }
+    char *list = template_comment_field(
+        PQntuples(res) ? PQgetvalue(res, 0, 0) : "", EXT_FIELD);
+    char *save = NULL;
+    for (char *x = list ? strtok_r(list, ",", &save) : NULL; x;
+         x = strtok_r(NULL, ",", &save))
+        template_ext_add(tpl, x);
+    free(list);
     PQclear(res);
     return 0;
 }
@@ -258,7 +293,8 @@ static int build(const struct target *t, PGconn *maint,
      */
     r = template_ext_create_own(conn, spec, true, e);
     if (r == 0 && spec->ms)
-        r = migrate_apply(spec->ms, conn, e);
+        r = migrate_apply_cancelable(spec->ms, conn, spec->cancelled,
+                                     spec->cancel_arg, e);
     if (r == 0 && spec->ms)
         r = template_ext_create_own(conn, spec, false, e);
     if (r == 0)
@@ -295,10 +331,14 @@ static void prime_relcache(const struct target *t, PGconn *maint,
  * schema mode must recreate in its comment, and mark it ready: one
  * transaction, so a template is either all of that or not there.
  */
-static int publish(PGconn *maint, const char *buildname, const char *name,
-                   const char *extlist, struct isotest_err *e)
+static int publish(PGconn *maint, const char *buildname,
+                   const struct template *tpl, const char *extlist,
+                   struct isotest_err *e)
 {
-    char *text = xasprintf(COMMENT_PREFIX "%s", extlist);
+    const char *name = tpl->name;
+    char *text = xasprintf(COMMENT_HEAD "; " EXT_FIELD ": %s%s%s", extlist,
+                           tpl->suite[0] ? "; " TEMPLATE_SUITE_FIELD ": " : "",
+                           tpl->suite);
     char *lit = PQescapeLiteral(maint, text, strlen(text));
     struct strbuf fmt = STRBUF_INIT;
 
@@ -321,6 +361,51 @@ static int publish(PGconn *maint, const char *buildname, const char *name,
     return r;
 }
 
+static bool cancelled(const struct template_spec *spec)
+{
+    return spec->cancelled && spec->cancelled(spec->cancel_arg);
+}
+
+/*
+ * Take the build lock of template `name` (key): a wait while another run
+ * builds it, which spec->cancelled may cut short (a cancel request ends
+ * the lock wait on the server).
+ */
+static int lock_build(PGconn *maint, int32_t key, const char *name,
+                      const struct template_spec *spec, struct isotest_err *e)
+{
+    char sql[80];
+    struct pgwait w = {.stop_fn = spec->cancelled,
+                       .stop_arg = spec->cancel_arg,
+                       .grace_ms = CANCEL_GRACE_MS};
+
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d, %d)",
+             (int)IDENT_TPL_LOCK_CLASS, (int)key);
+    PGresult *res = pgwait_exec(maint, sql, &w);
+    bool locked = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+    if (locked && !w.stopped) {
+        PQclear(res);
+        return 0;
+    }
+    if (locked) { /* the lock came as the cancel went */
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_LOCK_CLASS, key,
+                        &ignore);
+        isotest_err_release(&ignore);
+    }
+    if (w.stopped)
+        err_set(e,
+                "interrupted while waiting for another run's build of "
+                "template '%s'",
+                name);
+    else
+        err_set(e, "cannot lock template '%s': %s", name,
+                res ? PQresultErrorMessage(res) : PQerrorMessage(maint));
+    PQclear(res);
+    return -1;
+}
+
 int template_ensure(const struct target *t, PGconn *maint,
                     const struct template_spec *spec, struct template *tpl,
                     struct isotest_err *e)
@@ -336,19 +421,21 @@ int template_ensure(const struct target *t, PGconn *maint,
     if (ident_run_object(buildname, spec->runid, "tplbuild", e) < 0)
         return -1;
 
+    template_suite_key(spec, tpl->suite);
+
     /* The hash's first 32 bits key the build lock. */
     int32_t key = ident_runid_key(tpl->hash);
     int got = target_advisory(maint, "pg_try_advisory_lock",
                               IDENT_TPL_LOCK_CLASS, key, e);
+    if (got < 0)
+        return err_prefix(e, "cannot lock template '%s'", tpl->name);
     if (got == 0) { /* another run builds it: wait, then look again */
         if (spec->progress)
             spec->progress(spec->progress_arg,
                            "waiting for another run's template build");
-        got = target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS,
-                              key, e);
+        if (lock_build(maint, key, tpl->name, spec, e) < 0)
+            return -1;
     }
-    if (got < 0)
-        return err_prefix(e, "cannot lock template '%s'", tpl->name);
 
     int state = template_state(maint, tpl->name, e);
     if (state == 1) {
@@ -359,6 +446,10 @@ int template_ensure(const struct target *t, PGconn *maint,
         /* Renamed but not marked ready: a build that died in between. */
         if (state == 2 && target_drop_database(maint, tpl->name, e) < 0)
             goto unlock;
+        if (cancelled(spec)) {
+            err_set(e, "interrupted before building template '%s'", tpl->name);
+            goto unlock;
+        }
         char *extlist = NULL;
         if (spec->progress) {
             size_t n = spec->ms ? spec->ms->n : 0;
@@ -369,7 +460,7 @@ int template_ensure(const struct target *t, PGconn *maint,
         }
         r = build(t, maint, spec, buildname, &extlist, e);
         if (r == 0)
-            r = publish(maint, buildname, tpl->name, extlist, e);
+            r = publish(maint, buildname, tpl, extlist, e);
         if (r < 0) {
             target_drop_database(maint, buildname, &ignore);
             target_drop_database(maint, tpl->name, &ignore);
@@ -394,6 +485,13 @@ unlock:;
         r = read_carry(maint, tpl, e);
     if (r == 0)
         prime_relcache(t, maint, tpl->name);
+    /* A new template supersedes its suite's others (a failure keeps them). */
+    if (r == 0 && !tpl->reused && tpl->suite[0]) {
+        struct isotest_err ignore = ISOTEST_ERR_INIT;
+        int n = template_retire(maint, tpl->name, tpl->suite, NULL, &ignore);
+        isotest_err_release(&ignore);
+        tpl->retired = n > 0 ? n : 0;
+    }
     tpl->build_ms = now_ms() - start;
     return r;
 }
@@ -429,67 +527,6 @@ int template_carry(const struct template *tpl, PGconn *conn, const char *dbname,
                           "'%s'",
                           dbname);
     return 0;
-}
-
-int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
-                   struct strbuf *log, struct isotest_err *e)
-{
-    PGresult *res;
-    char *regex = ident_template_regex();
-    const char *vals[] = {keep ? keep : "", regex};
-    int n = 0, skip = n_keep > 0 ? n_keep - (keep ? 1 : 0) : 0;
-
-    /* Newest first: OIDs follow creation. */
-    if (target_exec_params(maint,
-                           "SELECT d.datname FROM pg_database d "
-                           "WHERE d.datname ~ $2 "
-                           "  AND d.datistemplate AND d.datname <> $1 "
-                           "ORDER BY d.oid DESC",
-                           2, vals, &res, e) < 0) {
-        free(regex);
-        return -1;
-    }
-    free(regex);
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *name = PQgetvalue(res, i, 0);
-        /* The hash's first 32 bits, as template_ensure keys its locks. */
-        int32_t key = ident_runid_key(name + strlen(IDENT_TPL_PREFIX));
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        /* A run that clones from it holds the shared lock: leave it. */
-        int got = target_advisory(maint, "pg_try_advisory_lock",
-                                  IDENT_TPL_USE_CLASS, key, e);
-        if (got <= 0)
-            continue;
-        /*
-         * IS_TEMPLATE databases must be unmarked before they can go; two
-         * messages, since DROP DATABASE refuses to run in the transaction
-         * that several statements in one message make.
-         */
-        int r = 0;
-        if (!dry_run)
-            r = target_exec_name(maint,
-                                 "ALTER DATABASE %I WITH IS_TEMPLATE "
-                                 "false",
-                                 name, e);
-        if (!dry_run && r == 0)
-            r = target_exec_name(maint, "DROP DATABASE %I WITH (FORCE)", name,
-                                 e);
-        struct isotest_err ignore = ISOTEST_ERR_INIT;
-        target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
-                        &ignore);
-        isotest_err_release(&ignore);
-        if (r == 0) {
-            n++;
-            if (log)
-                strbuf_addf(log, "%s template %s\n",
-                            dry_run ? "would drop" : "dropped", name);
-        }
-    }
-    PQclear(res);
-    return n;
 }
 
 void template_release(struct template *tpl)

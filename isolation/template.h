@@ -2,7 +2,8 @@
  * template: the migrated template database that sandboxes are cloned from.
  *
  * Call sequence: template_ensure() on the maintenance connection (builds
- * the template or finds the one a previous run built), then
+ * the template, retiring its suite's superseded ones, or finds the one a
+ * previous run built), then
  * template_carry() on every clone, then template_release().
  *
  * The name is isotest_tpl_<hash>, the hash covering the migrations' names
@@ -15,6 +16,16 @@
  * CREATE DATABASE ... TEMPLATE copies neither ALTER DATABASE ... SET
  * settings nor database privileges; template_ensure() reads both from the
  * template and template_carry() replays them on a clone.
+ *
+ * The wait for another run's build of the same template and the
+ * migrations can be cancelled from another thread (spec->cancelled): the
+ * build database is then dropped and the locks released.
+ *
+ * Templates go by two rules (template_retire.c): a session that built a
+ * new template retires the other templates of its suite, and
+ * template_prune() keeps the newest n; neither touches one a live run
+ * uses.  A suite is what spec->suite names (the migrations folder, say)
+ * with the extensions; its key is recorded in the template's comment.
  *
  * A struct template is read-only after template_ensure() and may be shared
  * by threads.
@@ -40,13 +51,28 @@ struct template_spec {
     /* Told "waiting for ..." and "building ..." (isotest_options). */
     void (*progress)(void *arg, const char *what);
     void *progress_arg;
+    /*
+     * What names the suite; NULL: the migrations folder's absolute path
+     * (none without migrations).
+     */
+    const char *suite;
+    /* Polled while waiting and migrating; true: stop.  May be NULL. */
+    bool (*cancelled)(void *arg);
+    void *cancel_arg;
 };
+
+/* Hex digits of a suite key, as template_suite_key() writes it. */
+#define TEMPLATE_SUITE_LEN 16
+/* The comment's field holding the suite key. */
+#define TEMPLATE_SUITE_FIELD "suite"
 
 struct template
 {
     char name[IDENT_BUFSZ];
-    char hash[65]; /* hex SHA-256 */
-    bool reused;   /* found ready, not built by this call */
+    char hash[65];                      /* hex SHA-256 */
+    char suite[TEMPLATE_SUITE_LEN + 1]; /* "" when spec->suite was NULL */
+    bool reused; /* found ready, not built by this call */
+    int retired; /* the suite's superseded templates it dropped */
     double build_ms;
     /*
      * Extensions the template holds (pgtap, and those migrations made), in
@@ -71,6 +97,14 @@ struct template
  */
 void template_hash(const struct template_spec *spec, int server_version,
                    char out[65]);
+
+/*
+ * The suite key: a hash of the suite (spec->suite, else the migrations
+ * folder's absolute path) and the extensions, hex into out; "" when there
+ * is no suite.  Thread-safe.
+ */
+void template_suite_key(const struct template_spec *spec,
+                        char out[TEMPLATE_SUITE_LEN + 1]);
 
 struct target;
 int template_ensure(const struct target *t, PGconn *maint,
@@ -113,6 +147,13 @@ int template_ext_list(PGconn *conn, char **list, struct isotest_err *e);
 void template_ext_add(struct template *tpl, const char *entry);
 
 /*
+ * The value of field `key` in a template's comment ("isotest template;
+ * KEY: VALUE; ..."), or NULL when it has none.  Unknown fields are
+ * skipped.  The caller frees it.  Pure; thread-safe.
+ */
+char *template_comment_field(const char *comment, const char *key);
+
+/*
  * Drop finished templates other than `keep` beyond the newest `n_keep`
  * (by creation order) that no live run uses.  Returns how many were
  * dropped (with dry_run: would be); each goes to `log` (may be NULL) as
@@ -120,5 +161,13 @@ void template_ext_add(struct template *tpl, const char *entry);
  */
 int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
                    struct strbuf *log, struct isotest_err *e);
+
+/*
+ * Drop the finished templates of `suite` (a key, not "") other than
+ * `keep` that no live run uses: those `keep` supersedes.  Returns how
+ * many; each goes to `log` (may be NULL) as "retired template NAME".
+ */
+int template_retire(PGconn *maint, const char *keep, const char *suite,
+                    struct strbuf *log, struct isotest_err *e);
 
 #endif

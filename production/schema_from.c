@@ -180,6 +180,27 @@ size_t schema_from_strip(struct strbuf *dump)
     return others;
 }
 
+static int name_suite(struct schema_from *sf, const char *url,
+                      const char *const *exclude, size_t n,
+                      struct isotest_err *e)
+{
+    char *conninfo, *password;
+
+    if (catalog_conn_split(url, &conninfo, &password, e) < 0)
+        return -1;
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "schema-from %s", conninfo);
+    for (size_t i = 0; i < n; i++)
+        strbuf_addf(&sb, "%s%s", i ? "," : " exclude ", exclude[i]);
+    sf->suite = strbuf_detach(&sb, NULL);
+    free(conninfo);
+    if (password) {
+        memset(password, 0, strlen(password));
+        free(password);
+    }
+    return 0;
+}
+
 int schema_from_prepare(struct schema_from *sf, const char *url,
                         const char *const *exclude, size_t n,
                         struct isotest_err *e)
@@ -212,6 +233,8 @@ int schema_from_prepare(struct schema_from *sf, const char *url,
     signals_watch_dir(sf->dir); /* a second Ctrl-C removes it */
     sf->file = xasprintf("%s/" MIGRATION_NAME, sf->dir);
     int r = fs_write_atomic(sf->file, dump.buf, dump.len, e);
+    if (r == 0)
+        r = name_suite(sf, url, exclude, n, e);
     strbuf_release(&dump);
     if (r < 0)
         schema_from_release(sf);
@@ -229,5 +252,6 @@ void schema_from_release(struct schema_from *sf)
     isotest_err_release(&ignore);
     free(sf->dir);
     free(sf->file);
-    sf->dir = sf->file = NULL;
+    free(sf->suite);
+    sf->dir = sf->file = sf->suite = NULL;
 }

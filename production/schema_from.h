@@ -30,8 +30,11 @@
 #include "common/strbuf.h"
 
 struct schema_from {
-    char *dir;  /* the migrations folder, or NULL */
-    char *file; /* its one migration */
+    char *dir;   /* the migrations folder, or NULL */
+    char *file;  /* its one migration */
+    char *suite; /* what names its templates' suite: the database dumped
+                    (without its password) and the schemas left out, not
+                    the temporary folder (isotest_options.suite) */
 };
 
 /*

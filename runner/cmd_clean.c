@@ -11,11 +11,14 @@
 
 static const char usage[] =
     "usage: isotest clean [--dry-run] [--db URL] [--keep-age SECONDS]\n"
+    "                     [--keep-templates N]\n"
     "Drops the databases of dead isotest runs (kept sandboxes once older "
-    "than\n--keep-age, default one day) and templates beyond the newest "
-    "three that no\nlive run uses.  With no server named (no --db, no PG* "
-    "variables): stops\nthe embedded servers of dead runs on this machine "
-    "and removes their folders.\n";
+    "than\n--keep-age, default one day) and the templates beyond the newest "
+    "N\n(--keep-templates, default 3; 0 drops them all) that no live run "
+    "uses.\nTemplates of one suite need no cleaning: a run that builds a "
+    "new template\nretires its suite's superseded ones itself.  With no "
+    "server named (no --db,\nno PG* variables): stops the embedded servers "
+    "of dead runs on this machine\nand removes their folders.\n";
 
 /* 0 is allowed: drop kept sandboxes of dead runs right away. */
 static int set_keep_age(const struct opt_spec *s, const char *as, const char *v,
@@ -36,6 +39,8 @@ static const struct opt_spec specs[] = {
     {"--db", NULL, OPT_VALUE, CLEAN(db), 0, 0, opt_set_string},
     {"--keep-age", NULL, OPT_VALUE, CLEAN(keep_age_s), 0, 10L * 365 * 86400,
      set_keep_age},
+    {"--keep-templates", NULL, OPT_VALUE, CLEAN(keep_templates), 0, 1000000,
+     opt_set_int},
     {NULL, NULL, OPT_FLAG, 0, 0, 0, NULL},
 };
 #undef CLEAN
@@ -64,6 +69,10 @@ static void print_report(const struct isotest_clean_options *o,
         printf("; %d kept sandbox%s younger than --keep-age left",
                r->kept_young, r->kept_young == 1 ? "" : "es");
     putchar('\n');
+    printf("%s %d template%s: clean keeps the newest %d and any a live run "
+           "uses (a run retires its own suite's superseded ones)\n",
+           o->dry_run ? "would drop" : "dropped", r->templates,
+           r->templates == 1 ? "" : "s", o->keep_templates);
     if (r->failed)
         printf("%d could not be dropped\n", r->failed);
 }

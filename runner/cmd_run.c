@@ -228,6 +228,9 @@ static int open_session_steps(struct run *r, struct slowstep *step,
     so.pg_bindir = r->o.pg_bindir;
     so.progress = slowstep_say;
     so.progress_arg = step;
+    /* --schema-from: the database dumped, not its temporary folder. */
+    so.suite = r->o.suite_name ? r->o.suite_name : r->schema.suite;
+    so.cancelled = signals_cancelled; /* Ctrl-C during the template build */
     r->session = isotest_session_open(&so, e);
     if (!r->session)
         return -1;
@@ -255,6 +258,11 @@ static int open_session_steps(struct run *r, struct slowstep *step,
     if (si->reclaimed[0])
         fprintf(stderr, "isotest: reclaimed dead runs' sandboxes:\n%s",
                 si->reclaimed);
+    if (si->templates_retired)
+        fprintf(stderr,
+                "isotest: retired %d superseded template%s of this "
+                "suite\n",
+                si->templates_retired, si->templates_retired == 1 ? "" : "s");
     /*
      * Fill the pool before the first case: one clone time at start-up
      * instead of the first cases each waiting for theirs.

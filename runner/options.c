@@ -388,6 +388,7 @@ static const struct opt_spec run_specs[] = {
     {"--server-option", NULL, OPT_VALUE, RUN(server_options), 0, 0,
      set_server_option},
     {"--pg-bindir", NULL, OPT_PATH, RUN(pg_bindir), 0, 0, opt_set_string},
+    {"--suite", NULL, OPT_VALUE, RUN(suite_name), 0, 0, opt_set_string},
     {"--pgtap-functions", NULL, OPT_OPTIONAL, RUN(pgtap_functions), 0, 0,
      set_pgtap_functions},
     {"--pgtap-batch", NULL, OPT_VALUE, RUN(pgtap_batch), 1, 1000000,

@@ -67,7 +67,8 @@ struct run_options {
     bool ignore_space_change;    /* compare as diff -b does */
     const char **server_options; /* --server-option NAME=VALUE, in order */
     size_t nserver_options;
-    const char *pg_bindir; /* --pg-bindir: the embedded server's binaries */
+    const char *pg_bindir;  /* --pg-bindir: the embedded server's binaries */
+    const char *suite_name; /* --suite: names the suite (templates) */
     const char *pgtap_functions; /* regex of test functions; NULL: none */
     int pgtap_batch; /* test functions per sandbox; 0: not given (1) */
     int color;       /* --color: an enum console_color (default auto) */

@@ -138,9 +138,9 @@ static int ensure_conn(struct pgtap_conn *pc, const struct isotest_sandbox *sb,
 static int await(PGconn *conn, const struct runcase_ctx *ctx, double deadline,
                  struct outcome_of *o)
 {
-    struct sqlexec_wait w = {
+    struct pgwait w = {
         .stop = ctx->stop, .deadline = deadline, .grace_ms = CANCEL_GRACE_MS};
-    int r = sqlexec_wait_ready(conn, &w);
+    int r = pgwait_ready(conn, &w);
 
     o->stopped = w.stopped;
     o->timed_out = w.timed_out;

@@ -193,6 +193,12 @@ bool signals_interrupted(void)
     return atomic_load(&sig.signo) != 0;
 }
 
+bool signals_cancelled(void *arg)
+{
+    (void)arg;
+    return signals_interrupted();
+}
+
 int signals_exit_code(void)
 {
     return 128 + atomic_load(&sig.signo);

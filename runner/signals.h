@@ -6,8 +6,12 @@
  * stops is registered here by the command that owns it, whichever it is
  * (run, bench, ...):
  *
- *   first signal   the watched pool stops (running cases are ended, their
- *                  sandboxes dropped, the report written); a watched child
+ *   first signal   a session open in progress stops (signals_cancelled(),
+ *                  given as isotest_options.cancelled, turns true: a
+ *                  template build or the wait for another run's is
+ *                  cancelled and leaves nothing); the watched pool stops
+ *                  (running cases are ended, their sandboxes dropped, the
+ *                  report written); a watched child
  *                  process (bench's child run) gets the same signal, so it
  *                  stops the same clean way; the command sees
  *                  signals_interrupted() and starts nothing new;
@@ -54,6 +58,12 @@ void signals_watch_dir(const char *path);
  * frees (the signals_watch_*() calls may be made from inside it).
  */
 void signals_cleanup(void (*fn)(void *), void *arg);
+
+/*
+ * For isotest_options.cancelled (arg unused): whether a first signal
+ * came.  Thread-safe; cheap (an atomic load).
+ */
+bool signals_cancelled(void *arg);
 
 /* Whether a first signal came; its exit code (128 + signal). */
 bool signals_interrupted(void);

@@ -1,19 +1,16 @@
 /*
  * sqlexec.c: a plain SQL case over libpq, statement by statement.
  *
- * The wait for a result polls the socket in 20 ms steps so that the case's
- * deadline and the run's stop flag are seen; either one sends a cancel
- * request (what psql does on SIGINT), and when the server has not answered
- * `grace_ms` later the connection is abandoned: the sandbox's drop ends
- * the backend.
+ * The wait for a result (common/pgwait) sees the case's deadline and the
+ * run's stop flag; either one sends a cancel request, and when the server
+ * has not answered `grace_ms` later the connection is abandoned: the
+ * sandbox's drop ends the backend.
  */
 #include "sqlexec.h"
 #include "common/clock.h"
 #include "common/pgerr.h"
 
-#include <errno.h>
 #include <libpq-fe.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,7 +21,7 @@ struct run {
     struct sqlexec_status *st;
     struct strbuf *out, *err;
     const struct sql_stmt *cur; /* the statement being run */
-    struct sqlexec_wait wait;   /* the deadline, the stop flag, the cancel */
+    struct pgwait wait;         /* the deadline, the stop flag, the cancel */
 };
 
 /* Notices as psql prints them in a script: "FILE:LINE: NOTICE:  ...". */
@@ -34,47 +31,6 @@ static void on_notice(void *arg, const char *message)
 
     strbuf_addf(r->err, "%s:%d: %s", r->spec->display_path,
                 r->cur ? r->cur->line : 0, message);
-}
-
-static void cancel(PGconn *conn)
-{
-    PGcancel *c = PQgetCancel(conn);
-    char buf[256];
-
-    if (c) {
-        PQcancel(c, buf, sizeof(buf));
-        PQfreeCancel(c);
-    }
-}
-
-int sqlexec_wait_ready(PGconn *conn, struct sqlexec_wait *w)
-{
-    while (PQisBusy(conn)) {
-        double now = now_ms();
-        bool stop = w->stop && atomic_load(w->stop);
-
-        if (!w->cancelled &&
-            (stop || (w->deadline > 0 && now >= w->deadline))) {
-            if (stop)
-                w->stopped = true;
-            else
-                w->timed_out = true;
-            cancel(conn);
-            w->cancelled = true;
-            w->give_up = now + w->grace_ms;
-        }
-        if (w->cancelled && now >= w->give_up)
-            return -1;
-        double wait = 20;
-        if (!w->cancelled && w->deadline > 0 && w->deadline - now < wait)
-            wait = w->deadline - now;
-        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-        if (poll(&pfd, 1, wait < 0 ? 0 : (int)wait + 1) < 0 && errno != EINTR)
-            return -1;
-        if (!PQconsumeInput(conn))
-            return 0; /* the connection broke: PQgetResult says how */
-    }
-    return 0;
 }
 
 static void print_rows(struct strbuf *out, const PGresult *res)
@@ -133,7 +89,7 @@ static bool run_statement(PGconn *conn, struct run *r)
     /* Rows one at a time: a huge result is capped, not held. */
     PQsetSingleRowMode(conn);
     for (;;) {
-        bool gave_up = sqlexec_wait_ready(conn, &r->wait) < 0;
+        bool gave_up = pgwait_ready(conn, &r->wait) < 0;
         r->st->stopped |= r->wait.stopped;
         r->st->timed_out |= r->wait.timed_out;
         if (gave_up) {

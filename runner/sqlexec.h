@@ -24,6 +24,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/pgwait.h"
 #include "common/sqlscan.h"
 #include "common/strbuf.h"
 
@@ -78,25 +79,6 @@ struct sqlexec_status {
     bool stopped;
     char *message; /* "FILE:LINE: ERROR: text (SQLSTATE x)"; caller frees */
 };
-
-/*
- * Waiting for a query sent with PQsendQuery*(): until its results can be
- * read without blocking, polling `stop` and the deadline; either sends a
- * cancel (once per struct), and a server that ignores it is given up on
- * grace_ms later.  Fill stop, deadline (0: none) and grace_ms; the rest
- * starts zeroed and tells what happened.
- */
-struct sqlexec_wait {
-    const atomic_int *stop; /* may be NULL */
-    double deadline;        /* CLOCK_MONOTONIC ms; 0: none */
-    double grace_ms;
-    bool cancelled; /* a cancel was sent */
-    double give_up; /* ... and is given up on at this time */
-    bool stopped, timed_out;
-};
-
-/* 0 when results can be read (or the connection broke); -1: gave up. */
-int sqlexec_wait_ready(PGconn *conn, struct sqlexec_wait *w);
 
 /*
  * Run the statements.  Rows go to `out`, notices and errors to `err`

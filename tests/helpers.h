@@ -248,6 +248,13 @@ char *itest_run_db_names(const char *ci, const char *runid);
 char *itest_wait_for_run(const char *ci, struct itest_bg *b,
                          const char *const *skip, int n, const char *marker);
 /*
+ * Wait until `sql` returns a row whose first column is not NULL; that
+ * value.  Fails when `b` ends first, or after ITEST_WAIT_S; `what` names
+ * what was awaited in the message.
+ */
+char *itest_wait_for_sql(const char *ci, struct itest_bg *b, const char *sql,
+                         const char *what);
+/*
  * Wait until a run (not `other`) has `n` sandbox databases
  * (isotest_<runid>_<n>); its id.  Fails when `b` ends first.
  */

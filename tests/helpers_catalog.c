@@ -236,6 +236,12 @@ static char *wait_for_value(const char *ci, const char *sql, struct itest_bg *b,
     }
 }
 
+char *itest_wait_for_sql(const char *ci, struct itest_bg *b, const char *sql,
+                         const char *what)
+{
+    return wait_for_value(ci, sql, b, what, what);
+}
+
 char *itest_wait_for_run(const char *ci, struct itest_bg *b,
                          const char *const *skip, int n, const char *marker)
 {
