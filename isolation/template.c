@@ -6,6 +6,7 @@
 #include "template.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
+#include "schema_cache.h"
 #include "target.h"
 
 #include <openssl/evp.h>
@@ -462,6 +463,9 @@ int template_prune(PGconn *maint, const char *keep, int n_keep, bool dry_run,
         if (!dry_run && r == 0)
             r = target_exec_name(maint, "DROP DATABASE %I WITH (FORCE)", name,
                                  e);
+        /* Schema mode's cache of it goes with it (schema_cache.h). */
+        if (!dry_run && r == 0)
+            r = schema_cache_drop(maint, name, e);
         struct isotest_err ignore = ISOTEST_ERR_INIT;
         target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
                         &ignore);
