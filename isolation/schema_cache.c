@@ -10,6 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+void schema_cache_name(char out[IDENT_BUFSZ], const char *hash)
+{
+    /* Short: only the template's hash prefix, as its name has. */
+    snprintf(out, IDENT_BUFSZ, IDENT_TPL_PREFIX "%.*s_s%u", IDENT_TPL_HASH_LEN,
+             hash, SCHEMA_CACHE_SIZE);
+}
+
 void schema_cache_prep_name(char out[IDENT_BUFSZ], unsigned i)
 {
     snprintf(out, IDENT_BUFSZ, IDENT_PREFIX "prep_%u", i);
@@ -134,9 +141,7 @@ int schema_cache_ensure(const struct target *t, PGconn *maint,
 {
     char buildname[IDENT_BUFSZ];
 
-    /* isotest_tpl_<hash>: a prefix of the template's name, and short. */
-    snprintf(cache, IDENT_BUFSZ, IDENT_TPL_PREFIX "%.*s_s%u",
-             IDENT_TPL_HASH_LEN, tpl->hash, SCHEMA_CACHE_SIZE);
+    schema_cache_name(cache, tpl->hash);
     if (ident_run_object(buildname, runid, "schbuild", e) < 0)
         return -1;
     /* The template's build lock: its key is the hash's first 32 bits. */

@@ -38,6 +38,13 @@
 /* Schemas per cache database, so per run database. */
 #define SCHEMA_CACHE_SIZE 32u
 
+/*
+ * The cache's name for a template of hash `hash` (hex): isotest_tpl_
+ * <16 hex>_s<N>.  Neither a template's name (template_prune() leaves it
+ * to schema_cache_drop()) nor a run's object (reclaim leaves it).
+ */
+void schema_cache_name(char out[IDENT_BUFSZ], const char *hash);
+
 /* The name of prepared schema i (1..SCHEMA_CACHE_SIZE) into out. */
 void schema_cache_prep_name(char out[IDENT_BUFSZ], unsigned i);
 
