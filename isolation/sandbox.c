@@ -85,10 +85,12 @@ static int schema_rundb(struct sandbox_factory *f, PGconn *maint,
         extscan_rerunnable_set(cfg->ms, &f->rerun);
         f->have_rerun = true;
     }
-    if (schema_cache_ensure(cfg->target, maint, cfg->tpl,
-                            f->have_rerun ? &f->rerun : NULL, cfg->runid,
-                            f->cache, e) < 0)
+    int built = schema_cache_ensure(cfg->target, maint, cfg->tpl,
+                                    f->have_rerun ? &f->rerun : NULL,
+                                    cfg->runid, f->cache, e);
+    if (built < 0)
         return -1;
+    f->built_cache = built == 1;
     /* Each schema's time is told when the pool renames it. */
     return sandbox_pool_first_db(f, maint, e);
 }
@@ -145,6 +147,11 @@ fail:;
     free(f->create_fmt);
     free(f);
     return NULL;
+}
+
+bool sandbox_factory_built(const struct sandbox_factory *f)
+{
+    return f->built_cache;
 }
 
 int sandbox_sweep_run(PGconn *maint, const char *runid, struct isotest_err *e)

@@ -88,6 +88,13 @@ int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
                          struct isotest_err *e);
 
 /*
+ * Whether sandbox_factory_new() built something later runs reuse (schema
+ * mode's cache of migrated schemas): an embedded server is then worth
+ * saving.
+ */
+bool sandbox_factory_built(const struct sandbox_factory *f);
+
+/*
  * With a pool: wait until `n` clones (at most the expected number) are
  * ready, so the first cases do not wait for theirs.  No-op without one.
  */

@@ -36,6 +36,7 @@ struct sandbox_factory {
     struct migrate_set rerun;
     bool have_rerun;
     char cache[IDENT_BUFSZ]; /* schema mode: schema_cache.h's database */
+    bool built_cache;        /* ... built by sandbox_factory_new() */
     /* Shared by the workers without a lock. */
     atomic_uint counter;
 

@@ -150,9 +150,11 @@ int schema_cache_ensure(const struct target *t, PGconn *maint,
                         e) < 0)
         return err_prefix(e, "cannot lock template '%s'", tpl->name);
     int r = cache_state(maint, cache, e);
+    bool built = false;
     if (r == 1) {
         r = 0;
     } else if (r >= 0) {
+        built = true;
         /* Renamed but not marked ready: a build that died in between. */
         r = r == 2 ? target_drop_database(maint, cache, e) : 0;
         if (r == 0)
@@ -173,7 +175,7 @@ int schema_cache_ensure(const struct target *t, PGconn *maint,
     target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_LOCK_CLASS, key,
                     &ignore);
     isotest_err_release(&ignore);
-    return r;
+    return r < 0 ? -1 : built;
 }
 
 int schema_cache_clone(PGconn *maint, const struct template *tpl,

@@ -50,8 +50,9 @@ void schema_cache_prep_name(char out[IDENT_BUFSZ], unsigned i);
 
 /*
  * Find or build the cache of tpl into `cache` (its name).  `rerun` is the
- * migrations as schema mode replays them (NULL: none).  -1 with e set
- * (a migration that cannot run in a schema names its file and line).
+ * migrations as schema mode replays them (NULL: none).  Returns 1 when it
+ * built it, 0 when it found it; -1 with e set (a migration that cannot
+ * run in a schema names its file and line).
  */
 int schema_cache_ensure(const struct target *t, PGconn *maint,
                         const struct template *tpl,
