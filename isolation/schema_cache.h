@@ -22,6 +22,12 @@
  * template_prune() off it), then schema_cache_clone() for each run
  * database.  template_prune() drops a cache with its template.
  *
+ * The cache is keyed by the template's hash, which covers the
+ * migrations, the extensions, the server version and TEMPLATE_FORMAT:
+ * when what a build here does changes (extscan.h's rewriting, say), bump
+ * TEMPLATE_FORMAT, or a later run would hand out schemas built the old
+ * way.
+ *
  * Functions are thread-safe on distinct connections.
  */
 #ifndef ISOTEST_SCHEMA_CACHE_H
