@@ -176,7 +176,8 @@ demo: deps
 # measures at its top); they print, and fail only when something could
 # not run.
 BENCH_SCRIPTS := ci/bench.sh ci/bench_library.sh ci/bench_shard.sh \
-	ci/bench_ci.sh ci/bench_backup.sh ci/bench_drift.sh ci/bench_pgtap.sh
+	ci/bench_ci.sh ci/bench_backup.sh ci/bench_drift.sh ci/bench_pgtap.sh \
+	ci/bench_schema.sh
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/isotest build/bench-clone lib
 	@$(MAKE) --no-print-directory install PREFIX=$(abspath build/stage) >/dev/null

@@ -227,7 +227,8 @@ isotest_session_db_setting(const struct isotest_session *s, const char *name);
  * What making sandboxes has cost so far: in database mode each clone
  * (CREATE DATABASE ... TEMPLATE, made by the pool's threads ahead of
  * time or on acquire without a pool), in schema mode each schema's
- * connection, creation and migrations.  A slow server shows here first:
+ * rename (schemas are migrated ahead, in a cache cloned per run: see
+ * README's Isolation item).  A slow server shows here first:
  * a clone of a small template takes ~15 ms where the server's data is
  * on tmpfs, and from ~40 ms (WAL_LOG) to seconds (FILE_COPY) on a
  * disk-backed server with fsync=on.  With a pool, clones are made
@@ -381,7 +382,9 @@ ISOTEST_API double isotest_sandbox_acquire_ms(const struct isotest_sandbox *sb);
           it first (a killed test's) */
 
 /*
- * Drop the sandbox (with a pool, off the caller's path) and free sb.
+ * Drop the sandbox (with a pool, off the caller's path) and free sb.  In
+ * schema mode the schema goes with its database once every schema there
+ * is released, or at the session's close: never beside a running case.
  * *release_ms (may be NULL) gets the time it took.  -1 with e set when the
  * drop failed: sb is freed all the same, and the session's close (or the
  * next session) drops it.  Thread-safe.

@@ -4,9 +4,12 @@
  *
  *   isotest_<runid>_<n>          a sandbox (database, or schema in schema mode)
  *   isotest_<runid>_schemas      the database that holds a run's schemas
+ *   isotest_<runid>_schemas<N>   ... and the next ones (schema_cache.h)
+ *   isotest_<runid>_schbuild     schema mode's cache while being built
  *   isotest_<runid>_shared       the shared database of --isolation none
  *   isotest_<runid>_tplbuild     a template while it is being built
  *   isotest_tpl_<hash>           a finished template, shared across runs
+ *   isotest_tpl_<hash>_s<N>      schema mode's cache of N migrated schemas
  *
  * A run id is 8 lower-case hex digits; the runner holds the advisory lock
  * (IDENT_LOCK_CLASS, runid) for as long as it lives, which is how a later

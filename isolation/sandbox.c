@@ -7,6 +7,7 @@
 #include "extscan.h"
 #include "reclaim.h"
 #include "sandbox_int.h"
+#include "schema_cache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -70,64 +71,28 @@ int sandbox_make_clone(PGconn *conn, const struct sandbox_factory *f,
     return 0;
 }
 
-static int create_schema(struct sandbox_worker *w, const char *name,
-                         struct isotest_err *e);
-
 /*
- * Schema mode's run database.  Not a clone of the template: its public
- * schema would hold a second copy of every migrated object, visible
- * behind the case's schema (and making calls with untyped literals
- * ambiguous).  Only the template's extensions (each in its own schema, at
- * its version) and database settings come along.  Then the first
- * sandbox, so that migrations that cannot be replayed in a schema fail
- * here, once, not in every case.
+ * Schema mode's run database: a clone of the schema cache (schema_cache.h),
+ * built first when missing, so that migrations that cannot be replayed in
+ * a schema fail the run here, once, not in every case.
  */
 static int schema_rundb(struct sandbox_factory *f, PGconn *maint,
                         struct isotest_err *e)
 {
     const struct sandbox_config *cfg = &f->cfg;
 
-    if (ident_run_object(f->rundb, cfg->runid, "schemas", e) < 0)
-        return -1;
-    if (target_exec_name(maint, "CREATE DATABASE %I TEMPLATE template0",
-                         f->rundb, e) < 0)
-        return err_prefix(e, "cannot create database '%s'", f->rundb);
-    if (template_carry(cfg->tpl, maint, f->rundb, e) < 0)
-        return -1;
-    PGconn *conn = target_connect(cfg->target, f->rundb, e);
-    if (!conn)
-        return -1;
-    int r = template_create_extensions(cfg->tpl, conn, e);
-    if (r < 0) {
-        PQfinish(conn);
-        return err_prefix(e,
-                          "cannot recreate the template's extensions in "
-                          "'%s'",
-                          f->rundb);
-    }
     if (cfg->ms) {
         extscan_rerunnable_set(cfg->ms, &f->rerun);
         f->have_rerun = true;
     }
-    /* The same session makes it: a new one would cost a connection. */
-    struct sandbox_worker w = {.f = f, .conn = conn};
-    unsigned n = atomic_fetch_add(&f->counter, 1) + 1;
-    double start = now_ms();
-    r = ident_sandbox(f->first, cfg->runid, n, e);
-    if (r == 0)
-        r = create_schema(&w, f->first, e);
-    if (w.conn)
-        PQfinish(w.conn);
-    if (r < 0) {
-        f->first[0] = '\0';
-        if (!e->hint)
-            err_hint(e, "schema mode replays the migrations in each case's "
-                        "schema (search_path: that schema, then public): "
-                        "they must create their objects unqualified");
+    int built = schema_cache_ensure(cfg->target, maint, cfg->tpl,
+                                    f->have_rerun ? &f->rerun : NULL,
+                                    cfg->runid, f->cache, e);
+    if (built < 0)
         return -1;
-    }
-    tell_time(f, start);
-    return 0;
+    f->built_cache = built == 1;
+    /* Each schema's time is told when the pool renames it. */
+    return sandbox_pool_first_db(f, maint, e);
 }
 
 struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
@@ -139,7 +104,6 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
 
     f->cfg = *cfg;
     atomic_init(&f->counter, 0);
-    atomic_init(&f->first_taken, false);
     qt = ident_quote(maint, cfg->tpl->name, e);
     if (!qt) {
         free(f);
@@ -168,7 +132,8 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
     } else if (cfg->mode == SANDBOX_SCHEMA && schema_rundb(f, maint, e) < 0) {
         goto fail;
     }
-    if (cfg->mode == SANDBOX_DATABASE && cfg->pool > 0)
+    if ((cfg->mode == SANDBOX_DATABASE && cfg->pool > 0) ||
+        cfg->mode == SANDBOX_SCHEMA)
         sandbox_pool_start(f);
     return f;
 fail:;
@@ -178,9 +143,15 @@ fail:;
     isotest_err_release(&ignore);
     if (f->have_rerun)
         migrate_release(&f->rerun);
+    free(f->dbs);
     free(f->create_fmt);
     free(f);
     return NULL;
+}
+
+bool sandbox_factory_built(const struct sandbox_factory *f)
+{
+    return f->built_cache;
 }
 
 int sandbox_sweep_run(PGconn *maint, const char *runid, struct isotest_err *e)
@@ -238,9 +209,7 @@ struct sandbox_worker *sandbox_worker_new(struct sandbox_factory *f,
     struct sandbox_worker *w = xcalloc(1, sizeof(*w));
 
     w->f = f;
-    if (f->cfg.mode == SANDBOX_SCHEMA)
-        w->conn = target_connect(f->cfg.target, f->rundb, e);
-    else if (f->cfg.mode == SANDBOX_DATABASE && !f->threads)
+    if (f->cfg.mode == SANDBOX_DATABASE && !f->threads)
         w->conn = target_connect(f->cfg.target, f->cfg.target->maint_db, e);
     else
         return w; /* none, or the pool's threads do the work */
@@ -260,64 +229,6 @@ void sandbox_worker_free(struct sandbox_worker *w)
     free(w);
 }
 
-static int drop_schema(PGconn *conn, const char *name, struct isotest_err *e)
-{
-    int r = target_exec_name(conn, "DROP SCHEMA IF EXISTS %I CASCADE", name, e);
-
-    if (r < 0)
-        err_prefix(e, "cannot drop sandbox schema '%s'", name);
-    return r;
-}
-
-/*
- * Migrations that change the database itself (ALTER DATABASE ... SET,
- * GRANT ... ON DATABASE) update one catalog row, and run concurrently for
- * several schemas they fail with "tuple concurrently updated".  That race
- * is transient: the schema is dropped and the migrations run again.
- */
-static bool transient(const char *msg)
-{
-    return strstr(msg, "tuple concurrently updated") ||
-           strstr(msg, "deadlock detected");
-}
-
-static int create_schema(struct sandbox_worker *w, const char *name,
-                         struct isotest_err *e)
-{
-    if (!w->conn) {
-        w->conn = target_connect(w->f->cfg.target, w->f->rundb, e);
-        if (!w->conn)
-            return -1;
-    }
-    const struct migrate_set *ms = w->f->have_rerun ? &w->f->rerun : NULL;
-    for (int attempt = 1;; attempt++) {
-        const char *names[] = {name, name, NULL};
-        /*
-         * The migrations see what the case will see (its search_path is
-         * target_search_path_option()'s): their schema first, for what
-         * they create, then public, where the template's extensions are
-         * unless a migration put them elsewhere.
-         */
-        if (target_exec_ident(w->conn,
-                              "CREATE SCHEMA %I; SET search_path TO %I, public",
-                              names, e) < 0)
-            return err_prefix(e, "cannot create sandbox schema '%s'", name);
-        if (!ms || migrate_apply(ms, w->conn, e) == 0)
-            return target_exec(w->conn, "RESET search_path", e);
-
-        struct isotest_err ignore = ISOTEST_ERR_INIT;
-        target_exec(w->conn, "RESET search_path", &ignore);
-        bool retry = attempt < 8 && e->msg && transient(e->msg) &&
-                     drop_schema(w->conn, name, &ignore) == 0;
-        isotest_err_release(&ignore);
-        if (!retry)
-            return err_prefix(e, "cannot migrate sandbox schema '%s'", name);
-        isotest_err_release(e); /* the next attempt starts clean */
-        struct timespec ts = {0, attempt * 2000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
                     struct isotest_err *e)
 {
@@ -332,40 +243,18 @@ int sandbox_acquire(struct sandbox_worker *w, struct sandbox *sb,
         return 0;
     }
     if (f->threads) {
-        /* The wait for a prepared clone is the cost a case sees. */
+        /* The wait for a prepared sandbox is the cost a case sees. */
         if (sandbox_pool_take(w->f, sb, e) < 0)
             return -1;
-        snprintf(sb->dbname, sizeof(sb->dbname), "%s", sb->name);
-        sb->acquire_ms = now_ms() - start;
-        return 0;
-    }
-    if (f->first[0] && !atomic_exchange(&w->f->first_taken, true)) {
-        /* Made by sandbox_factory_new(), its time already told. */
-        snprintf(sb->name, sizeof(sb->name), "%s", f->first);
-        snprintf(sb->dbname, sizeof(sb->dbname), "%s", f->rundb);
-        snprintf(sb->schema, sizeof(sb->schema), "%s", sb->name);
         sb->acquire_ms = now_ms() - start;
         return 0;
     }
     unsigned n = atomic_fetch_add(&w->f->counter, 1) + 1;
     if (ident_sandbox(sb->name, f->cfg.runid, n, e) < 0)
         return -1;
-    if (f->cfg.mode == SANDBOX_DATABASE) {
-        if (sandbox_make_clone(w->conn, f, sb->name, e) < 0)
-            return -1;
-        snprintf(sb->dbname, sizeof(sb->dbname), "%s", sb->name);
-    } else {
-        double made = now_ms();
-        if (create_schema(w, sb->name, e) < 0) {
-            struct isotest_err ignore = ISOTEST_ERR_INIT;
-            sandbox_release(w, sb, false, &ignore);
-            isotest_err_release(&ignore);
-            return -1;
-        }
-        tell_time(f, made);
-        snprintf(sb->dbname, sizeof(sb->dbname), "%s", f->rundb);
-        snprintf(sb->schema, sizeof(sb->schema), "%s", sb->name);
-    }
+    if (sandbox_make_clone(w->conn, f, sb->name, e) < 0)
+        return -1;
+    snprintf(sb->dbname, sizeof(sb->dbname), "%s", sb->name);
     sb->acquire_ms = now_ms() - start;
     return 0;
 }
@@ -399,23 +288,20 @@ int sandbox_release(struct sandbox_worker *w, struct sandbox *sb,
             r = target_drop_database(w->conn, sb->name, e);
         break;
     case SANDBOX_SCHEMA:
-        if (!w->conn) {
-            w->conn = target_connect(w->f->cfg.target, w->f->rundb, e);
-            if (!w->conn) {
-                r = -1;
-                break;
-            }
+        /*
+         * Nothing is dropped here: the schema goes with its database,
+         * once every schema there is released (sandbox_int.h).
+         */
+        if (disconnect && !w->conn)
+            w->conn =
+                target_connect(w->f->cfg.target, w->f->cfg.target->maint_db, e);
+        if (disconnect && !w->conn) {
+            r = -1;
+            break;
         }
         if (disconnect)
             disconnect_case(w->conn, sb);
-        r = drop_schema(w->conn, sb->name, e);
-        /*
-         * A session that created and dropped schemas keeps what it cached
-         * of them: measured, each cycle made the next ~4.5 ms slower.  A
-         * new session per case (~2 ms) keeps the cost flat.
-         */
-        PQfinish(w->conn);
-        w->conn = NULL;
+        sandbox_pool_schema_done(w->f, sb->dbname, false);
         break;
     }
     sb->release_ms = now_ms() - start;
@@ -437,6 +323,8 @@ int sandbox_keep(struct sandbox_worker *w, struct sandbox *sb,
         conn = own;
     }
     int r = reclaim_mark_kept(conn, sb->dbname, e);
+    if (r == 0 && w->f->cfg.mode == SANDBOX_SCHEMA)
+        sandbox_pool_schema_done(w->f, sb->dbname, true);
     if (own)
         PQfinish(own);
     isotest_err_release(&ignore);

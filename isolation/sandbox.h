@@ -3,12 +3,11 @@
  *
  * Call sequence:
  *   sandbox_factory_new()   once per run, after the template exists; in
- *                           schema mode it creates the run's database
- *                           (the template's extensions in their schemas)
- *                           and the first sandbox's schema, so migrations
- *                           that cannot be replayed in a schema fail the
- *                           run here, once; in none mode the one shared
- *                           database
+ *                           schema mode it finds or builds the schema
+ *                           cache (schema_cache.h: migrations that cannot
+ *                           be replayed in a schema fail the run here,
+ *                           once) and clones the run's first database
+ *                           from it; in none mode the one shared database
  *   sandbox_worker_new()    a worker: the connection acquire and release
  *                           use (none with a pool, whose threads have their
  *                           own); the session (session.c) keeps idle
@@ -22,13 +21,16 @@
  *
  * Pool: in database mode with cfg.pool > 0, background threads keep that
  * many clones ready and drop released ones, so acquire is a wait for a
- * ready clone (usually none) and release only queues the drop.
+ * ready clone (usually none) and release only queues the drop.  Schema
+ * mode always has one: a thread renames cached schemas ahead (at least
+ * 4), and release only counts the schema as done (sandbox_int.h).
  *
  * Modes: database (CREATE DATABASE ... TEMPLATE, STRATEGY FILE_COPY: the
- * faster on PostgreSQL 15, measured by `make bench`), schema (a new schema
+ * faster on PostgreSQL 15, measured by `make bench`), schema (a schema
  * with the migrations applied, made rerunnable by extscan.h, with the
- * search_path the case gets: the schema, then public; in a database made
- * from template0 plus the template's extensions and settings), none
+ * search_path the case gets: the schema, then public; migrated ahead in a
+ * cache database made from template0 plus the template's extensions and
+ * settings, cloned per run, and renamed for its case), none
  * (every case shares one database).
  *
  * The factory is thread-safe; a worker belongs to one thread at a time.
@@ -86,6 +88,13 @@ struct sandbox_factory *sandbox_factory_new(const struct sandbox_config *cfg,
                                             struct isotest_err *e);
 int sandbox_factory_free(struct sandbox_factory *f, PGconn *maint,
                          struct isotest_err *e);
+
+/*
+ * Whether sandbox_factory_new() built something later runs reuse (schema
+ * mode's cache of migrated schemas): an embedded server is then worth
+ * saving.
+ */
+bool sandbox_factory_built(const struct sandbox_factory *f);
 
 /*
  * With a pool: wait until `n` clones (at most the expected number) are

@@ -35,13 +35,8 @@ struct sandbox_factory {
     /* Schema mode: the migrations as replayed per case (extscan.h). */
     struct migrate_set rerun;
     bool have_rerun;
-    /*
-     * Schema mode: the first sandbox, made by sandbox_factory_new() so
-     * that migrations that fail there fail the run once, not every case.
-     * The first acquire takes it (first_taken says whether it has).
-     */
-    char first[IDENT_BUFSZ];
-    atomic_bool first_taken;
+    char cache[IDENT_BUFSZ]; /* schema mode: schema_cache.h's database */
+    bool built_cache;        /* ... built by sandbox_factory_new() */
     /* Shared by the workers without a lock. */
     atomic_uint counter;
 
@@ -68,6 +63,23 @@ struct sandbox_factory {
     int warming;   /* sandbox_factory_warm() callers waiting */
     bool stopping;
     char *pool_error; /* the first failure, for waiting workers */
+    /*
+     * Schema mode (sandbox_schemas.c): the run databases, clones of the
+     * schema cache, oldest first; ready[i]'s is dbs[ready_db[i]].  The
+     * schemas of the last one are handed out (renamed) in order.
+     */
+    struct schema_db *dbs;
+    size_t ndbs, dbcap;
+    size_t *ready_db;
+};
+
+/* A run database of schema mode; its fields are guarded by plock. */
+struct schema_db {
+    name_t name;
+    unsigned handed;   /* schemas renamed for a sandbox */
+    unsigned released; /* ... and released since */
+    bool kept;         /* sandbox_keep() kept one: never dropped by the run */
+    bool dropped;
 };
 
 struct sandbox_worker {
@@ -89,5 +101,22 @@ void sandbox_pool_stop(struct sandbox_factory *f);
 int sandbox_pool_take(struct sandbox_factory *f, struct sandbox *sb,
                       struct isotest_err *e);
 void sandbox_pool_give_back(struct sandbox_factory *f, const char *name);
+
+/*
+ * Schema mode's pool (sandbox_pool.c): one thread hands out the schemas
+ * of run databases cloned from the schema cache (schema_cache.h),
+ * cloning the next when one is used up.  sandbox_pool_first_db(): the
+ * run's first database, made by sandbox_factory_new() (before
+ * sandbox_pool_start()) so that a failure fails the run there.
+ * sandbox_pool_schema_done(): a sandbox released or kept (kept: its
+ * database stays).  A database all of whose schemas are released is
+ * dropped whole by the pool thread: no schema is ever dropped while a
+ * case runs beside it (pgTAP's catalog functions would fail with "could
+ * not open relation with OID").
+ */
+int sandbox_pool_first_db(struct sandbox_factory *f, PGconn *maint,
+                          struct isotest_err *e);
+void sandbox_pool_schema_done(struct sandbox_factory *f, const char *dbname,
+                              bool kept);
 
 #endif

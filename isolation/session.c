@@ -62,6 +62,7 @@ struct isotest_session {
     struct migrate_set ms;
     bool have_ms;
     struct template tpl;
+    bool built_cache; /* sandbox_factory_built(): save the embedded server */
     struct sandbox_factory *factory; /* NULL once drained */
     char *reclaimed;
     char *server_options;      /* info.server_options, joined */
@@ -288,6 +289,8 @@ static int start_factory(struct isotest_session *s,
                                 .timed = clone_timed,
                                 .timed_arg = &s->clones};
     s->factory = sandbox_factory_new(&sc, s->maint, e);
+    if (s->factory)
+        s->built_cache = sandbox_factory_built(s->factory);
     return s->factory ? 0 : -1;
 }
 
@@ -396,8 +399,9 @@ int isotest_session_drain(struct isotest_session *s, struct isotest_err *e)
 
 /*
  * An embedded server is saved to the cache when it gained something: a
- * new template, fewer old ones, or it was not from the cache at all; never
- * with ISOTEST_CLOSE_DISCARD (what its cases did to it must not last).
+ * new template (or schema mode's cache of one), fewer old ones, or it was not
+ * from the cache at all; never with ISOTEST_CLOSE_DISCARD (what its cases did
+ * to it must not last).
  */
 static bool close_embedded(struct isotest_session *s, unsigned flags)
 {
@@ -408,7 +412,8 @@ static bool close_embedded(struct isotest_session *s, unsigned flags)
         int pruned = template_prune(s->maint, s->tpl.name, KEEP_TEMPLATES,
                                     false, NULL, &ignore);
         isotest_err_release(&ignore);
-        save = !s->tpl.reused || pruned > 0 || !cluster_from_cache(s->cluster);
+        save = !s->tpl.reused || s->built_cache || pruned > 0 ||
+               !cluster_from_cache(s->cluster);
     }
     return save &&
            !(flags & (ISOTEST_CLOSE_KEEP_SERVER | ISOTEST_CLOSE_DISCARD));

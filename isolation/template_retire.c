@@ -17,6 +17,7 @@
  * no suite a run retires.
  */
 #include "common/strbuf.h"
+#include "schema_cache.h"
 #include "target.h"
 #include "template.h"
 
@@ -64,7 +65,10 @@ static int drop_unused(PGconn *maint, const char *name, bool dry_run,
     if (r > 0 && !dry_run &&
         (target_exec_name(maint, "ALTER DATABASE %I WITH IS_TEMPLATE false",
                           name, e) < 0 ||
-         target_exec_name(maint, "DROP DATABASE %I WITH (FORCE)", name, e) < 0))
+         target_exec_name(maint, "DROP DATABASE %I WITH (FORCE)", name, e) <
+             0 ||
+         /* Schema mode's cache of it goes with it (schema_cache.h). */
+         schema_cache_drop(maint, name, e) < 0))
         r = -1;
     if (r != 0)
         target_advisory(maint, "pg_advisory_unlock", IDENT_TPL_USE_CLASS, key,
