@@ -250,6 +250,47 @@ int junit_read_load(struct junit_report *r, const char *path,
     return 0;
 }
 
+/* The id= that junit.c puts at the end of the first system-out line. */
+static char *written_id(const char *out)
+{
+    static const char pre[] = "[isotest] file=";
+    const char *nl = out ? strchr(out, '\n') : NULL;
+
+    if (!nl || strncmp(out, pre, sizeof(pre) - 1))
+        return NULL;
+    const char *rl = strstr(out, " release_ms=");
+    const char *id = rl && rl < nl ? strstr(rl, " id=") : NULL;
+    if (!id || id > nl || id + 4 == nl)
+        return NULL;
+    return xstrndup(id + 4, (size_t)(nl - id - 4));
+}
+
+char *junit_read_case_id(const struct junit_report *r,
+                         const struct junit_case *c)
+{
+    const char *classname = c->classname ? c->classname : "";
+    const char *suite = c->suite < r->nsuites ? r->suites[c->suite].name : NULL;
+    char *id = written_id(c->out);
+
+    if (id)
+        return id;
+    if (!suite || !*suite)
+        suite = classname;
+    struct strbuf sb = STRBUF_INIT;
+    size_t sl = strlen(suite);
+    const char *rest = classname;
+    /* The suite's name stays whole, dots and all. */
+    if (!strncmp(classname, suite, sl) &&
+        (classname[sl] == '\0' || classname[sl] == '.')) {
+        strbuf_addstr(&sb, suite);
+        rest = classname + sl;
+    }
+    for (const char *p = rest; *p; p++)
+        strbuf_addch(&sb, *p == '.' && p != classname ? '/' : *p);
+    strbuf_addf(&sb, "/%s", c->name ? c->name : "");
+    return strbuf_detach(&sb, NULL);
+}
+
 void junit_read_release(struct junit_report *r)
 {
     for (size_t i = 0; i < r->nsuites; i++) {

@@ -252,7 +252,8 @@ static void init_results(struct run *r)
         r->results[i].classname = c->classname;
         r->results[i].name = c->name;
         r->results[i].file = c->path;
-        r->results[i].prev_ms = history_lookup(&r->hist, c->classname, c->name);
+        r->results[i].prev_ms =
+            history_lookup(&r->hist, c->id, c->classname, c->name);
     }
 }
 
