@@ -197,7 +197,7 @@ static int not_xml(xmlParserCtxtPtr ctxt, const char *path,
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
     return err_set(e,
-                   "cannot read JUnit report: '%s' is not XML (line %d: %.*s)",
+                   "'%s' is not a JUnit report: it is not XML (line %d: %.*s)",
                    path, x ? x->line : 0, (int)len, msg);
 }
 
@@ -212,7 +212,7 @@ static xmlDoc *parse(const char *path, struct isotest_err *e)
     }
     if (len > (size_t)INT_MAX) {
         free(text);
-        err_set(e, "cannot read JUnit report: '%s' is over 2 GiB", path);
+        err_set(e, "'%s' is not a JUnit report: it is over 2 GiB", path);
         return NULL;
     }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
