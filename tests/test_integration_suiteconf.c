@@ -309,8 +309,7 @@ Test(suiteconf, failed_setup_keeps_history)
     itest_assert_exit(&r, 0, "the first run");
     itest_result_release(&r);
     char *before = itest_read_file(hist);
-    cr_assert_not_null(strstr(before, "conf_nomig/cases/slow\t"), "%s",
-                       before);
+    cr_assert_not_null(strstr(before, "conf_nomig/cases/slow\t"), "%s", before);
 
     /* Unknown to the history, it starts first and breaks the clones. */
     itest_write_file(breaker,
