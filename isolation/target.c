@@ -13,39 +13,6 @@
 
 #define APP_NAME "isotest"
 
-int isotest_conninfo_check(const char *db, struct isotest_err *e)
-{
-    char *msg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(db, &msg);
-    struct strbuf sb = STRBUF_INIT;
-
-    if (opts) {
-        PQconninfoFree(opts);
-        return 0;
-    }
-    if (msg) {
-        strbuf_addstr(&sb, msg);
-        strbuf_rtrim(&sb);
-        PQfreemem(msg);
-    }
-    /*
-     * libpq's message may quote the offending part of the value, which can
-     * hold a password: these two quote a keyword, which is safe to show;
-     * the others are cut at the quote, keeping the kind of problem.
-     */
-    const char *q = strchr(sb.buf, '"');
-    bool keyword = !strncmp(sb.buf, "invalid connection option", 25) ||
-                   !strncmp(sb.buf, "invalid URI query parameter", 27);
-    if (q && !keyword) {
-        sb.len = (size_t)(q - sb.buf);
-        sb.buf[sb.len] = '\0';
-        strbuf_rtrim(&sb);
-    }
-    err_set(e, "invalid --db value: %s", sb.len ? sb.buf : "cannot parse it");
-    strbuf_release(&sb);
-    return -1;
-}
-
 int target_init(struct target *t, const char *conninfo, struct isotest_err *e)
 {
     memset(t, 0, sizeof(*t));

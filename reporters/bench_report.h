@@ -24,7 +24,7 @@ struct bench_run {
     double wait_p50_ms, wait_p95_ms;   /* sandbox acquire */
     long tests, failed;                /* failed: failures + errors */
     char server_version[32];
-    char **failed_names; /* "classname.name", the first nnamed of failed */
+    char **failed_names; /* case ids, the first nnamed of failed */
     size_t nnamed;
 };
 

@@ -30,101 +30,31 @@ void html_escape(struct strbuf *sb, const char *s)
     free(safe);
 }
 
-static void head(struct strbuf *sb, const char *title)
+void html_page_start(struct strbuf *sb, const char *title)
 {
     strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-                      "<meta charset=\"utf-8\"><title>");
+                      "<meta charset=\"utf-8\"><meta name=\"color-scheme\" "
+                      "content=\"light\"><title>");
     html_escape(sb, title);
-    strbuf_addstr(sb,
-                  "</title><style>"
-                  "body{font:14px system-ui,sans-serif;margin:24px;"
-                  "color:#222;background:#fff}"
-                  "h1{font-size:20px}table{border-collapse:collapse;"
-                  "margin:16px 0}td,th{padding:4px 10px;border-bottom:"
-                  "1px solid #ddd;text-align:right}th:first-child,"
-                  "td:first-child{text-align:left}"
-                  ".legend span{display:inline-block;width:12px;height:12px;"
-                  "margin:0 4px 0 12px;vertical-align:middle}"
-                  "svg text{font:12px system-ui,sans-serif}"
-                  "</style></head><body>\n<h1>");
+    strbuf_addstr(sb, "</title><style>"
+                      "body{font:14px system-ui,sans-serif;margin:24px;"
+                      "color:#222;background:#fff}"
+                      "h1{font-size:20px}table{border-collapse:collapse;"
+                      "margin:16px 0}td,th{padding:4px 10px;border-bottom:"
+                      "1px solid #ddd;text-align:right}th:first-child,"
+                      "td:first-child{text-align:left}"
+                      "svg text{font:12px system-ui,sans-serif;fill:#111}"
+                      "svg text.bar{font-size:11px}svg{max-width:100%;"
+                      "height:auto}td.msg{text-align:left;white-space:pre-wrap}"
+                      ".chip{display:inline-block;width:12px;height:12px;"
+                      "margin:0 4px 0 12px;vertical-align:middle;border:1.5px "
+                      "solid}.chip.setup{background:repeating-linear-gradient("
+                      "45deg,#f2f2f2 0 3px,#aaa 3px 5px);border-color:#888}"
+                      "*{-webkit-print-color-adjust:exact;print-color-adjust:"
+                      "exact}@media print{body{margin:0}}"
+                      "</style></head><body>\n<h1>");
     html_escape(sb, title);
     strbuf_addstr(sb, "</h1>\n");
-}
-
-static const char *color(const struct test_result *r)
-{
-    if (!r->done)
-        return "#999999";
-    switch (r->outcome) {
-    case OUTCOME_PASSED: return "#3a9d5d";
-    case OUTCOME_SKIPPED: return "#c9b037";
-    case OUTCOME_TIMEOUT: return "#8e44ad";
-    default: return "#d64541";
-    }
-}
-
-int html_timeline(const char *path, const struct test_result *r, size_t n,
-                  const struct run_info *info, struct isotest_err *e)
-{
-    struct strbuf sb = STRBUF_INIT;
-    int workers = info->jobs > 0 ? info->jobs : 1;
-    double end = info->wall_ms > 0 ? info->wall_ms : 1;
-    const int left = 90, width = 1000, row = 26, top = 30;
-    char secs[32], tmp[32];
-
-    for (size_t i = 0; i < n; i++)
-        if (r[i].done && r[i].start_ms + r[i].time_ms > end)
-            end = r[i].start_ms + r[i].time_ms;
-    head(&sb, "isotest run timeline");
-    strbuf_addf(&sb,
-                "<p>%zu cases, %d workers, isolation %s; wall %s s. Each bar "
-                "is a case from its start to its end (sandbox time "
-                "excluded); gaps are idle workers.</p>\n",
-                n, workers, info->isolation, stats_fmt_seconds(secs, end));
-    strbuf_addstr(&sb, "<p class=\"legend\"><span style=\"background:"
-                       "#3a9d5d\"></span>passed<span style=\"background:"
-                       "#d64541\"></span>failed/error<span style=\""
-                       "background:#8e44ad\"></span>timeout<span style=\""
-                       "background:#c9b037\"></span>skipped</p>\n");
-    int h = top + workers * row + 30;
-    strbuf_addf(&sb,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-                "height=\"%d\" role=\"img\" aria-label=\"timeline\">\n",
-                left + width + 50, h);
-    /* Time axis: ten ticks. */
-    for (int t = 0; t <= 10; t++) {
-        double x = left + width * t / 10.0;
-        strbuf_addf(&sb,
-                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-                    "stroke=\"#eee\"/><text x=\"%.1f\" y=\"%d\" "
-                    "text-anchor=\"middle\">%s s</text>\n",
-                    x, top - 5, x, top + workers * row, x,
-                    top + workers * row + 18,
-                    stats_fmt_seconds(tmp, end * t / 10.0));
-    }
-    for (int w = 0; w < workers; w++)
-        strbuf_addf(&sb, "<text x=\"4\" y=\"%d\">worker %d</text>\n",
-                    top + w * row + 17, w);
-    for (size_t i = 0; i < n; i++) {
-        if (!r[i].done || r[i].worker < 0 || r[i].worker >= workers)
-            continue;
-        double x = left + width * r[i].start_ms / end;
-        double wd = width * r[i].time_ms / end;
-        if (wd < 1)
-            wd = 1;
-        strbuf_addf(&sb,
-                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
-                    "fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.5\">"
-                    "<title>",
-                    x, top + r[i].worker * row + 3, wd, row - 6, color(&r[i]));
-        html_escape(&sb, r[i].id);
-        strbuf_addf(&sb, ": %s, %.1f ms from %.1f ms</title></rect>\n",
-                    outcome_name(r[i].outcome), r[i].time_ms, r[i].start_ms);
-    }
-    strbuf_addstr(&sb, "</svg>\n</body></html>\n");
-    int rc = fs_write_atomic(path, sb.buf, sb.len, e);
-    strbuf_release(&sb);
-    return rc;
 }
 
 static void bars(struct strbuf *sb, const struct bench_row *rows, size_t n,
@@ -178,7 +108,7 @@ int html_bench(const char *path, const struct bench_row *rows, size_t n,
     struct strbuf sb = STRBUF_INIT;
     char secs[32];
 
-    head(&sb, title);
+    html_page_start(&sb, title);
     strbuf_addstr(&sb, "<table><tr><th>configuration</th><th>jobs</th>"
                        "<th>runs</th><th>wall (median)</th><th>speedup</th>"
                        "<th>efficiency</th><th>overhead p50</th>"

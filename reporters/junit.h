@@ -5,9 +5,12 @@
  * One <testsuite> per suite, in the order the suites first appear; run facts
  * as <properties> on each suite (the schema allows them only there); every
  * string passes through xmlsafe_text(); times in seconds with a dot and
- * three decimals.  The schema has no `file` attribute on <testcase>, so the
- * file, worker, start offset and sandbox go on the first line of
- * <system-out>, prefixed "[isotest] ".  A case run again (--retries)
+ * three decimals: <testsuites time> is the run's wall time, each
+ * <testsuite time> its cases' (first start to last end), the sum of its
+ * case times the property isotest.case_time_s.  The schema has no `file`
+ * or `id` attribute on <testcase>, so the file, worker, start offset,
+ * sandbox and, last, the case's id go on the first line of <system-out>,
+ * prefixed "[isotest] ".  A case run again (--retries)
  * keeps its last try's outcome and time; each earlier try is a
  * flakyFailure/flakyError (the case passed in the end) or a
  * rerunFailure/rerunError element with its own output, and the first

@@ -197,7 +197,7 @@ static int not_xml(xmlParserCtxtPtr ctxt, const char *path,
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
     return err_set(e,
-                   "cannot read JUnit report: '%s' is not XML (line %d: %.*s)",
+                   "'%s' is not a JUnit report: it is not XML (line %d: %.*s)",
                    path, x ? x->line : 0, (int)len, msg);
 }
 
@@ -212,7 +212,7 @@ static xmlDoc *parse(const char *path, struct isotest_err *e)
     }
     if (len > (size_t)INT_MAX) {
         free(text);
-        err_set(e, "cannot read JUnit report: '%s' is over 2 GiB", path);
+        err_set(e, "'%s' is not a JUnit report: it is over 2 GiB", path);
         return NULL;
     }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
@@ -248,6 +248,47 @@ int junit_read_load(struct junit_report *r, const char *path,
     walk(r, root, 0, false);
     xmlFreeDoc(doc);
     return 0;
+}
+
+/* The id= that junit.c puts at the end of the first system-out line. */
+static char *written_id(const char *out)
+{
+    static const char pre[] = "[isotest] file=";
+    const char *nl = out ? strchr(out, '\n') : NULL;
+
+    if (!nl || strncmp(out, pre, sizeof(pre) - 1))
+        return NULL;
+    const char *rl = strstr(out, " release_ms=");
+    const char *id = rl && rl < nl ? strstr(rl, " id=") : NULL;
+    if (!id || id > nl || id + 4 == nl)
+        return NULL;
+    return xstrndup(id + 4, (size_t)(nl - id - 4));
+}
+
+char *junit_read_case_id(const struct junit_report *r,
+                         const struct junit_case *c)
+{
+    const char *classname = c->classname ? c->classname : "";
+    const char *suite = c->suite < r->nsuites ? r->suites[c->suite].name : NULL;
+    char *id = written_id(c->out);
+
+    if (id)
+        return id;
+    if (!suite || !*suite)
+        suite = classname;
+    struct strbuf sb = STRBUF_INIT;
+    size_t sl = strlen(suite);
+    const char *rest = classname;
+    /* The suite's name stays whole, dots and all. */
+    if (!strncmp(classname, suite, sl) &&
+        (classname[sl] == '\0' || classname[sl] == '.')) {
+        strbuf_addstr(&sb, suite);
+        rest = classname + sl;
+    }
+    for (const char *p = rest; *p; p++)
+        strbuf_addch(&sb, *p == '.' && p != classname ? '/' : *p);
+    strbuf_addf(&sb, "/%s", c->name ? c->name : "");
+    return strbuf_detach(&sb, NULL);
 }
 
 void junit_read_release(struct junit_report *r)

@@ -79,6 +79,18 @@ int junit_read_load(struct junit_report *r, const char *path,
 void junit_read_release(struct junit_report *r);
 
 /*
+ * The isotest id of case c of r ("shop/tap/x"): the id= of the first
+ * line of its system-out as junit.c writes it ("[isotest] file=...
+ * release_ms=... id=ID"), else made from the names as isotest makes
+ * them: the suite's name, the classname's other dotted parts as folders,
+ * then the name ("shop" and "shop.tap", "x": "shop/tap/x"; another
+ * tool's report: "pkg/mod/test_x" from classname "pkg.mod").  The
+ * caller frees it.
+ */
+char *junit_read_case_id(const struct junit_report *r,
+                         const struct junit_case *c);
+
+/*
  * The value of the first <property name="name"> of suite number `suite`,
  * or NULL (no such suite or property, or no value).  Borrowed from r.
  */

@@ -99,7 +99,7 @@ static double property(const struct junit_report *rep, const char *name)
     return v ? strtod(v, NULL) : -1;
 }
 
-/* "classname.name" of the first MAX_NAMED failed or errored cases. */
+/* The ids of the first MAX_NAMED failed or errored cases. */
 static void collect_failed(const struct junit_report *rep, struct bench_run *f)
 {
     for (size_t i = 0; i < rep->ncases && f->nnamed < MAX_NAMED; i++) {
@@ -108,9 +108,7 @@ static void collect_failed(const struct junit_report *rep, struct bench_run *f)
             continue;
         if (!f->failed_names)
             f->failed_names = xcalloc(MAX_NAMED, sizeof(char *));
-        f->failed_names[f->nnamed++] =
-            xasprintf("%s.%s", c->classname ? c->classname : "?",
-                      c->name ? c->name : "?");
+        f->failed_names[f->nnamed++] = junit_read_case_id(rep, c);
     }
 }
 

@@ -105,24 +105,6 @@ struct merge {
 
 /* ---- one case back into a result ------------------------------------- */
 
-/* SUITE/sub/folders/NAME from the classname "SUITE.sub.folders". */
-static char *case_id(const char *suite, const char *classname, const char *name)
-{
-    struct strbuf sb = STRBUF_INIT;
-    size_t sl = strlen(suite);
-    const char *rest = classname;
-
-    if (!strncmp(classname, suite, sl) &&
-        (classname[sl] == '\0' || classname[sl] == '.')) {
-        strbuf_addstr(&sb, suite);
-        rest = classname + sl;
-    }
-    for (const char *p = rest; *p; p++)
-        strbuf_addch(&sb, *p == '.' && p != classname ? '/' : *p);
-    strbuf_addf(&sb, "/%s", name);
-    return strbuf_detach(&sb, NULL);
-}
-
 /*
  * The first line of system-out, as junit.c writes it, back into the
  * result; the rest is the case's own output.  Another tool's output is
@@ -195,7 +177,7 @@ static void take_case(struct entry *en, const struct input *in,
     en->src = src;
     if (!suite || !*suite)
         suite = classname;
-    en->id = case_id(suite, classname, c->name ? c->name : "");
+    en->id = junit_read_case_id(&in->rep, c);
     take_out(en, c->out);
     if (!en->file)
         en->file = xstrdup(c->file ? c->file : "");

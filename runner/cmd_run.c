@@ -179,7 +179,7 @@ static int prepare(struct run *r, struct isotest_err *e)
             r->o.history ? xstrdup(r->o.history) : cmd_history_path(&r->o);
     if (r->o.compare_with) {
         if (history_load_junit(&r->hist, r->o.compare_with, e) < 0)
-            return -1;
+            return err_prefix(e, "--compare-with");
     } else if (r->hist_path && history_load(&r->hist, r->hist_path, e) < 0) {
         return -1;
     }
@@ -295,7 +295,8 @@ static void init_results(struct run *r)
         r->results[i].classname = c->classname;
         r->results[i].name = c->name;
         r->results[i].file = c->path;
-        r->results[i].prev_ms = history_lookup(&r->hist, c->classname, c->name);
+        r->results[i].prev_ms =
+            history_lookup(&r->hist, c->id, c->classname, c->name);
     }
 }
 
@@ -440,6 +441,21 @@ static void annotate(const struct run *r, struct console *con)
     strbuf_release(&sb);
 }
 
+/*
+ * The history only orders the next run: one that cannot be saved (a
+ * read-only suite folder, a full disk) is a warning, and the run's exit
+ * code stays the cases'.
+ */
+static void history_warning(struct isotest_err *e)
+{
+    fprintf(stderr,
+            "isotest: warning: %s\nhint: the next run starts its cases in "
+            "id order; choose another file with --history FILE, or "
+            "--no-history\n",
+            e->msg ? e->msg : "cannot save the run history");
+    isotest_err_release(e);
+}
+
 static int exit_code(const struct run *r, bool reports_failed)
 {
     int code = 0;
@@ -489,7 +505,7 @@ static int finish_run(struct run *r, struct console *con, bool *kept)
     if (r->hist_path && !signals_interrupted() && !r->lost &&
         history_save(r->hist_path, r->o.compare_with ? NULL : &r->hist,
                      r->results, r->cl.n, info.wall_ms, &e) < 0)
-        cmd_print_error(r->session, &e);
+        history_warning(&e);
     *kept = false;
     for (size_t i = 0; i < r->cl.n; i++)
         if (r->results[i].hint)

@@ -92,7 +92,11 @@ void case_list_sort(struct case_list *cl);
 int discover_listing(const struct discover_opts *o, struct case_list *cl,
                      struct isotest_err *e);
 
-/* Does id match one of the globs (fnmatch, '*' crosses '/')? */
+/*
+ * Does id match one of the globs (fnmatch, '*' crosses '/'), whole or
+ * without its suite (glob "tap/x" matches id "shop/tap/x")?  No glob:
+ * true.
+ */
 bool discover_filter_match(const char *id, const char *const *globs, size_t n);
 
 /* 'it'\''s' style quoting for /bin/sh.  The caller frees the result. */

@@ -85,8 +85,7 @@ int history_load_junit(struct history *h, const char *path,
         const struct junit_case *c = &rep.cases[i];
         if (!c->name || !c->timed)
             continue; /* an untimed case says nothing about its duration */
-        char *key =
-            xasprintf("%s::%s", c->classname ? c->classname : "", c->name);
+        char *key = junit_read_case_id(&rep, c);
         add(h, key, c->time_ms);
         free(key);
     }
@@ -106,20 +105,31 @@ void history_release(struct history *h)
     memset(h, 0, sizeof(*h));
 }
 
-/* A key is "classname::name". */
-static bool key_is(const char *k, const char *classname, const char *name)
+/*
+ * A key is the case's id ("shop/tap/x"), or, in files written before ids
+ * were the one spelling, "classname::name" ("shop.tap::x").
+ */
+static bool key_is(const char *k, const char *id, const char *classname,
+                   const char *name)
 {
+    if (id && !strcmp(k, id))
+        return true;
+    if (!classname || !name)
+        return false;
     size_t cl = strlen(classname);
-
     return !strncmp(k, classname, cl) && k[cl] == ':' && k[cl + 1] == ':' &&
            !strcmp(k + cl + 2, name);
 }
 
-double history_lookup(const struct history *h, const char *classname,
-                      const char *name)
+double history_lookup(const struct history *h, const char *id,
+                      const char *classname, const char *name)
 {
+    /* The id first: an old key may linger beside the new one. */
     for (size_t i = 0; i < h->n; i++)
-        if (key_is(h->keys[i], classname, name))
+        if (key_is(h->keys[i], id, NULL, NULL))
+            return h->ms[i];
+    for (size_t i = 0; i < h->n; i++)
+        if (key_is(h->keys[i], NULL, classname, name))
             return h->ms[i];
     return -1;
 }
@@ -144,13 +154,13 @@ int history_save(const char *path, const struct history *prev,
     strbuf_addf(&sb, "wall_ms\t%.1f\n", wall_ms);
     for (size_t i = 0; i < n; i++)
         if (recorded(&r[i]))
-            strbuf_addf(&sb, "%s::%s\t%.1f%s\n", r[i].classname, r[i].name,
-                        r[i].time_ms, result_flaky(&r[i]) ? "\tflaky" : "");
+            strbuf_addf(&sb, "%s\t%.1f%s\n", r[i].id, r[i].time_ms,
+                        result_flaky(&r[i]) ? "\tflaky" : "");
     for (size_t k = 0; prev && k < prev->n; k++) {
         bool replaced = false;
         for (size_t i = 0; i < n && !replaced; i++)
-            replaced = recorded(&r[i]) &&
-                       key_is(prev->keys[k], r[i].classname, r[i].name);
+            replaced = recorded(&r[i]) && key_is(prev->keys[k], r[i].id,
+                                                 r[i].classname, r[i].name);
         if (!replaced)
             strbuf_addf(&sb, "%s\t%.1f\n", prev->keys[k], prev->ms[k]);
     }
@@ -187,7 +197,9 @@ size_t *history_schedule(const struct history *h, const struct case_list *cl)
     for (size_t i = 0; i < cl->n; i++) {
         s[i].index = i;
         s[i].id = cl->v[i].id;
-        s[i].ms = h ? history_lookup(h, cl->v[i].classname, cl->v[i].name) : -1;
+        s[i].ms = h ? history_lookup(h, cl->v[i].id, cl->v[i].classname,
+                                     cl->v[i].name)
+                    : -1;
     }
     /* Without any history, keep the id order. */
     if (h && h->n)

@@ -22,7 +22,7 @@
 
 struct history {
     size_t n;
-    char **keys; /* "classname::name" */
+    char **keys; /* case ids; older files: "classname::name" */
     double *ms;
     double wall_ms; /* 0 when unknown */
     bool present;   /* a file was read */
@@ -39,12 +39,18 @@ int history_load_junit(struct history *h, const char *path,
                        struct isotest_err *e);
 void history_release(struct history *h);
 
-/* Duration of the case, or -1 when the history does not know it. */
-double history_lookup(const struct history *h, const char *classname,
-                      const char *name);
+/*
+ * Duration of the case with this id, or -1 when the history does not know
+ * it.  Files written before ids were the history's spelling hold
+ * "classname::name" keys: classname and name (either may be NULL: id
+ * only) find those.
+ */
+double history_lookup(const struct history *h, const char *id,
+                      const char *classname, const char *name);
 
 /*
- * Writes this run's durations (cases that ran in a sandbox), then the
+ * Writes this run's durations (cases that ran in a sandbox) under their
+ * ids ("shop/tap/x\t12.3"), then the
  * entries of `prev` (may be NULL) for cases this run did not produce, so
  * a run of a few cases (--filter, --fail-fast) keeps the others'
  * durations, and so does a case whose sandbox could not be had.

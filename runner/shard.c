@@ -192,7 +192,9 @@ static double *durations(const struct case_list *cl, const struct history *h)
     double *ms = xcalloc(cl->n ? cl->n : 1, sizeof(*ms));
 
     for (size_t i = 0; i < cl->n; i++)
-        ms[i] = h ? history_lookup(h, cl->v[i].classname, cl->v[i].name) : -1;
+        ms[i] = h ? history_lookup(h, cl->v[i].id, cl->v[i].classname,
+                                   cl->v[i].name)
+                  : -1;
     return ms;
 }
 

@@ -236,7 +236,7 @@ void itest_bench_check_junit(const char *path, const struct itest_bench_want *w,
             }
             if (collides(x))
                 cr_assert(so && strstr((const char *)so, " cases failed:\n") &&
-                              strstr((const char *)so, ".claim_slot_"),
+                              strstr((const char *)so, "/claim_slot_"),
                           "testsuite '%s': run %d does not name its failed "
                           "cases: %s",
                           name, runs, so ? (const char *)so : "(none)");
@@ -293,7 +293,7 @@ static const char json_script[] =
     "r)\n"
     "               for r in fc), n + ': failed_cases'\n"
     "    named = sum(len(r) for r in fc)\n"
-    "    twins = sum(1 for r in fc for x in r if '.claim_slot_' in x)\n"
+    "    twins = sum(1 for r in fc for x in r if '/claim_slot_' in x)\n"
     "    empty = sum(1 for r in fc if not r)\n"
     "    m = statistics.median(w)\n"
     "    assert abs(m - c['wall_ms_median']) <= 0.11, \\\n"

@@ -207,6 +207,25 @@ Test(discover, filters_select_by_id, .init = make_shop, .fini = remove_tmp)
     free(root);
 }
 
+/* The suite's own folder names select, as the whole id does. */
+Test(discover, filter_without_suite, .init = make_shop, .fini = remove_tmp)
+{
+    char *root = in_tmp("shop");
+    const char *paths[] = {root};
+    const char *filters[] = {"tap/*"};
+    struct discover_opts o = {
+        .paths = paths, .npaths = 1, .filters = filters, .nfilters = 1};
+    struct case_list cl;
+    struct isotest_err e = ISOTEST_ERR_INIT;
+
+    cr_assert_eq(discover(&o, &cl, &e), 0, "%s", e.msg);
+    cr_assert_eq(cl.n, 2, "%zu cases", cl.n);
+    cr_assert_str_eq(cl.v[0].id, "shop/tap/plain");
+    cr_assert_str_eq(cl.v[1].id, "shop/tap/t");
+    case_list_release(&cl);
+    free(root);
+}
+
 struct match_case {
     char id[32];
     char glob[32];
@@ -217,9 +236,20 @@ ParameterizedTestParameters(discover, filter_match)
 {
     static struct match_case cases[] = {
         {"shop/dir/y", "shop/*", true}, /* '*' crosses '/' */
-        {"shop/dir/y", "*y", true},         {"shop/dir/y", "shop/dir/y", true},
-        {"shop/dir/y", "shop/dir/?", true}, {"shop/dir/y", "other/*", false},
-        {"shop/dir/y", "shop/dir", false},  {"list/b c", "list/b*", true},
+        {"shop/dir/y", "*y", true},
+        {"shop/dir/y", "shop/dir/y", true},
+        {"shop/dir/y", "shop/dir/?", true},
+        {"shop/dir/y", "other/*", false},
+        {"shop/dir/y", "shop/dir", false},
+        {"list/b c", "list/b*", true},
+        /* Without the suite: the folders inside it, as people see them. */
+        {"shop/tap/x", "tap/*", true},
+        {"shop/tap/x", "tap/x", true},
+        {"shop/tap/x", "x", false},
+        {"shop/tap/x", "ap/*", false},
+        {"shop/tap/x", "shop/x", false},
+        {"list/b c", "b*", true},
+        {"shop/public.t_a", "public.t_*", true},
     };
 
     return cr_make_param_array(struct match_case, cases,

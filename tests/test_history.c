@@ -168,8 +168,8 @@ Test(history, schedule_is_a_sorted_permutation)
         seen[o[i]] = true;
     }
     for (size_t i = 1; i < N; i++) {
-        double a = history_lookup(&h, "s", v[o[i - 1]].name);
-        double b = history_lookup(&h, "s", v[o[i]].name);
+        double a = history_lookup(&h, v[o[i - 1]].id, "s", v[o[i - 1]].name);
+        double b = history_lookup(&h, v[o[i]].id, "s", v[o[i]].name);
         bool au = a < 0, bu = b < 0;
         cr_assert(au || !bu, "unknown %s after known %s", v[o[i]].id,
                   v[o[i - 1]].id);
@@ -205,10 +205,10 @@ Test(history, schedule_of_no_cases)
 
 /* ---- history_save and history_load ---- */
 
-static struct test_result res(const char *classname, const char *name,
-                              enum outcome o, double time_ms)
+static struct test_result res(const char *id, const char *classname,
+                              const char *name, enum outcome o, double time_ms)
 {
-    struct test_result r = {.id = name,
+    struct test_result r = {.id = id,
                             .suite = "shop",
                             .classname = classname,
                             .name = name,
@@ -224,13 +224,13 @@ static struct test_result res(const char *classname, const char *name,
 Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result r[] = {
-        res("shop", "a", OUTCOME_PASSED, 12.34),
-        res("shop", "b", OUTCOME_FAILED, 0.06),
-        res("shop", "c", OUTCOME_ERROR, 1000),
-        res("shop", "d", OUTCOME_TIMEOUT, 30000),
-        res("shop", "skipped", OUTCOME_SKIPPED, 5),
-        res("shop", "never", OUTCOME_PASSED, 7),
-        res("shop.tap", "a", OUTCOME_PASSED, 7.26),
+        res("shop/a", "shop", "a", OUTCOME_PASSED, 12.34),
+        res("shop/b", "shop", "b", OUTCOME_FAILED, 0.06),
+        res("shop/c", "shop", "c", OUTCOME_ERROR, 1000),
+        res("shop/d", "shop", "d", OUTCOME_TIMEOUT, 30000),
+        res("shop/skipped", "shop", "skipped", OUTCOME_SKIPPED, 5),
+        res("shop/never", "shop", "never", OUTCOME_PASSED, 7),
+        res("shop/tap/a", "shop.tap", "a", OUTCOME_PASSED, 7.26),
     };
     r[5].done = false;
     char *path = xasprintf("%s/hist", tmp);
@@ -242,11 +242,11 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
     size_t len;
     cr_assert_eq(fs_read_file(path, &text, &len, &e), 0, "%s", e.msg);
     cr_assert_str_eq(text, MAGIC "wall_ms\t1234.6\n"
-                                 "shop::a\t12.3\n"
-                                 "shop::b\t0.1\n"
-                                 "shop::c\t1000.0\n"
-                                 "shop::d\t30000.0\n"
-                                 "shop.tap::a\t7.3\n");
+                                 "shop/a\t12.3\n"
+                                 "shop/b\t0.1\n"
+                                 "shop/c\t1000.0\n"
+                                 "shop/d\t30000.0\n"
+                                 "shop/tap/a\t7.3\n");
     free(text);
 
     struct history h;
@@ -255,14 +255,14 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
     cr_assert(h.present);
     cr_assert_eq(h.n, 5);
     cr_assert_float_eq(h.wall_ms, 1234.6, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), 12.3, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "b"), 0.1, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "c"), 1000, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "d"), 30000, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop.tap", "a"), 7.3, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "skipped"), -1, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "never"), -1, EPS);
-    cr_assert_float_eq(history_lookup(&h, "", "wall_ms"), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", NULL, NULL), 12.3, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/b", NULL, NULL), 0.1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/c", NULL, NULL), 1000, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/d", NULL, NULL), 30000, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/a", NULL, NULL), 7.3, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/skipped", NULL, NULL), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/never", NULL, NULL), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "wall_ms", NULL, NULL), -1, EPS);
     history_release(&h);
     cr_assert_eq(h.n, 0);
 
@@ -271,8 +271,8 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
     cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
     cr_assert_eq(h.n, 1);
     cr_assert_float_eq(h.wall_ms, 5, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "c"), 1000, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/c", NULL, NULL), 1000, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", NULL, NULL), -1, EPS);
     history_release(&h);
     free(path);
 }
@@ -281,13 +281,13 @@ Test(history, save_then_load, .init = make_tmp, .fini = remove_tmp)
 Test(history, save_keeps_cases_not_run, .init = make_tmp, .fini = remove_tmp)
 {
     struct test_result first[] = {
-        res("shop", "a", OUTCOME_PASSED, 10),
-        res("shop", "b", OUTCOME_PASSED, 20),
-        res("shop.tap", "a", OUTCOME_PASSED, 30),
+        res("shop/a", "shop", "a", OUTCOME_PASSED, 10),
+        res("shop/b", "shop", "b", OUTCOME_PASSED, 20),
+        res("shop/tap/a", "shop.tap", "a", OUTCOME_PASSED, 30),
     };
     struct test_result second[] = {
-        res("shop", "a", OUTCOME_FAILED, 11),
-        res("shop", "b", OUTCOME_SKIPPED, 1),
+        res("shop/a", "shop", "a", OUTCOME_FAILED, 11),
+        res("shop/b", "shop", "b", OUTCOME_SKIPPED, 1),
     };
     char *path = xasprintf("%s/hist", tmp);
     struct isotest_err e = ISOTEST_ERR_INIT;
@@ -300,9 +300,9 @@ Test(history, save_keeps_cases_not_run, .init = make_tmp, .fini = remove_tmp)
     cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
     cr_assert_eq(h.n, 3);
     cr_assert_float_eq(h.wall_ms, 50, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), 11, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "b"), 20, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop.tap", "a"), 30, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", NULL, NULL), 11, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/b", NULL, NULL), 20, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/a", NULL, NULL), 30, EPS);
     history_release(&h);
     free(path);
 }
@@ -324,7 +324,7 @@ Test(history, save_of_no_results, .init = make_tmp, .fini = remove_tmp)
 
 Test(history, save_error_names_the_path, .init = make_tmp, .fini = remove_tmp)
 {
-    struct test_result r[] = {res("shop", "a", OUTCOME_PASSED, 1)};
+    struct test_result r[] = {res("shop/a", "shop", "a", OUTCOME_PASSED, 1)};
     char *path = xasprintf("%s/no/such/dir/hist", tmp);
     struct isotest_err e = ISOTEST_ERR_INIT;
 
@@ -347,7 +347,7 @@ Test(history, load_missing_file_is_empty, .init = make_tmp, .fini = remove_tmp)
     cr_assert_not(h.present);
     cr_assert_eq(h.n, 0);
     cr_assert_float_eq(h.wall_ms, 0, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", NULL, NULL), -1, EPS);
     history_release(&h);
     free(path);
 }
@@ -367,8 +367,8 @@ Test(history, load_blank_lines_and_no_final_newline, .init = make_tmp,
     cr_assert(h.present);
     cr_assert_eq(h.n, 2);
     cr_assert_float_eq(h.wall_ms, 20, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), 1.5, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "b"), 2.5, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", "shop", "a"), 1.5, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/b", "shop", "b"), 2.5, EPS);
     history_release(&h);
     free(path);
 }
@@ -481,11 +481,12 @@ Test(history, load_junit, .init = make_tmp, .fini = remove_tmp)
     cr_assert(h.present);
     cr_assert_float_eq(h.wall_ms, 12345, 1e-6);
     cr_assert_eq(h.n, 3, "%zu cases", h.n);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), 250, 1e-9);
-    cr_assert_float_eq(history_lookup(&h, "shop.tap", "t"), 1500, 1e-9);
-    cr_assert_float_eq(history_lookup(&h, "other", "b"), 0, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "untimed"), -1, EPS);
-    cr_assert_float_eq(history_lookup(&h, "shop", "t"), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", NULL, NULL), 250, 1e-9);
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/t", NULL, NULL), 1500,
+                       1e-9);
+    cr_assert_float_eq(history_lookup(&h, "other/b", NULL, NULL), 0, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/untimed", NULL, NULL), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/t", NULL, NULL), -1, EPS);
     history_release(&h);
     free(path);
 }
@@ -494,8 +495,9 @@ Test(history, load_junit_written_by_isotest, .init = make_tmp,
      .fini = remove_tmp)
 {
     struct test_result r[] = {
-        res("shop", "a", OUTCOME_PASSED, 12.34),
-        res("shop.tap", "t", OUTCOME_FAILED, 1500),
+        res("shop/a", "shop", "a", OUTCOME_PASSED, 12.34),
+        /* An id the names do not spell (a pgTAP function's). */
+        res("shop/public.t", "shop.public", "t", OUTCOME_FAILED, 1500),
     };
     r[0].file = "shop/a.sql";
     r[1].file = "shop/tap/t.sql";
@@ -518,8 +520,9 @@ Test(history, load_junit_written_by_isotest, .init = make_tmp,
     /* The report keeps milliseconds: three decimals of a second. */
     cr_assert_float_eq(h.wall_ms, 2500, 1 + 1e-6, "wall %g", h.wall_ms);
     cr_assert_eq(h.n, 2);
-    cr_assert_float_eq(history_lookup(&h, "shop", "a"), 12, 1 + 1e-6);
-    cr_assert_float_eq(history_lookup(&h, "shop.tap", "t"), 1500, 1e-6);
+    cr_assert_float_eq(history_lookup(&h, "shop/a", NULL, NULL), 12, 1 + 1e-6);
+    cr_assert_float_eq(history_lookup(&h, "shop/public.t", NULL, NULL), 1500,
+                       1e-6);
     history_release(&h);
     free(path);
 }

@@ -56,9 +56,29 @@ ParameterizedTest(struct lookup_case *c, history, lookup)
     struct history h = {.n = 6, .keys = keys, .ms = ms, .present = true};
     struct history empty = {0};
 
-    cr_assert_float_eq(history_lookup(&h, c->classname, c->name), c->want, EPS,
-                       "'%s' '%s'", c->classname, c->name);
-    cr_assert_float_eq(history_lookup(&empty, c->classname, c->name), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, NULL, c->classname, c->name), c->want,
+                       EPS, "'%s' '%s'", c->classname, c->name);
+    cr_assert_float_eq(history_lookup(&empty, NULL, c->classname, c->name), -1,
+                       EPS);
+}
+
+/* Ids are the keys now; older files' "classname::name" keys still count. */
+Test(history, lookup_by_id_then_older_spelling)
+{
+    char *keys[] = {"shop/tap/a", "shop.tap::b", "shop/public.t", "shop::a"};
+    double ms[] = {1, 2, 3, 4};
+    struct history h = {.n = 4, .keys = keys, .ms = ms, .present = true};
+
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/a", "shop.tap", "a"), 1,
+                       EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/b", "shop.tap", "b"), 2,
+                       EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/public.t", "shop.public", "t"),
+                       3, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/b", NULL, NULL), -1, EPS);
+    /* The id wins over an older key of the same case, wherever it is. */
+    cr_assert_float_eq(history_lookup(&h, "shop/tap/a", "shop", "a"), 1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "shop/x", "shop", "x"), -1, EPS);
 }
 
 /* ---- result_slower ---- */

@@ -58,10 +58,10 @@ Test(history_setup, failed_setup_keeps_durations, .init = make_tmp,
     cr_assert_eq(history_save(path, &h, second, 3, 30, &e), 0, "%s", e.msg);
     history_release(&h);
     cr_assert_eq(history_load(&h, path, &e), 0, "%s", e.msg);
-    cr_assert_float_eq(history_lookup(&h, "s", "a"), 500, EPS,
+    cr_assert_float_eq(history_lookup(&h, "a", "s", "a"), 500, EPS,
                        "the failed set-up kept a's duration");
-    cr_assert_float_eq(history_lookup(&h, "s", "b"), 25, EPS);
-    cr_assert_float_eq(history_lookup(&h, "s", "c"), -1, EPS);
+    cr_assert_float_eq(history_lookup(&h, "b", "s", "b"), 25, EPS);
+    cr_assert_float_eq(history_lookup(&h, "c", "s", "c"), -1, EPS);
     cr_assert_eq(h.n, 2);
     history_release(&h);
     free(path);

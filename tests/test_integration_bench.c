@@ -58,7 +58,7 @@ Test(bench, four_configurations_and_their_reports)
     const char *listed = strstr(r.out, "\nfailed cases (");
     cr_assert(listed && strstr(listed, "\n  none -j 1, run 1: ") &&
                   strstr(listed, "\n  none -j 2, run 1: ") &&
-                  strstr(listed, ".claim_slot_"),
+                  strstr(listed, "/claim_slot_"),
               "no failed cases under the table:\n%s", r.out);
     cr_assert(!strstr(listed, "\n  database -j"),
               "an isolated configuration listed with failed cases:\n%s", r.out);

@@ -110,7 +110,7 @@ Test(retries, flaky_case_passes_on_a_retry)
     free(report);
     assert_tries(tries, 2, junit);
     char *h = itest_read_file(hist);
-    cr_assert(strstr(h, "\nflaky_retry::flaky.sh\t") && strstr(h, "\tflaky\n"),
+    cr_assert(strstr(h, "\nflaky_retry/flaky.sh\t") && strstr(h, "\tflaky\n"),
               "no flaky mark in the history:\n%s", h);
     free(h);
     itest_result_release(&r);

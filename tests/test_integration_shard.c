@@ -231,8 +231,8 @@ static void check_merged(const char *merged, const char *all,
     /* The history: every case that ran, and the slowest shard's wall. */
     cr_assert_eq(history_load(&h, hist_out, &e), 0, "%s", e.msg);
     cr_assert_eq(h.n, NCASES - 1, "the skipped case has no duration");
-    cr_assert_geq(history_lookup(&h, "shard", "a_slow"), 250);
-    cr_assert_geq(history_lookup(&h, "shard.sub", "h"), 0);
+    cr_assert_geq(history_lookup(&h, "shard/a_slow", NULL, NULL), 250);
+    cr_assert_geq(history_lookup(&h, "shard/sub/h", NULL, NULL), 0);
     cr_assert_gt(h.wall_ms, 0);
     history_release(&h);
 }
@@ -436,7 +436,7 @@ Test(shard, merge_keeps_each_case_and_refuses_duplicates)
     itest_junit_case(out, "x", &c);
     cr_assert_str_eq(c.out, "[isotest] file=m/x.sql worker=1 start_ms=3.0 "
                             "sandbox=isotest_1_1 acquire_ms=0.00 "
-                            "release_ms=0.00\nhello x\n");
+                            "release_ms=0.00 id=m/x\nhello x\n");
     itest_case_release(&c);
     itest_junit_case(out, "y", &c);
     cr_assert_str_eq(c.err, "warn y");

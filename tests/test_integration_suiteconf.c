@@ -309,8 +309,7 @@ Test(suiteconf, failed_setup_keeps_history)
     itest_assert_exit(&r, 0, "the first run");
     itest_result_release(&r);
     char *before = itest_read_file(hist);
-    cr_assert_not_null(strstr(before, "conf_nomig.cases::slow\t"), "%s",
-                       before);
+    cr_assert_not_null(strstr(before, "conf_nomig/cases/slow\t"), "%s", before);
 
     /* Unknown to the history, it starts first and breaks the clones. */
     itest_write_file(breaker,
@@ -330,7 +329,7 @@ Test(suiteconf, failed_setup_keeps_history)
     cr_assert_not_null(strstr(r.out, "cannot get a sandbox"), "%s", r.out);
     itest_result_release(&r);
     char *after = itest_read_file(hist);
-    char *line = itest_line_starting(after, "conf_nomig.cases::slow\t");
+    char *line = itest_line_starting(after, "conf_nomig/cases/slow\t");
     cr_assert_not_null(line, "%s", after);
     cr_assert_gt(strtod(strchr(line, '\t') + 1, NULL), 250.0,
                  "the duration of the last run that had a sandbox:\n%s", after);

@@ -155,7 +155,7 @@ static void check_flaky(xmlDocPtr doc)
     expect_prefix(doc, "string(//testcase[@name='flaky']/system-out)",
                   "[isotest] file=flaky worker=1 start_ms=300.0 "
                   "sandbox=isotest_deadbeef_5 acquire_ms=0.00 "
-                  "release_ms=0.00 tries=3 total_ms=100.0\n");
+                  "release_ms=0.00 tries=3 total_ms=100.0 id=flaky\n");
 }
 
 static void check_rerun(xmlDocPtr doc)
@@ -180,7 +180,7 @@ static void check_rerun(xmlDocPtr doc)
     expect_prefix(doc, "string(//testcase[@name='always']/system-out)",
                   "[isotest] file=always worker=1 start_ms=300.0 "
                   "sandbox=isotest_deadbeef_7 acquire_ms=0.00 "
-                  "release_ms=0.00 tries=3 total_ms=1580.0\n");
+                  "release_ms=0.00 tries=3 total_ms=1580.0 id=always\n");
 }
 
 Test(junit_retries, flaky_and_rerun_elements, .init = make_tmp,
