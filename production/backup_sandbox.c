@@ -40,6 +40,7 @@ int backup_sandbox_open(struct backup_sandbox *bs, const char *db,
     o.db = db;
     o.pool = 0;
     o.expected = 1;
+    o.cancelled = signals_cancelled; /* Ctrl-C during the open */
     bs->s = isotest_session_open(&o, e);
     if (!bs->s)
         return err_prefix(e, "cannot open a session for the sandbox");

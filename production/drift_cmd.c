@@ -198,6 +198,7 @@ static int open_template(struct drift_run *r, struct isotest_err *e)
     so.pool = 0;
     so.expected = 1;
     so.no_cache = r->o.no_cache;
+    so.cancelled = signals_cancelled; /* Ctrl-C during the open */
     r->s = isotest_session_open(&so, e);
     if (!r->s)
         return err_prefix(e, "cannot build the migrations' template");

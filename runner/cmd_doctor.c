@@ -286,6 +286,7 @@ static struct isotest_session *open_session(const struct doctor_options *o,
     so.clone_strategy = m->strategy;
     so.pool = 0;
     so.expected = (size_t)o->cycles + 1;
+    so.cancelled = signals_cancelled; /* Ctrl-C during the open */
     struct isotest_session *s = isotest_session_open(&so, e);
     if (s)
         signals_watch_session(s);

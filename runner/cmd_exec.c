@@ -286,6 +286,7 @@ static struct isotest_session *open_session(const struct exec_options *o,
     so.no_cache = o->no_cache;
     so.extensions = o->extensions;
     so.n_extensions = o->nextensions;
+    so.cancelled = signals_cancelled; /* Ctrl-C during the open */
     return isotest_session_open(&so, e);
 }
 

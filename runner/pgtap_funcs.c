@@ -239,6 +239,7 @@ int pgtap_funcs_list(const struct run_options *o, struct case_list *cl,
     so.expected = 1;
     so.clone_strategy = o->clone_strategy;
     so.no_cache = o->no_cache;
+    so.cancelled = signals_cancelled; /* Ctrl-C during the open */
     struct isotest_session *s = isotest_session_open(&so, e);
     int rc = -1;
     if (s) {
