@@ -296,7 +296,7 @@ static int cmp_str(const void *a, const void *b)
 static int walk_dir(struct walk *w, const char *abs, const char *rel,
                     struct isotest_err *e)
 {
-    DIR *d = opendir(abs);
+    DIR *d;
     struct dirent *de;
     char **names = NULL;
     size_t n = 0, cap = 0;
@@ -304,6 +304,7 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel,
 
     if (w->o->interrupted && w->o->interrupted())
         return err_set(e, "interrupted while looking for test cases");
+    d = opendir(abs);
     if (!d)
         return err_errno(e, errno, "cannot read folder '%s'", abs);
     while ((de = readdir(d))) {
