@@ -72,7 +72,8 @@ run_part() {
 }
 
 # expected IDS_FILE: the sum of the recorded durations of those ids.  A
-# history key is "classname::name", the classname the id's folders, dotted.
+# history key is the case's id (older files: "classname::name", the
+# classname the id's folders, dotted).
 expected() {
     awk -v hist="$HIST" '
         BEGIN { FS = "\t"
@@ -80,7 +81,7 @@ expected() {
                     split(line, f, "\t"); ms[f[1]] = f[2] } }
         { n = split($0, p, "/"); key = p[1]
           for (i = 2; i < n; i++) key = key "." p[i]
-          sum += ms[key "::" p[n]] }
+          sum += ($0 in ms) ? ms[$0] : ms[key "::" p[n]] }
         END { printf "%.0f\n", sum }' "$1"
 }
 
