@@ -157,12 +157,7 @@ static int prepare(struct run *r, struct isotest_err *e)
     choose_extensions(r);
     caseenv_init(&r->env, &r->o);
     advice_print_env(stderr, &r->o);
-    /*
-     * libpq reads these from the environment of the process that connects:
-     * the cases isotest runs in-process would see them, psql children and
-     * command cases would not.  Cases get what caseenv gives them (values
-     * taken above), so isotest's own sessions start without them.
-     */
+    /* libpq would read these into in-process cases only: caseenv has them. */
     static const char *const session_vars[] = {"PGTZ", "PGDATESTYLE", "PGGEQO",
                                                "PGOPTIONS", "PGCLIENTENCODING"};
     for (size_t i = 0; i < sizeof(session_vars) / sizeof(*session_vars); i++)

@@ -190,6 +190,10 @@ bool itest_pid_alive(pid_t pid);
  * before the test fails).
  */
 void itest_assert_pids_gone(const char *path, size_t want);
+/* The descendants of root (from /proc), parents first, at most
+   ITEST_MAX_TREE; how many. */
+#define ITEST_MAX_TREE 256
+size_t itest_descendants_of(pid_t root, pid_t *out);
 /*
  * The run folder of the embedded server that `pid` started: the folder
  * above the data folder its child postgres runs in (-D <folder>/data), or

@@ -1,10 +1,10 @@
 /*
  * helpers_run.c: running the isotest binary (to completion, or in the
- * background to be signalled or killed), running other programs, and
- * looking at processes.  See helpers.h for the contract.
+ * background to be signalled or killed) and other programs (processes:
+ * helpers_proc.c).  See helpers.h for the contract.
  *
  * Layout: environments; isotest in the foreground and what it printed;
- * other programs; isotest in the background; processes.
+ * other programs; isotest in the background.
  */
 #define _GNU_SOURCE /* PR_SET_CHILD_SUBREAPER */
 #include "helpers.h"
@@ -390,13 +390,11 @@ void itest_bg_wait_output(struct itest_bg *b, bool on_stderr,
     }
 }
 
-#define MAX_TREE 256
-
 /*
  * The descendants of `root` (from /proc), parents before their children,
- * at most MAX_TREE; how many.
+ * at most ITEST_MAX_TREE; how many.
  */
-static size_t descendants_of(pid_t root, pid_t *out)
+size_t itest_descendants_of(pid_t root, pid_t *out)
 {
     static pid_t pids[8192], ppids[8192];
     size_t np = 0, n = 0;
@@ -430,7 +428,7 @@ static size_t descendants_of(pid_t root, pid_t *out)
     /* Breadth first: out[] is its own queue. */
     size_t head = 0;
     for (pid_t parent = root;; parent = out[head++]) {
-        for (size_t i = 0; i < np && n < MAX_TREE; i++)
+        for (size_t i = 0; i < np && n < ITEST_MAX_TREE; i++)
             if (ppids[i] == parent)
                 out[n++] = pids[i];
         if (head == n)
@@ -448,8 +446,8 @@ static size_t descendants_of(pid_t root, pid_t *out)
  */
 static void kill_run(pid_t pid)
 {
-    pid_t tree[MAX_TREE];
-    size_t n = descendants_of(pid, tree);
+    pid_t tree[ITEST_MAX_TREE];
+    size_t n = itest_descendants_of(pid, tree);
 
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -481,151 +479,4 @@ void itest_bg_kill_all(void)
     for (size_t i = 0; i < sizeof(live_pids) / sizeof(*live_pids); i++)
         if (live_pids[i])
             kill_run(live_pids[i]);
-}
-
-/* ---- processes ---------------------------------------------------------- */
-
-bool itest_pid_alive(pid_t pid)
-{
-    if (kill(pid, 0) < 0)
-        return errno != ESRCH;
-    char *path = xasprintf("/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "re");
-    char buf[512] = "";
-    free(path);
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return !(paren && (paren[2] == 'Z' || paren[2] == 'X'));
-}
-
-/* The pids a run's scripts wrote, one per line; *n gets their count. */
-static pid_t *read_pids(const char *path, size_t *n)
-{
-    char *text = itest_read_file(path);
-    pid_t *v = xcalloc(1, sizeof(*v));
-
-    *n = 0;
-    for (char *p = text; *p;) {
-        char *end;
-        long pid = strtol(p, &end, 10);
-        cr_assert(end != p && pid > 1, "bad line in %s:\n%s", path, text);
-        v = xrealloc(v, (*n + 1) * sizeof(*v));
-        v[(*n)++] = (pid_t)pid;
-        p = end;
-        while (*p == '\n')
-            p++;
-    }
-    free(text);
-    return v;
-}
-
-/*
- * A SIGKILL sent just before isotest exited takes effect asynchronously,
- * so each process gets two seconds to vanish.
- */
-void itest_assert_pids_gone(const char *path, size_t want)
-{
-    size_t n;
-    pid_t *v = read_pids(path, &n);
-
-    cr_assert_eq(n, want, "%zu pids in %s, expected %zu", n, path, want);
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < 100 && itest_pid_alive(v[i]); k++)
-            itest_sleep_ms(20);
-        bool alive = itest_pid_alive(v[i]);
-        if (alive)
-            kill(v[i], SIGKILL); /* do not leave it to the next test */
-        cr_assert(!alive, "process %ld of the case survived the run",
-                  (long)v[i]);
-    }
-    free(v);
-}
-
-/*
- * The command line of a process, its arguments joined by spaces (NULL
- * when it is gone); the caller frees it.
- */
-static char *cmdline_of(pid_t pid)
-{
-    char *path = xasprintf("/proc/%ld/cmdline", (long)pid);
-    FILE *f = fopen(path, "re");
-    struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-
-    free(path);
-    if (!f)
-        return NULL;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
-    for (size_t i = 0; i < sb.len; i++)
-        if (sb.buf[i] == '\0')
-            sb.buf[i] = ' ';
-    strbuf_rtrim(&sb);
-    return strbuf_detach(&sb, NULL);
-}
-
-char *itest_server_dir_of(pid_t pid)
-{
-    pid_t tree[MAX_TREE];
-    size_t n = descendants_of(pid, tree);
-
-    for (size_t i = 0; i < n; i++) {
-        char *cmd = cmdline_of(tree[i]);
-        /* "postgres -D <run folder>/data -p ..." */
-        const char *d = cmd ? strstr(cmd, " -D /") : NULL;
-        char *dir = NULL;
-        if (d) {
-            d += 4;
-            size_t len = strcspn(d, " ");
-            if (len > 5 && !strncmp(d + len - 5, "/data", 5))
-                dir = xstrndup(d, len - 5);
-        }
-        free(cmd);
-        if (dir)
-            return dir;
-    }
-    return NULL;
-}
-
-char *itest_stop_processes_naming(const char *text)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    struct strbuf found = STRBUF_INIT;
-    pid_t pids[64];
-    size_t n = 0;
-
-    cr_assert(d, "cannot read /proc: %s", strerror(errno));
-    while ((de = readdir(d)) && n < sizeof(pids) / sizeof(*pids)) {
-        if (!isdigit((unsigned char)de->d_name[0]))
-            continue;
-        pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
-        char *cmd = pid == getpid() ? NULL : cmdline_of(pid);
-        if (cmd && strstr(cmd, text) && itest_pid_alive(pid)) {
-            strbuf_addf(&found, "\n  %ld: %s", (long)pid, cmd);
-            kill(pid, SIGQUIT);
-            pids[n++] = pid;
-        }
-        free(cmd);
-    }
-    closedir(d);
-    /* Orphans came to this process (a subreaper): reap them too. */
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < 500 && itest_pid_alive(pids[i]); k++) {
-            waitpid(pids[i], NULL, WNOHANG);
-            itest_sleep_ms(20);
-        }
-        if (itest_pid_alive(pids[i])) {
-            kill(pids[i], SIGKILL);
-            waitpid(pids[i], NULL, 0); /* ECHILD when not ours: fine */
-        }
-        waitpid(pids[i], NULL, WNOHANG);
-    }
-    return strbuf_detach(&found, NULL);
 }
