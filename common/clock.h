@@ -10,4 +10,8 @@
 
 double now_ms(void);
 
+/* *ts = CLOCK_REALTIME now plus ms, for pthread_cond_timedwait(). */
+struct timespec;
+void clock_deadline(struct timespec *ts, long ms);
+
 #endif

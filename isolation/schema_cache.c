@@ -4,6 +4,7 @@
  */
 #include "schema_cache.h"
 #include "common/strbuf.h"
+#include "template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,23 +118,6 @@ static int build(const struct target *t, PGconn *maint,
     return r;
 }
 
-/* 1: ready, 0: missing, 2: there but not marked ready; -1. */
-static int cache_state(PGconn *maint, const char *name, struct isotest_err *e)
-{
-    const char *vals[] = {name};
-    PGresult *res;
-
-    if (target_exec_params(
-            maint, "SELECT datistemplate FROM pg_database WHERE datname = $1",
-            1, vals, &res, e) < 0)
-        return -1;
-    int r = PQntuples(res) == 0                       ? 0
-            : strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1
-                                                      : 2;
-    PQclear(res);
-    return r;
-}
-
 int schema_cache_ensure(const struct target *t, PGconn *maint,
                         const struct template *tpl,
                         const struct migrate_set *rerun, const char *runid,
@@ -149,7 +133,7 @@ int schema_cache_ensure(const struct target *t, PGconn *maint,
     if (target_advisory(maint, "pg_advisory_lock", IDENT_TPL_LOCK_CLASS, key,
                         e) < 0)
         return err_prefix(e, "cannot lock template '%s'", tpl->name);
-    int r = cache_state(maint, cache, e);
+    int r = template_db_state(maint, cache, e);
     bool built = false;
     if (r == 1) {
         r = 0;

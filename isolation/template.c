@@ -98,8 +98,7 @@ void template_suite_key(const struct template_spec *spec,
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* 1: exists and ready, 0: missing, 2: exists but not marked ready. */
-static int template_state(PGconn *conn, const char *name, struct isotest_err *e)
+int template_db_state(PGconn *conn, const char *name, struct isotest_err *e)
 {
     const char *vals[] = {name};
     PGresult *res;
@@ -437,7 +436,7 @@ int template_ensure(const struct target *t, PGconn *maint,
             return -1;
     }
 
-    int state = template_state(maint, tpl->name, e);
+    int state = template_db_state(maint, tpl->name, e);
     if (state == 1) {
         tpl->reused = true;
         r = 0;

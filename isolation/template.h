@@ -131,6 +131,12 @@ const char *template_setting(const struct template *tpl, const char *name);
 int template_create_extensions(const struct template *tpl, PGconn *conn,
                                struct isotest_err *e);
 
+/*
+ * Whether database `name` is there and marked a template (ready to clone):
+ * 1 ready, 0 missing, 2 there but not marked; -1 with e set.
+ */
+int template_db_state(PGconn *conn, const char *name, struct isotest_err *e);
+
 void template_release(struct template *tpl);
 
 /*

@@ -493,12 +493,7 @@ int pool_run(struct pool *p, struct test_result *results, struct isotest_err *e)
     pthread_mutex_lock(&p->lock);
     while (p->finished_workers < started) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        clock_deadline(&ts, 200);
         pthread_cond_timedwait(&p->changed, &p->lock, &ts);
         double t = now_ms();
         size_t n = 0;

@@ -26,12 +26,7 @@ static void *watch(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        clock_deadline(&ts, 100);
         pthread_cond_timedwait(&s->changed, &s->lock, &ts);
         show_if_due(s, now_ms());
     }
