@@ -190,6 +190,17 @@ bool itest_pid_alive(pid_t pid);
  * before the test fails).
  */
 void itest_assert_pids_gone(const char *path, size_t want);
+
+/*
+ * The staged install (ISOTEST_STAGE, made by `make test`), and a command
+ * run in cwd as a user building an example would: this environment minus
+ * PG*, make's, Criterion's and isotest's own variables, plus
+ * PKG_CONFIG_PATH for the stage, the tests' embedded cache and `env`
+ * (helpers_example.c).
+ */
+const char *itest_stage(void);
+void itest_run_example_cmd(struct itest_result *r, const char *const *argv,
+                           const char *cwd, const char *const *env);
 /* The descendants of root (from /proc), parents first, at most
    ITEST_MAX_TREE; how many. */
 #define ITEST_MAX_TREE 256

@@ -29,8 +29,6 @@
 
 /* The embedded server's cache that itest_run() gives isotest (helpers.c),
    so that the example starts from a cached data folder too. */
-#define EMBEDDED_CACHE "/tmp/isotest-test-cache/embedded"
-#define CMD_TIMEOUT_MS 150000
 #define MIN_TESTS 20
 #define SYNTHESIS "Synthesis: Tested: "
 
@@ -38,107 +36,19 @@ extern char **environ;
 
 TestSuite(criterion, .fini = itest_teardown, .timeout = 300);
 
-/* ---- running commands --------------------------------------------------- */
-
-static const char *stage(void)
-{
-    const char *s = getenv("ISOTEST_STAGE");
-
-    cr_assert(s && s[0] == '/',
-              "ISOTEST_STAGE must be the absolute path of a staged install "
-              "(run `make integration`)");
-    char *bin = xasprintf("%s/bin/isotest", s);
-    cr_assert(access(bin, X_OK) == 0,
-              "'%s' is missing: stage an install "
-              "with `make install PREFIX=%s`",
-              bin, s);
-    free(bin);
-    return s;
-}
-
-/*
- * Inherited, these would change what the child does.  This test runs in
- * a Criterion worker, whose environment tells a Criterion program that it
- * is a worker too (BoxFort's BXFI_MAP): the example's ./tests would abort
- * at once.
- */
-static bool dropped_var(const char *entry)
-{
-    static const char *const names[] = {"PKG_CONFIG_PATH=",
-                                        "MAKEFLAGS=",
-                                        "MFLAGS=",
-                                        "MAKELEVEL=",
-                                        "ISOTEST_CACHE_DIR=",
-                                        "ISOTEST_SOCKET=",
-                                        "ISOTEST_RUN_ID=",
-                                        "BXFI_",
-                                        "GMON_OUT_PREFIX=",
-                                        "CRITERION_"};
-
-    if (!strncmp(entry, "PG", 2)) /* would name some other server */
-        return true;
-    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-        if (!strncmp(entry, names[i], strlen(names[i])))
-            return true;
-    return false;
-}
-
-/*
- * Run argv in cwd with this process's environment minus the variables
- * above, plus PKG_CONFIG_PATH for the stage, the test cache, and `env`
- * ("NAME=value", may be NULL) on top.  Killed after CMD_TIMEOUT_MS.
- */
-static void run_cmd(struct itest_result *r, const char *const *argv,
-                    const char *cwd, const char *const *env)
-{
-    size_t n = 0, cap = 3;
-
-    for (char **p = environ; *p; p++)
-        cap++;
-    for (const char *const *x = env; x && *x; x++)
-        cap++;
-    const char **envp = xcalloc(cap, sizeof(*envp));
-    char *pkg = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", stage());
-    for (char **p = environ; *p; p++)
-        if (!dropped_var(*p))
-            envp[n++] = *p;
-    envp[n++] = pkg;
-    envp[n++] = "ISOTEST_CACHE_DIR=" EMBEDDED_CACHE;
-    for (const char *const *x = env; x && *x; x++)
-        envp[n++] = *x;
-
-    struct proc_spec spec = {.argv = argv, .envp = envp, .cwd = cwd};
-    struct proc p;
-    struct proc_status ps;
-    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run '%s': %s", argv[0],
-              e.msg);
-    cr_assert(proc_capture(&p, &out, &errb, CMD_TIMEOUT_MS, SIGTERM, 5000, NULL,
-                           &ps, &e) == 0,
-              "cannot read the output of '%s': %s", argv[0], e.msg);
-    if (ps.timed_out)
-        strbuf_addf(&errb, "\n[itest] killed after %d s\n",
-                    CMD_TIMEOUT_MS / 1000);
-    r->code = ps.exited && !ps.timed_out ? ps.code : -1;
-    r->out = strbuf_detach(&out, NULL);
-    r->err = strbuf_detach(&errb, NULL);
-    free(envp);
-    free(pkg);
-}
-
 /* A copy of examples/criterion in the scratch folder; the caller frees it. */
 static char *copy_example(void)
 {
     char *dir = itest_tmpfile("criterion");
     struct itest_result r;
 
-    run_cmd(&r, ARGV("cp", "-R", "examples/criterion", dir), NULL, NULL);
+    itest_run_example_cmd(&r, ARGV("cp", "-R", "examples/criterion", dir), NULL,
+                          NULL);
     cr_assert_eq(r.code, 0, "cannot copy examples/criterion: %s", r.err);
     itest_result_release(&r);
     /* A ./tests or report.xml left in the original must not count. */
-    run_cmd(&r, ARGV("make", "--no-print-directory", "clean"), dir, NULL);
+    itest_run_example_cmd(&r, ARGV("make", "--no-print-directory", "clean"),
+                          dir, NULL);
     cr_assert_eq(r.code, 0, "make clean: %s", r.err);
     itest_result_release(&r);
     return dir;
@@ -223,8 +133,8 @@ Test(criterion, example_on_the_server_pg_variables_name)
     char *dir = copy_example();
     struct itest_result r;
 
-    run_cmd(&r, ARGV("make", "--no-print-directory", "check"), dir,
-            ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
+    itest_run_example_cmd(&r, ARGV("make", "--no-print-directory", "check"),
+                          dir, ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
     assert_all_passed(&r, "make check");
     cr_assert(has_inventory_template(ci),
               "no template of the example on the named server (%s):\n%s",
@@ -241,7 +151,8 @@ Test(criterion, example_on_the_embedded_server)
     char *dir = copy_example();
     struct itest_result r;
 
-    run_cmd(&r, ARGV("make", "--no-print-directory", "check"), dir, NULL);
+    itest_run_example_cmd(&r, ARGV("make", "--no-print-directory", "check"),
+                          dir, NULL);
     assert_all_passed(&r, "make check");
     itest_assert_no_new_run_dirs(before);
     itest_strv_free(before);
@@ -255,10 +166,11 @@ Test(criterion, tests_alone_refuse_to_run)
     char *dir = copy_example();
     struct itest_result r;
 
-    run_cmd(&r, ARGV("make", "--no-print-directory"), dir, NULL);
+    itest_run_example_cmd(&r, ARGV("make", "--no-print-directory"), dir, NULL);
     cr_assert_eq(r.code, 0, "make exited %d\n%s\n%s", r.code, r.out, r.err);
     itest_result_release(&r);
-    run_cmd(&r, ARGV("./tests", "--filter", "products/*"), dir, NULL);
+    itest_run_example_cmd(&r, ARGV("./tests", "--filter", "products/*"), dir,
+                          NULL);
     cr_assert_neq(r.code, 0, "./tests passed without a sandbox:\n%s", r.err);
     cr_assert(strstr(r.err, "ISOTEST_SOCKET is not set") &&
                   strstr(r.err, "isotest exec"),
@@ -282,8 +194,8 @@ Test(criterion, report_joins_each_test_with_its_sandbox)
     char *dir = copy_example();
     struct itest_result r;
 
-    run_cmd(&r, ARGV("make", "--no-print-directory", "report"), dir,
-            ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
+    itest_run_example_cmd(&r, ARGV("make", "--no-print-directory", "report"),
+                          dir, ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
     assert_all_passed(&r, "make report");
     itest_assert_no_sandboxes(ci);
 

@@ -32,91 +32,11 @@
 
 /* The embedded server's cache that itest_run() gives isotest (helpers.c),
    so that the example starts from a cached data folder too. */
-#define EMBEDDED_CACHE "/tmp/isotest-test-cache/embedded"
-#define CMD_TIMEOUT_MS 120000
 #define SUMMARY "16 sandboxes, 16 isolated"
 
 extern char **environ;
 
 TestSuite(library, .fini = itest_teardown, .timeout = 240);
-
-/* ---- running commands --------------------------------------------------- */
-
-static const char *stage(void)
-{
-    const char *s = getenv("ISOTEST_STAGE");
-
-    cr_assert(s && s[0] == '/',
-              "ISOTEST_STAGE must be the absolute path of a staged install "
-              "(run `make integration`)");
-    char *h = xasprintf("%s/include/isotest.h", s);
-    cr_assert(access(h, R_OK) == 0,
-              "'%s' is missing: stage an install "
-              "with `make install PREFIX=%s`",
-              h, s);
-    free(h);
-    return s;
-}
-
-/* Inherited, these would change what the child does. */
-static bool dropped_var(const char *entry)
-{
-    static const char *const names[] = {
-        "PKG_CONFIG_PATH=", "MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=",
-        "ISOTEST_CACHE_DIR="};
-
-    if (!strncmp(entry, "PG", 2)) /* would name some other server */
-        return true;
-    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-        if (!strncmp(entry, names[i], strlen(names[i])))
-            return true;
-    return false;
-}
-
-/*
- * Run argv in cwd with this process's environment minus the variables
- * above, plus PKG_CONFIG_PATH for the stage, the test cache, and `env`
- * ("NAME=value", may be NULL) on top.  Killed after two minutes.
- */
-static void run_cmd(struct itest_result *r, const char *const *argv,
-                    const char *cwd, const char *const *env)
-{
-    size_t n = 0, cap = 3;
-
-    for (char **p = environ; *p; p++)
-        cap++;
-    for (const char *const *x = env; x && *x; x++)
-        cap++;
-    const char **envp = xcalloc(cap, sizeof(*envp));
-    char *pkg = xasprintf("PKG_CONFIG_PATH=%s/lib/pkgconfig", stage());
-    for (char **p = environ; *p; p++)
-        if (!dropped_var(*p))
-            envp[n++] = *p;
-    envp[n++] = pkg;
-    envp[n++] = "ISOTEST_CACHE_DIR=" EMBEDDED_CACHE;
-    for (const char *const *x = env; x && *x; x++)
-        envp[n++] = *x;
-
-    struct proc_spec spec = {.argv = argv, .envp = envp, .cwd = cwd};
-    struct proc p;
-    struct proc_status ps;
-    struct strbuf out = STRBUF_INIT, errb = STRBUF_INIT;
-    struct isotest_err e = ISOTEST_ERR_INIT;
-
-    cr_assert(proc_start(&p, &spec, &e) == 0, "cannot run '%s': %s", argv[0],
-              e.msg);
-    cr_assert(proc_capture(&p, &out, &errb, CMD_TIMEOUT_MS, SIGTERM, 5000, NULL,
-                           &ps, &e) == 0,
-              "cannot read the output of '%s': %s", argv[0], e.msg);
-    if (ps.timed_out)
-        strbuf_addf(&errb, "\n[itest] killed after %d s\n",
-                    CMD_TIMEOUT_MS / 1000);
-    r->code = ps.exited && !ps.timed_out ? ps.code : -1;
-    r->out = strbuf_detach(&out, NULL);
-    r->err = strbuf_detach(&errb, NULL);
-    free(envp);
-    free(pkg);
-}
 
 /* A copy of examples/c in the test's scratch folder; the caller frees it. */
 static char *copy_example(void)
@@ -124,7 +44,7 @@ static char *copy_example(void)
     char *dir = itest_tmpfile("c");
     struct itest_result r;
 
-    run_cmd(&r, ARGV("cp", "-R", "examples/c", dir), NULL, NULL);
+    itest_run_example_cmd(&r, ARGV("cp", "-R", "examples/c", dir), NULL, NULL);
     cr_assert_eq(r.code, 0, "cannot copy examples/c: %s", r.err);
     itest_result_release(&r);
     return dir;
@@ -137,8 +57,8 @@ static void run_example(struct itest_result *r, const char *const *env)
 {
     char *dir = copy_example();
 
-    run_cmd(r, ARGV("make", "--no-print-directory", "clean", "check"), dir,
-            env);
+    itest_run_example_cmd(
+        r, ARGV("make", "--no-print-directory", "clean", "check"), dir, env);
     cr_assert_eq(r->code, 0, "make check exited %d\n%s\n%s", r->code, r->out,
                  r->err);
     cr_assert(strstr(r->out, "\n" SUMMARY "\n"), "no '%s' line:\n%s", SUMMARY,
@@ -184,13 +104,13 @@ Test(library, example_on_the_embedded_server)
 /* Assert every symbol `nm nm_flags lib` lists is named isotest_*. */
 static void assert_only_isotest(const char *lib, const char *nm_flags)
 {
-    char *path = xasprintf("%s/lib/%s", stage(), lib);
+    char *path = xasprintf("%s/lib/%s", itest_stage(), lib);
     char *cmd = xasprintf("nm %s %s", nm_flags, path);
     struct itest_result r;
     struct strbuf bad = STRBUF_INIT;
     int good = 0;
 
-    run_cmd(&r, ARGV("sh", "-c", cmd), NULL, NULL);
+    itest_run_example_cmd(&r, ARGV("sh", "-c", cmd), NULL, NULL);
     cr_assert_eq(r.code, 0, "%s: %s", cmd, r.err);
     /* Lines read "<address> <type> <name>"; an archive adds "member.o:"
        headers and blank lines. */
@@ -227,7 +147,7 @@ Test(library, exports_only_isotest_names)
 
 Test(library, installs_one_header)
 {
-    char *inc = xasprintf("%s/include", stage());
+    char *inc = xasprintf("%s/include", itest_stage());
     DIR *d = opendir(inc);
     struct dirent *de;
     struct strbuf names = STRBUF_INIT;
@@ -277,8 +197,8 @@ Test(library, example_links_statically)
     char *host = xasprintf("PGHOST=%s", itest_cluster_sockdir());
     struct itest_result r;
 
-    run_cmd(&r, ARGV("sh", "-c", script), dir,
-            ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
+    itest_run_example_cmd(&r, ARGV("sh", "-c", script), dir,
+                          ARGV(host, "PGPORT=5432", "PGUSER=postgres"));
     cr_assert_eq(r.code, 0, "static link or run failed (%d)\n%s\n%s", r.code,
                  r.out, r.err);
     cr_assert(strstr(r.out, "\n" SUMMARY "\n"), "no '%s' line:\n%s", SUMMARY,
